@@ -1,0 +1,1 @@
+"""Everything that touches files, formats and libraries outside the core."""

@@ -1,0 +1,63 @@
+"""Every error backstride raises on purpose.
+
+::
+
+    BackstrideError
+      InputError                file, video or answers unusable
+        UnsupportedFormatError  not a FIT, TCX or GPX file
+        CorruptFileError        damaged beyond recovery (path and byte offset)
+        InsufficientDataError   nothing computable (no running records)
+      ConfigError               bad setting value or unknown key
+      MissingDependencyError    an optional extra is not installed
+
+A message says what is wrong, then what to do. Interfaces map the tree in one place:
+the CLI prints ``backstride: error: <message>`` and exits 1.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class BackstrideError(Exception):
+    """Root of every error backstride raises on purpose."""
+
+
+class InputError(BackstrideError):
+    """The input (file, answers, option value) cannot be used."""
+
+
+class UnsupportedFormatError(InputError):
+    def __init__(self, path: Path, seen: str) -> None:
+        super().__init__(
+            f"{path.name} is not a FIT, TCX or GPX activity ({seen}). "
+            "Export the run from your watch app as FIT (best), TCX or GPX and try again."
+        )
+        self.path = path
+
+
+class CorruptFileError(InputError):
+    def __init__(self, path: Path, problem: str, *, offset: int | None = None) -> None:
+        at = f" at byte {offset}" if offset is not None else ""
+        super().__init__(
+            f"{path.name} is damaged{at}: {problem}. "
+            "Export it again from your watch app; nothing was imported."
+        )
+        self.path = path
+        self.offset = offset
+
+
+class InsufficientDataError(InputError):
+    """Readable, but nothing in it can be measured."""
+
+
+class ConfigError(BackstrideError):
+    """A setting has a bad value, or an unknown key was given."""
+
+
+class MissingDependencyError(BackstrideError):
+    def __init__(self, what: str, extra: str) -> None:
+        super().__init__(
+            f"{what} needs the '{extra}' extra, which is not installed. "
+            f"Install it with: pip install 'backstride[{extra}]'"
+        )
