@@ -1,0 +1,116 @@
+"""Watch-file readers. ``read_activity(path)`` detects the format from the bytes, not the name.
+
+A format is a sniffing rule plus a function in ``READERS``; gzip-compressed copies (Strava
+bulk exports hold ``.fit.gz``) are read the same way, and ``sha256`` is always taken over the
+decompressed bytes so both copies of one file share one import key.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Final
+
+from backstride.adapters.formats.fit import FitHeaderError, decode_fit, looks_like_fit
+from backstride.adapters.formats.fit_activity import fit_to_activity
+from backstride.core.activity import Activity
+from backstride.errors import CorruptFileError, InputError, UnsupportedFormatError
+
+Reader = Callable[[bytes, Path, str], Activity]
+
+MAX_BYTES: Final = 512 * 1024 * 1024  # larger watch files do not exist; refuse before reading
+_XML_SNIFF: Final = 4096
+
+
+def _read_fit(data: bytes, path: Path, sha256: str) -> Activity:
+    try:
+        decoded = decode_fit(data)
+    except FitHeaderError as exc:
+        raise CorruptFileError(path, "its FIT header is missing or damaged", offset=0) from exc
+    return fit_to_activity(decoded, path=path, sha256=sha256)
+
+
+def _read_tcx(data: bytes, path: Path, sha256: str) -> Activity:
+    from backstride.adapters.formats.tcx import read_tcx
+
+    return read_tcx(data, path=path, sha256=sha256)
+
+
+def _read_gpx(data: bytes, path: Path, sha256: str) -> Activity:
+    from backstride.adapters.formats.gpx import read_gpx
+
+    return read_gpx(data, path=path, sha256=sha256)
+
+
+READERS: Final[dict[str, Reader]] = {"fit": _read_fit, "tcx": _read_tcx, "gpx": _read_gpx}
+
+
+def detect_format(data: bytes) -> str | None:
+    """'fit', 'tcx', 'gpx' or None, from the content alone."""
+    if looks_like_fit(data):
+        return "fit"
+    head = data[:_XML_SNIFF].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if not head.startswith(b"<"):
+        return None
+    if b"<trainingcenterdatabase" in head:
+        return "tcx"
+    if b"<gpx" in head:
+        return "gpx"
+    return None
+
+
+def read_bytes(path: Path) -> bytes:
+    """The file's bytes, gunzipped when compressed; InputError with a plain reason otherwise."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise InputError(f"{path.name} is {size / 1e6:.0f} MB, too large for a watch file. "
+                             "Pass the single activity file, not an archive or a video.")
+        data = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise InputError(f"{path} does not exist. Check the path and try again.") from exc
+    except IsADirectoryError as exc:
+        raise InputError(f"{path} is a folder. Pass the activity files inside it.") from exc
+    except PermissionError as exc:
+        raise InputError(f"{path} cannot be read (permission denied). "
+                         "Check the file's permissions.") from exc
+    if data[:2] == b"\x1f\x8b":
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise CorruptFileError(path, "it is a damaged gzip archive") from exc
+    return data
+
+
+def read_activity(path: str | Path, *, strict: bool = False) -> Activity:
+    """Decode a watch file (FIT, TCX or GPX, optionally gzipped) into an :class:`Activity`.
+
+    Every record is kept as numpy columns in ``activity.records`` (and every other message
+    type in ``activity.messages``); ``activity.series`` holds the SI series the analysis uses.
+    Damage that leaves something readable becomes ``activity.issues``; with ``strict=True``
+    any such issue raises :class:`CorruptFileError` instead.
+    """
+    path = Path(path)
+    data = read_bytes(path)
+    if not data:
+        raise InputError(f"{path.name} is empty (0 bytes). Export the activity again.")
+    kind = detect_format(data)
+    if kind is None:
+        raise UnsupportedFormatError(path, _describe(data))
+    activity = READERS[kind](data, path, hashlib.sha256(data).hexdigest())
+    if strict and activity.issues:
+        raise CorruptFileError(path, activity.issues[0].message.rstrip("."))
+    return activity
+
+
+def _describe(data: bytes) -> str:
+    if data[:4] == b"PK\x03\x04":
+        return "it is a zip archive; use 'backstride import' for export archives"
+    if data[4:8] == b"ftyp" or data[:4] == b"\x1aE\xdf\xa3":
+        return "it looks like a video; videos need the video analysis"
+    if data.lstrip()[:1] == b"<":
+        return "it is XML, but neither TCX nor GPX"
+    return "its content is not a known activity format"

@@ -1,0 +1,284 @@
+"""From decoded FIT columns to an :class:`Activity` in SI units (DOMAIN.md §2 field table).
+
+Scales were applied once by the decoder (profile units: mm, ms, %, per-foot rpm); this module
+converts those to SI exactly once and reads the device's session summaries beside the records.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Final
+
+import numpy as np
+
+from backstride.adapters.formats import fit_profile as prof
+from backstride.adapters.formats.fit import FitDecoded
+from backstride.core.activity import Activity, Session
+from backstride.core.types import AnyArray, FloatArray, Issue
+from backstride.errors import InsufficientDataError
+
+_SEMICIRCLE_TO_DEG: Final = 180.0 / 2**31
+_FIT_EPOCH_LIMIT_UNIX_S: Final = prof.RELATIVE_TIME_LIMIT + prof.FIT_EPOCH_UNIX_S
+Columns = dict[str, AnyArray]
+
+# (record column, series, factor): profile units to SI.
+_RECORD_SERIES: Final = (
+    ("distance", "distance_m", 1.0),
+    ("heart_rate", "heart_rate_bpm", 1.0),
+    ("power", "power_w", 1.0),
+    ("vertical_oscillation", "vertical_oscillation_m", 1e-3),
+    ("stance_time", "ground_contact_time_s", 1e-3),
+    ("stance_time_balance", "gct_balance_left_frac", 1e-2),
+    ("vertical_ratio", "vertical_ratio_frac", 1e-2),
+    ("step_length", "step_length_m", 1e-3),
+)
+# Developer fields kept as source-specific metrics (DOMAIN.md §2 quirk 9): name -> series, factor
+# by units. Stryd writes "Leg Spring Stiffness" in kN/m.
+_DEVELOPER_SERIES: Final = {
+    "form power": ("form_power_w", {"watts": 1.0, "w": 1.0}),
+    "leg spring stiffness": ("leg_spring_stiffness_n_per_m", {"kn/m": 1e3}),
+}
+# Developer duplicates of native fields: used only when the native one is missing.
+_DEVELOPER_FALLBACKS: Final = {
+    "speed": ("speed_mps", {"m/s": 1.0}),
+    "distance": ("distance_m", {"meters": 1.0, "m": 1.0}),
+    "power": ("power_w", {"watts": 1.0, "w": 1.0}),
+}
+# (session column, summary key, factor)
+_SESSION_SUMMARY: Final = (
+    ("total_distance", "total_distance_m", 1.0),
+    ("total_elapsed_time", "total_elapsed_time_s", 1.0),
+    ("total_timer_time", "total_timer_time_s", 1.0),
+    ("total_cycles", "total_strides", 1.0),
+    ("avg_heart_rate", "avg_heart_rate_bpm", 1.0),
+    ("avg_power", "avg_power_w", 1.0),
+    ("avg_vertical_oscillation", "avg_vertical_oscillation_m", 1e-3),
+    ("avg_stance_time", "avg_ground_contact_time_s", 1e-3),
+    ("avg_vertical_ratio", "avg_vertical_ratio_frac", 1e-2),
+    ("avg_stance_time_balance", "avg_gct_balance_left_frac", 1e-2),
+    ("avg_step_length", "avg_step_length_m", 1e-3),
+)
+
+
+def fit_to_activity(decoded: FitDecoded, *, path: Path, sha256: str) -> Activity:
+    issues = list(decoded.issues)
+    tables = {name: _first_activity(cols) for name, cols in decoded.messages.items()}
+    if decoded.n_files > 1:
+        issues.append(Issue(code="fit_chained", message=(
+            f"The file holds {decoded.n_files} activities chained together; the first was "
+            "analysed. Split the file to analyse the others.")))
+    rec = tables.get("record", {})
+    if not rec or "timestamp" not in rec:
+        raise InsufficientDataError(
+            f"{path.name} holds no timed records (data points) to measure. Export the "
+            "activity again as the original FIT file from your watch or its app.")
+    rec = _in_time_order(rec, issues)
+    t_abs = rec["timestamp"]
+    if t_abs.size == 0:
+        raise InsufficientDataError(
+            f"{path.name} holds no records with a valid time. Export the original FIT file "
+            "from your watch or its app and try again.")
+    t0 = float(t_abs[0])
+    start_utc = datetime.fromtimestamp(t0, UTC) if t0 >= _FIT_EPOCH_LIMIT_UNIX_S else None
+    if start_utc is None:
+        issues.append(Issue(code="fit_relative_time", message=(
+            "The device wrote times relative to its own clock, not the date: the start "
+            "date and time are unknown; durations are correct.")))
+    series = _series(rec, decoded, issues)
+    return Activity(
+        format="fit",
+        sha256=sha256,
+        start_utc=start_utc,
+        device=_device(tables.get("file_id", {}), tables.get("device_info", {})),
+        t_s=t_abs - t0,
+        series=series,
+        sessions=_sessions(tables, t0, float(t_abs[-1]), issues),
+        timer_stopped=_timer_stops(tables.get("event", {}), t0),
+        issues=tuple(issues),
+        messages=decoded.messages,
+        cadence_resolution_spm=2.0 / 128 if "fractional_cadence" in rec else 2.0,
+        n_activities=decoded.n_files,
+    )
+
+
+def _first_activity(cols: Columns) -> Columns:
+    keep = cols["_file"] == 0
+    if bool(np.all(keep)):
+        return cols
+    return {name: values[keep] for name, values in cols.items()}
+
+
+def _in_time_order(rec: Columns, issues: list[Issue]) -> Columns:
+    """Keep records with a time that does not go backwards (damaged or resynchronised files)."""
+    t = rec["timestamp"]
+    keep = np.isfinite(t)
+    finite = np.where(keep, t, -np.inf)
+    keep &= finite >= np.maximum.accumulate(finite)
+    dropped = int(t.size - keep.sum())
+    if dropped:
+        issues.append(Issue(code="fit_records_dropped", message=(
+            f"{dropped} of {t.size} records had no time or a time earlier than the record "
+            "before them (damage in the file) and were left out.")))
+    return rec if dropped == 0 else {name: values[keep] for name, values in rec.items()}
+
+
+def _series(rec: Columns, decoded: FitDecoded, issues: list[Issue]) -> dict[str, FloatArray]:
+    n = rec["timestamp"].size
+    out: dict[str, FloatArray] = {}
+    for column, name, factor in _RECORD_SERIES:
+        if column in rec and rec[column].ndim == 1:
+            out[name] = rec[column] * factor
+    speed = _first_present(rec, "enhanced_speed", "speed")
+    if speed is not None:
+        out["speed_mps"] = speed
+    altitude = _first_present(rec, "enhanced_altitude", "altitude")
+    if altitude is not None:
+        out["altitude_m"] = altitude
+    if "cadence" in rec and rec["cadence"].ndim == 1:
+        fraction = rec.get("fractional_cadence")
+        extra = np.nan_to_num(fraction) if fraction is not None else 0.0
+        out["cadence_spm"] = 2.0 * (rec["cadence"] + extra)  # per-foot rpm -> steps/min
+    for column, name in (("position_lat", "lat_deg"), ("position_long", "lon_deg")):
+        if column in rec and rec[column].ndim == 1:
+            out[name] = rec[column] * _SEMICIRCLE_TO_DEG
+    _developer_series(rec, decoded, out, issues)
+    return {name: np.ascontiguousarray(v, dtype=np.float64) for name, v in out.items()
+            if v.shape == (n,)}
+
+
+def _first_present(rec: Columns, *names: str) -> FloatArray | None:
+    for name in names:
+        values = rec.get(name)
+        if values is not None and values.ndim == 1 and np.any(np.isfinite(values)):
+            return values
+    return None
+
+
+def _developer_series(
+    rec: Columns, decoded: FitDecoded, out: dict[str, FloatArray], issues: list[Issue]
+) -> None:
+    for column, desc in decoded.developer_fields.items():
+        values = rec.get(column)
+        if values is None or values.ndim != 1:
+            continue
+        key, units = desc.name.strip().lower(), desc.units.strip().lower()
+        if key in _DEVELOPER_SERIES:
+            name, factors = _DEVELOPER_SERIES[key]
+        elif key in _DEVELOPER_FALLBACKS:
+            name, factors = _DEVELOPER_FALLBACKS[key]
+            if name in out and np.any(np.isfinite(out[name])):
+                continue  # the native field wins
+        else:
+            continue
+        if units not in factors:
+            issues.append(Issue(code="fit_developer_units", message=(
+                f"Developer field '{desc.name}' has units '{desc.units}', which backstride "
+                "does not know how to convert; it was left out.")))
+            continue
+        out[name] = values * factors[units]
+
+
+def _device(file_id: Columns, device_info: Columns) -> str | None:
+    names = file_id.get("product_name")
+    if names is not None and names.size and names[0]:
+        return str(names[0])
+    if "manufacturer" not in file_id or not file_id["manufacturer"].size:
+        return None
+    maker_id = file_id["manufacturer"][0]
+    if not np.isfinite(maker_id):
+        return None
+    maker = prof.MANUFACTURERS.get(int(maker_id), f"manufacturer {int(maker_id)}")
+    product = file_id.get("product")
+    if product is None or not product.size or not np.isfinite(product[0]):
+        return maker
+    product_id = int(product[0])
+    if maker == "Garmin" and product_id in prof.GARMIN_PRODUCTS:
+        return f"Garmin {prof.GARMIN_PRODUCTS[product_id]}"
+    return f"{maker} (product {product_id})"
+
+
+def _sessions(tables: dict[str, Columns], t0: float, t_end: float,
+              issues: list[Issue]) -> tuple[Session, ...]:
+    cols = tables.get("session", {})
+    n = len(cols.get("_offset", ()))
+    if n == 0:
+        sport = _fallback_sport(tables)
+        issues.append(Issue(code="fit_no_session", message=(
+            "The file has no session summary (it was probably cut short): the whole file was "
+            f"taken as one {sport} session and its summary recomputed from the records.")))
+        return (Session(sport=sport, sub_sport=None, start_s=0.0, end_s=t_end - t0),)
+    sessions = []
+    for i in range(n):
+        start = _value(cols, "start_time", i)
+        elapsed = _value(cols, "total_elapsed_time", i)
+        stamp = _value(cols, "timestamp", i)
+        start_s = (start - t0) if start is not None else 0.0
+        if elapsed is not None:
+            end_s = start_s + elapsed
+        else:
+            end_s = (stamp - t0) if stamp is not None else t_end - t0
+        sessions.append(Session(
+            sport=_enum(prof.SPORTS, _value(cols, "sport", i)),
+            sub_sport=_enum(prof.SUB_SPORTS, _value(cols, "sub_sport", i)),
+            start_s=start_s, end_s=end_s, summary=_summary(cols, i),
+        ))
+    return tuple(sessions)
+
+
+def _summary(cols: Columns, i: int) -> dict[str, float]:
+    summary: dict[str, float] = {}
+    for column, key, factor in _SESSION_SUMMARY:
+        value = _value(cols, column, i)
+        if value is not None:
+            summary[key] = value * factor
+    speed = _value(cols, "enhanced_avg_speed", i) or _value(cols, "avg_speed", i)
+    if speed is not None:
+        summary["avg_speed_mps"] = speed
+    cadence = _value(cols, "avg_cadence", i)
+    if cadence is not None:
+        summary["avg_cadence_spm"] = 2.0 * (cadence + (_value(cols, "avg_fractional_cadence", i)
+                                                       or 0.0))
+    return summary
+
+
+def _fallback_sport(tables: dict[str, Columns]) -> str:
+    for name in ("sport", "lap"):
+        value = _value(tables.get(name, {}), "sport", 0)
+        if value is not None:
+            return _enum(prof.SPORTS, value)
+    return "unknown"
+
+
+def _value(cols: Columns, name: str, i: int) -> float | None:
+    values = cols.get(name)
+    if values is None or values.ndim != 1 or i >= values.size:
+        return None
+    value = float(values[i])
+    return value if np.isfinite(value) else None
+
+
+def _enum(table: dict[int, str], value: float | None) -> str:
+    if value is None:
+        return "unknown"
+    return table.get(int(value), f"sport_{int(value)}")
+
+
+def _timer_stops(events: Columns, t0: float) -> tuple[tuple[float, float], ...]:
+    """Pair timer stop and start events into the intervals with the timer off."""
+    if "event" not in events or "event_type" not in events or "timestamp" not in events:
+        return ()
+    stops: list[tuple[float, float]] = []
+    stopped_at: float | None = None
+    for event, kind, stamp in zip(events["event"], events["event_type"], events["timestamp"],
+                                  strict=True):
+        if event != prof.EVENT_TIMER or not np.isfinite(stamp) or not np.isfinite(kind):
+            continue
+        if int(kind) in prof.TIMER_STOP_TYPES and stopped_at is None:
+            stopped_at = float(stamp) - t0
+        elif int(kind) in prof.TIMER_START_TYPES and stopped_at is not None:
+            stops.append((stopped_at, float(stamp) - t0))
+            stopped_at = None
+    if stopped_at is not None:
+        stops.append((stopped_at, np.inf))
+    return tuple(stops)

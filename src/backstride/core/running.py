@@ -1,0 +1,375 @@
+"""Running time, metric summaries and drift over a run, from an :class:`Activity`.
+
+Statistics cover running time only (DOMAIN.md §2): the running legs of a multisport file,
+with the timer on, moving, and outside walking breaks. Device quirks are corrected with an
+issue saying so, never silently; values outside plausible ranges are left out and counted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Final
+
+import numpy as np
+
+from backstride.core.activity import RUNNING, Activity, Session
+from backstride.core.stats import (
+    block_ids,
+    bootstrap_mean_ci95,
+    seed_for,
+    strongest_change_point,
+)
+from backstride.core.types import BoolArray, FloatArray, Issue, MetricStatus
+from backstride.errors import InsufficientDataError
+
+MOVING_MIN_MPS: Final = 0.5  # slower is standing still (GPS drift) [D]
+WALK_MAX_SPM: Final = 130.0  # DOMAIN.md §2 quirk 4 [D]
+WALK_REL_MEDIAN: Final = 0.8
+WALK_MIN_S: Final = 10.0
+MAX_RECORD_GAP_S: Final = 10.0  # a longer gap between records is not counted as running time
+MIN_RECORDS: Final = 10
+MIN_DRIFT_S: Final = 180.0  # thirds of at least a minute each
+MAX_OUT_OF_RANGE_FRAC: Final = 0.5
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MetricSpec:
+    name: str
+    low: float
+    high: float
+    drift: bool
+    absent_reason: str
+
+
+_NO_SENSOR = "this file does not record it (the watch or its sensors do not measure it)"
+METRICS: Final = (
+    MetricSpec(name="cadence_spm", low=100.0, high=240.0, drift=True, absent_reason=_NO_SENSOR),
+    MetricSpec(name="ground_contact_time_s", low=0.150, high=0.450, drift=True,
+               absent_reason="needs running dynamics (a chest strap, pod or recent watch)"),
+    MetricSpec(name="gct_balance_left_frac", low=0.40, high=0.60, drift=False,
+               absent_reason="needs a running-dynamics chest strap or pod"),
+    MetricSpec(name="gct_imbalance_frac", low=0.0, high=0.10, drift=True,
+               absent_reason="needs a running-dynamics chest strap or pod"),
+    MetricSpec(name="vertical_oscillation_m", low=0.040, high=0.160, drift=True,
+               absent_reason="needs running dynamics (a chest strap, pod or recent watch)"),
+    MetricSpec(name="vertical_ratio_frac", low=0.02, high=0.20, drift=True,
+               absent_reason="needs running dynamics (a chest strap, pod or recent watch)"),
+    MetricSpec(name="step_length_m", low=0.5, high=2.0, drift=True,
+               absent_reason="needs running dynamics (a chest strap, pod or recent watch)"),
+    MetricSpec(name="speed_mps", low=MOVING_MIN_MPS, high=12.0, drift=True,
+               absent_reason=_NO_SENSOR),
+    MetricSpec(name="power_w", low=20.0, high=1500.0, drift=True, absent_reason=_NO_SENSOR),
+    MetricSpec(name="heart_rate_bpm", low=30.0, high=230.0, drift=True,
+               absent_reason=_NO_SENSOR),
+    MetricSpec(name="form_power_w", low=5.0, high=400.0, drift=True, absent_reason=""),
+    MetricSpec(name="leg_spring_stiffness_n_per_m", low=2e3, high=40e3, drift=True,
+               absent_reason=""),
+)
+SOURCE_SPECIFIC: Final = frozenset({"form_power_w", "leg_spring_stiffness_n_per_m"})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MetricSummary:
+    name: str
+    value: float | None  # mean over running records; None unless status is OK
+    median: float | None
+    sd: float | None
+    n: int
+    ci95: tuple[float, float] | None
+    status: MetricStatus
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Drift:
+    name: str
+    early: float
+    late: float
+    change_frac: float
+    onset_s: float | None  # timer time since the first running record
+    onset_m: float | None  # distance since the first running record
+    significant: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunAnalysis:
+    start_utc: datetime | None
+    duration_s: float  # elapsed time of the running legs
+    moving_time_s: float  # running time the statistics cover
+    distance_m: float | None
+    metrics: Mapping[str, MetricSummary]
+    drift: tuple[Drift, ...]
+    issues: tuple[Issue, ...]
+    running: BoolArray  # per record
+    timer_s: FloatArray  # per record
+    series: Mapping[str, FloatArray]  # after quirk corrections
+    legs: tuple[Session, ...]
+
+
+def process_activity(activity: Activity) -> RunAnalysis:
+    """Measure a run: which records are running, each metric's summary, and its drift."""
+    issues = list(activity.issues)
+    legs = _running_legs(activity, issues)
+    t = activity.t_s
+    timer_s = _timer_time(t, activity.timer_stopped)
+    series = dict(activity.series)
+    candidate = _in_legs(t, legs) & _timer_on(t, activity.timer_stopped) & _moving(series)
+    _fix_quirks(series, candidate, issues)
+    running = candidate & ~_walking_breaks(t, series.get("cadence_spm"), candidate, issues)
+    if int(running.sum()) < MIN_RECORDS:
+        raise InsufficientDataError(
+            f"Only {int(running.sum())} of its {t.size} records ({t[-1] - t[0]:.0f} s) are "
+            f"running (timer on, moving at >= {MOVING_MIN_MPS} m/s, not walking); at least "
+            f"{MIN_RECORDS} are needed. Record a run of a few minutes or more.")
+    if "gct_balance_left_frac" in series:
+        series["gct_imbalance_frac"] = np.abs(series["gct_balance_left_frac"] - 0.5)
+    weights = _record_durations(t)
+    metrics = {spec.name: _summarise(spec, series, running, timer_s, activity.sha256, issues)
+               for spec in METRICS
+               if spec.name not in SOURCE_SPECIFIC or activity.has(spec.name)}
+    _check_vertical_ratio(series, running, issues)
+    drift = _drift_all(metrics, series, running, timer_s, weights, activity.sha256, issues)
+    return RunAnalysis(
+        start_utc=activity.start_utc,
+        duration_s=float(sum(leg.end_s - leg.start_s for leg in legs)),
+        moving_time_s=float(weights[running].sum()),
+        distance_m=_distance_m(legs, series.get("distance_m"), t),
+        metrics=metrics, drift=drift, issues=tuple(issues), running=running,
+        timer_s=timer_s, series=series, legs=legs,
+    )
+
+
+def _running_legs(activity: Activity, issues: list[Issue]) -> tuple[Session, ...]:
+    sessions = activity.sessions or (Session(sport="unknown", sub_sport=None, start_s=0.0,
+                                              end_s=float(activity.t_s[-1])),)
+    legs = tuple(s for s in sessions if s.sport == RUNNING)
+    if legs:
+        skipped = [s.sport for s in sessions if s.sport != RUNNING]
+        if skipped:
+            issues.append(Issue(code="multisport", message=(
+                f"Only the running leg(s) were analysed; left out: {', '.join(skipped)} "
+                "(a chest strap reports dynamics on a bike too, which are not running form).")))
+        return legs
+    unknown = tuple(s for s in sessions if s.sport in ("unknown", "generic"))
+    if unknown:
+        issues.append(Issue(code="sport_unknown", message=(
+            "The file does not say which sport it is: it was analysed as a run.")))
+        return unknown
+    sports = ", ".join(sorted({s.sport for s in sessions}))
+    raise InsufficientDataError(
+        f"The activity is {sports}, not running: backstride measures running form. "
+        "Pass a running activity.")
+
+
+def _in_legs(t: FloatArray, legs: tuple[Session, ...]) -> BoolArray:
+    inside = np.zeros(t.size, dtype=bool)
+    for leg in legs:
+        inside |= (t >= leg.start_s) & (t <= leg.end_s)
+    return inside
+
+
+def _timer_on(t: FloatArray, stops: tuple[tuple[float, float], ...]) -> BoolArray:
+    on = np.ones(t.size, dtype=bool)
+    for start, end in stops:
+        on &= ~((t > start) & (t < end))
+    return on
+
+
+def _timer_time(t: FloatArray, stops: tuple[tuple[float, float], ...]) -> FloatArray:
+    """Elapsed time minus the time the timer was stopped before each record."""
+    timer = t.astype(np.float64).copy()
+    for start, end in stops:
+        timer -= np.clip(t - start, 0.0, (end - start) if np.isfinite(end) else np.inf)
+    return timer
+
+
+def _moving(series: Mapping[str, FloatArray]) -> BoolArray:
+    speed = series.get("speed_mps")
+    if speed is None:
+        return np.ones(next(iter(series.values())).size if series else 0, dtype=bool)
+    return ~(speed < MOVING_MIN_MPS)  # NaN speed: unknown, kept
+
+
+def _fix_quirks(series: dict[str, FloatArray], running: BoolArray, issues: list[Issue]) -> None:
+    """DOMAIN.md §2 quirks 1 and 2, each corrected with an issue that says so."""
+    cadence = series.get("cadence_spm")
+    if cadence is not None and _running_median(cadence, running) > 240.0:
+        series["cadence_spm"] = cadence / 2.0
+        issues.append(Issue(code="cadence_already_spm", message=(
+            "The file stores cadence as steps per minute where the format expects steps per "
+            "foot (a known treadmill-app bug): the values were halved.")))
+    vo = series.get("vertical_oscillation_m")
+    if vo is not None and 0.004 <= _running_median(vo, running) <= 0.016:
+        series["vertical_oscillation_m"] = vo * 10.0
+        issues.append(Issue(code="vo_scale_10x", message=(
+            "Vertical oscillation is 10x too small in this file (a known bug of some writers, "
+            "e.g. the Wahoo app): the values were multiplied by 10.")))
+
+
+def _running_median(values: FloatArray, running: BoolArray) -> float:
+    finite = values[running & np.isfinite(values)]
+    return float(np.median(finite)) if finite.size else float("nan")
+
+
+def _walking_breaks(t: FloatArray, cadence: FloatArray | None, running: BoolArray,
+                    issues: list[Issue]) -> BoolArray:
+    """Stretches of >= 10 s below 130 spm and below 0.8 x the run's median (quirk 4)."""
+    walking = np.zeros(t.size, dtype=bool)
+    if cadence is None or not np.any(np.isfinite(cadence[running])):
+        return walking
+    median = _running_median(cadence, running)
+    slow = running & (cadence < WALK_MAX_SPM) & (cadence < WALK_REL_MEDIAN * median)
+    edges = np.diff(np.concatenate(([0], slow.astype(np.int8), [0])))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    total_s = 0.0
+    for a, b in zip(starts, ends, strict=True):
+        span = float(t[min(b, t.size - 1)] - t[a])
+        if span >= WALK_MIN_S:
+            walking[a:b] = True
+            total_s += span
+    if total_s:
+        issues.append(Issue(code="walking_breaks", message=(
+            f"{total_s / 60:.1f} min of walking breaks were left out of every running "
+            "statistic.")))
+    return walking
+
+
+def _record_durations(t: FloatArray) -> FloatArray:
+    if t.size < 2:
+        return np.ones_like(t)
+    dt = np.diff(t)
+    typical = float(np.median(dt)) if dt.size else 1.0
+    dt = np.append(dt, typical)
+    return np.where(dt > MAX_RECORD_GAP_S, typical, np.clip(dt, 0.0, None))
+
+
+def _summarise(spec: MetricSpec, series: Mapping[str, FloatArray], running: BoolArray,
+               timer_s: FloatArray, sha256: str, issues: list[Issue]) -> MetricSummary:
+    values = series.get(spec.name)
+    if values is None or not np.any(np.isfinite(values[running])):
+        return _without(spec.name, MetricStatus.NOT_AVAILABLE, spec.absent_reason or _NO_SENSOR)
+    present = running & np.isfinite(values)
+    inside = present & (values >= spec.low) & (values <= spec.high)
+    n_out = int(present.sum() - inside.sum())
+    if n_out and n_out > MAX_OUT_OF_RANGE_FRAC * present.sum():
+        return _without(spec.name, MetricStatus.INSUFFICIENT_DATA, (
+            f"{n_out} of {int(present.sum())} values are outside the plausible range "
+            f"{spec.low:g}–{spec.high:g} (in SI units): the sensor data look wrong"))
+    if n_out:
+        issues.append(Issue(code=f"out_of_range.{spec.name}", message=(
+            f"{n_out} of {int(present.sum())} {spec.name} values were outside the plausible "
+            f"range {spec.low:g}–{spec.high:g} and were left out.")))
+    kept = values[inside]
+    if kept.size < MIN_RECORDS:
+        return _without(spec.name, MetricStatus.INSUFFICIENT_DATA,
+                        f"only {kept.size} running records carry it (at least {MIN_RECORDS} "
+                        "needed)")
+    return MetricSummary(
+        name=spec.name, value=float(kept.mean()), median=float(np.median(kept)),
+        sd=float(kept.std(ddof=1)), n=int(kept.size),
+        ci95=bootstrap_mean_ci95(kept, block_ids(timer_s[inside]),
+                                 seed=seed_for(sha256, spec.name)),
+        status=MetricStatus.OK,
+    )
+
+
+def _without(name: str, status: MetricStatus, reason: str) -> MetricSummary:
+    return MetricSummary(name=name, value=None, median=None, sd=None, n=0, ci95=None,
+                         status=status, reason=reason)
+
+
+def _check_vertical_ratio(series: Mapping[str, FloatArray], running: BoolArray,
+                          issues: list[Issue]) -> None:
+    """VR must match VO / step length within 10 % (DOMAIN.md §2 range checks) [D]."""
+    vr, vo, step = (series.get(k) for k in
+                    ("vertical_ratio_frac", "vertical_oscillation_m", "step_length_m"))
+    if vr is None or vo is None or step is None:
+        return
+    recorded = _running_median(vr, running)
+    usable = running & (step > 0)
+    computed = _running_median(np.divide(vo, step, out=np.full_like(vo, np.nan), where=usable),
+                               usable)
+    if np.isfinite(recorded) and np.isfinite(computed) and computed > 0:
+        if abs(recorded / computed - 1.0) > 0.10:
+            issues.append(Issue(code="vertical_ratio_mismatch", message=(
+                f"The recorded vertical ratio ({recorded * 100:.1f} %) differs by more than "
+                f"10 % from vertical oscillation / step length ({computed * 100:.1f} %): one "
+                "of them may be mis-scaled.")))
+
+
+def _distance_m(legs: tuple[Session, ...], distance: FloatArray | None,
+                t: FloatArray) -> float | None:
+    totals = [leg.summary.get("total_distance_m") for leg in legs]
+    if all(v is not None for v in totals) and totals:
+        return float(sum(v for v in totals if v is not None))
+    if distance is None:
+        return None
+    covered = 0.0
+    for leg in legs:
+        inside = (t >= leg.start_s) & (t <= leg.end_s) & np.isfinite(distance)
+        if inside.any():
+            covered += float(distance[inside].max() - distance[inside].min())
+    return covered
+
+
+def _drift_all(metrics: Mapping[str, MetricSummary], series: Mapping[str, FloatArray],
+               running: BoolArray, timer_s: FloatArray, weights: FloatArray, sha256: str,
+               issues: list[Issue]) -> tuple[Drift, ...]:
+    run_time = np.cumsum(np.where(running, weights, 0.0))
+    if run_time[-1] < MIN_DRIFT_S:
+        issues.append(Issue(code="too_short_for_drift", message=(
+            f"The run holds {run_time[-1] / 60:.1f} min of running: drift over the run needs "
+            f"at least {MIN_DRIFT_S / 60:.0f} min.")))
+        return ()
+    out = []
+    for spec in METRICS:
+        summary = metrics.get(spec.name)
+        if spec.drift and summary is not None and summary.status is MetricStatus.OK:
+            drift = _drift(spec, series, running, timer_s, run_time, sha256)
+            if drift is not None:
+                out.append(drift)
+    return tuple(out)
+
+
+def _drift(spec: MetricSpec, series: Mapping[str, FloatArray], running: BoolArray,
+           timer_s: FloatArray, run_time: FloatArray, sha256: str) -> Drift | None:
+    values = series[spec.name]
+    use = running & np.isfinite(values) & (values >= spec.low) & (values <= spec.high)
+    total = run_time[-1]
+    early_mask = use & (run_time <= total / 3.0)
+    late_mask = use & (run_time > 2.0 * total / 3.0)
+    if early_mask.sum() < MIN_RECORDS or late_mask.sum() < MIN_RECORDS:
+        return None
+    early, late = float(values[early_mask].mean()), float(values[late_mask].mean())
+    ci_early = bootstrap_mean_ci95(values[early_mask], block_ids(timer_s[early_mask]),
+                                   seed=seed_for(sha256, spec.name + ":early"))
+    ci_late = bootstrap_mean_ci95(values[late_mask], block_ids(timer_s[late_mask]),
+                                  seed=seed_for(sha256, spec.name + ":late"))
+    significant = bool(ci_early and ci_late and
+                       (ci_early[1] < ci_late[0] or ci_late[1] < ci_early[0]))
+    origin = int(np.flatnonzero(running)[0])
+    onset_s, onset_m = _onset(values, use, origin, timer_s, series.get("distance_m"))
+    return Drift(name=spec.name, early=early, late=late,
+                 change_frac=(late - early) / early if early else float("nan"),
+                 onset_s=onset_s, onset_m=onset_m, significant=significant)
+
+
+def _onset(values: FloatArray, use: BoolArray, origin: int, timer_s: FloatArray,
+           distance: FloatArray | None) -> tuple[float | None, float | None]:
+    """Timer time and distance at the strongest change point of the 10-s block means."""
+    idx = np.flatnonzero(use)
+    blocks = block_ids(timer_s[idx])
+    n_blocks = int(blocks.max()) + 1
+    means = np.bincount(blocks, weights=values[idx], minlength=n_blocks) / np.maximum(
+        np.bincount(blocks, minlength=n_blocks), 1)
+    point = strongest_change_point(means)
+    if point is None:
+        return None, None
+    first = idx[int(np.searchsorted(blocks, point.index))]
+    onset_m = None
+    if distance is not None and np.isfinite(distance[first]):
+        start_m = distance[origin] if np.isfinite(distance[origin]) else np.nanmin(distance[idx])
+        onset_m = float(distance[first] - start_m)
+    return float(timer_s[first] - timer_s[origin]), onset_m

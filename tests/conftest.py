@@ -1,0 +1,28 @@
+"""Shared test helpers: the real sample files live in ../shared/fixtures, never in this repo."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURES = REPO.parent / "shared" / "fixtures"
+WATCH = FIXTURES / "watch"
+VIDEO = FIXTURES / "video"
+
+
+def fixture_file(*parts: str) -> Path:
+    """Path of a shared fixture; the test is skipped (with the reason) when it is absent."""
+    path = FIXTURES.joinpath(*parts)
+    if not path.exists():
+        if os.environ.get("BACKSTRIDE_REQUIRE_FIXTURES") == "1":
+            pytest.fail(f"required fixture missing: {path}")
+        pytest.skip(f"shared fixture {'/'.join(parts)} not found beside the repo ({FIXTURES})")
+    return path
+
+
+@pytest.fixture
+def watch_file() -> object:
+    return lambda name: fixture_file("watch", name)
