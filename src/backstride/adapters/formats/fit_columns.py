@@ -65,6 +65,7 @@ def build_columns(scan: Scan) -> dict[str, Columns]:
             _fill_compressed_timestamps(table, timestamps[seqs])
         if global_num == prof.RECORD and "compressed_speed_distance" in table:
             _expand_compressed_speed_distance(table)
+        _expand_enhanced(table)
         out[name] = table
     return out
 
@@ -192,7 +193,9 @@ def _numbers(raw: AnyArray, base: int, little: bool, scale: float, offset: float
         kind, invalid = "u1", 0xFF
     typed = np.ascontiguousarray(raw).view(np.dtype(("<" if little else ">") + kind))
     values = typed.astype(np.float64)
-    if invalid is not None:
+    if base == BYTE and values.shape[1] > 1:
+        values[np.all(typed == 0xFF, axis=1)] = np.nan  # a byte array is invalid only whole
+    elif invalid is not None:
         values[typed == invalid] = np.nan
     if scale != 1.0 or offset != 0.0:
         values = values / scale - offset
@@ -230,6 +233,18 @@ def _expand_compressed_speed_distance(table: Columns) -> None:
         table["speed"] = np.where(ok, speed, np.nan)
     if "distance" not in table:
         table["distance"] = np.where(ok, distance, np.nan)
+
+
+_ENHANCED: Final = (("speed", "enhanced_speed"), ("altitude", "enhanced_altitude"),
+                    ("avg_speed", "enhanced_avg_speed"), ("max_speed", "enhanced_max_speed"))
+
+
+def _expand_enhanced(table: Columns) -> None:
+    """Profile components: 16-bit speed and altitude also fill their 32-bit enhanced fields,
+    so readers find one column whichever the device wrote."""
+    for short, enhanced in _ENHANCED:
+        if short in table and enhanced not in table and table[short].ndim == 1:
+            table[enhanced] = table[short].copy()
 
 
 def _fill_compressed_timestamps(table: Columns, from_headers: FloatArray) -> None:

@@ -1,0 +1,37 @@
+"""Plain-text summary of an analysis for the terminal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from backstride.adapters.render.units import METRIC_UNITS, distance_text, pace_text
+
+_BY_KEY = {u.key: u for u in METRIC_UNITS.values()}
+_SEVERITY = {"act": "ACT  ", "watch": "WATCH", "info": "INFO "}
+
+
+def text_summary(analysis: dict[str, Any], *, units: str = "metric") -> str:
+    src, act = analysis["source"], analysis["activity"]
+    lines = [f"{src['path']}  ({src['format'].upper()}, {src['device'] or 'unknown device'})"]
+    when = act["start_utc"] or "start time unknown"
+    distance = distance_text(act["distance_m"], units) if act["distance_m"] is not None else "?"
+    lines.append(f"  {when}  {distance}  running {act['moving_time_s'] / 60:.1f} min "
+                 f"of {act['duration_s'] / 60:.1f} min")
+    for key, m in analysis["metrics"].items():
+        unit = _BY_KEY[key]
+        if m["status"] != "ok":
+            lines.append(f"  {unit.label:<38} –  ({m['status']}: {m['reason']})")
+            continue
+        if key == "speed_mps":
+            shown = f"{m['value']:.2f} m/s  ({pace_text(m['value'], units)})"
+        else:
+            shown = f"{m['value']:.{unit.decimals}f} {unit.unit}"
+        low, high = m["ci95"] or (None, None)
+        ci = f"  95 % CI {low:.{unit.decimals}f}–{high:.{unit.decimals}f}" if low is not None else ""
+        lines.append(f"  {unit.label:<38} {shown}{ci}  (n={m['n']})")
+    for f in analysis["findings"]:
+        tag = " [heuristic]" if f.get("heuristic") else ""
+        lines.append(f"  {_SEVERITY.get(f['severity'], f['severity'])} {f['message']}{tag}")
+    for warning in analysis["quality"]["warnings"]:
+        lines.append(f"  note: {warning}")
+    return "\n".join(lines)

@@ -1,0 +1,56 @@
+"""The one place SI core names become the contract's named units (and display units)."""
+
+from __future__ import annotations
+
+from typing import Final, NamedTuple
+
+
+class Unit(NamedTuple):
+    key: str  # contract key, e.g. "ground_contact_time_ms"
+    factor: float  # SI value x factor = contract value
+    unit: str
+    label: str
+    decimals: int  # shown in text and HTML
+
+
+METRIC_UNITS: Final[dict[str, Unit]] = {
+    "cadence_spm": Unit("cadence_spm", 1.0, "spm", "Cadence", 1),
+    "ground_contact_time_s": Unit("ground_contact_time_ms", 1e3, "ms", "Ground contact time", 0),
+    "gct_balance_left_frac": Unit("gct_balance_left_pct", 1e2, "%",
+                                  "GCT balance, left (side unverified)", 1),
+    "gct_imbalance_frac": Unit("gct_imbalance_pct", 1e2, "%", "GCT imbalance from 50/50", 1),
+    "vertical_oscillation_m": Unit("vertical_oscillation_mm", 1e3, "mm",
+                                   "Vertical oscillation", 1),
+    "vertical_ratio_frac": Unit("vertical_ratio_pct", 1e2, "%", "Vertical ratio", 2),
+    "step_length_m": Unit("step_length_m", 1.0, "m", "Step length", 3),
+    "speed_mps": Unit("speed_mps", 1.0, "m/s", "Speed", 2),
+    "power_w": Unit("power_w", 1.0, "W", "Power", 0),
+    "heart_rate_bpm": Unit("heart_rate_bpm", 1.0, "bpm", "Heart rate", 0),
+    "form_power_w": Unit("form_power_w", 1.0, "W", "Form power (Stryd)", 0),
+    "leg_spring_stiffness_n_per_m": Unit("leg_spring_stiffness_kn_m", 1e-3, "kN/m",
+                                         "Leg spring stiffness (Stryd)", 1),
+}
+M_PER_MILE: Final = 1609.344
+M_PER_KM: Final = 1000.0
+
+
+def to_contract(name: str, value: float | None) -> float | None:
+    """SI value -> contract unit, rounded to remove binary noise (not to hide precision)."""
+    if value is None:
+        return None
+    return round(value * METRIC_UNITS[name].factor, 6)
+
+
+def pace_text(speed_mps: float, units: str) -> str:
+    """min:s per km or per mile."""
+    if speed_mps <= 0:
+        return "–"
+    per = M_PER_MILE if units == "imperial" else M_PER_KM
+    seconds = per / speed_mps
+    return f"{int(seconds // 60)}:{int(round(seconds % 60)):02d} /{'mi' if units == 'imperial' else 'km'}"
+
+
+def distance_text(distance_m: float, units: str) -> str:
+    if units == "imperial":
+        return f"{distance_m / M_PER_MILE:.2f} mi"
+    return f"{distance_m / M_PER_KM:.2f} km"

@@ -1,0 +1,124 @@
+"""Use cases: the one layer the CLI, the web app and library callers share.
+
+Each workflow takes settings, does its work through the core and the adapters, and returns
+values; errors are ``BackstrideError`` subclasses, and a batch reports a failed input as a
+:class:`Failed` value instead of stopping.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from backstride.adapters.formats import read_activity
+from backstride.adapters.formats.fit_writer import simulated_run_messages, write_fit_bytes
+from backstride.adapters.render.analysis_json import analysis_json
+from backstride.adapters.render.html import render_analysis_html
+from backstride.adapters.render.plot_data import plot_series
+from backstride.config import Settings
+from backstride.core.report import WatchReport, build_watch_report
+from backstride.core.simulate import RunPlan, simulate_run
+from backstride.core.types import Progress
+from backstride.errors import BackstrideError, InputError
+
+VIDEO_SUFFIXES = {".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm"}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Failed:
+    path: Path
+    error: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Analysed:
+    path: Path
+    report: WatchReport
+
+    def json(self) -> dict[str, Any]:
+        return analysis_json(self.report)
+
+
+Outcome = Analysed | Failed
+
+
+def analyze_path(path: Path) -> Analysed:
+    """Analyse one watch file; raises a ``BackstrideError`` saying what is wrong."""
+    if path.suffix.lower() in VIDEO_SUFFIXES:
+        raise InputError(f"{path.name} is a video; this version of backstride analyses watch "
+                         "files (FIT, TCX, GPX) only. Pass a watch file.")
+    activity = read_activity(path)
+    return Analysed(path=path, report=build_watch_report(activity, source_name=path.name))
+
+
+def analyze_paths(paths: Sequence[Path], *, progress: Progress | None = None) -> list[Outcome]:
+    """Every input is processed; a bad one becomes a :class:`Failed` and the rest go on."""
+    outcomes: list[Outcome] = []
+    for done, path in enumerate(paths, start=1):
+        try:
+            outcomes.append(analyze_path(path))
+        except BackstrideError as exc:
+            outcomes.append(Failed(path=path, error=str(exc)))
+        except (OSError, ValueError, MemoryError) as exc:  # never a traceback for a bad input
+            outcomes.append(Failed(path=path, error=(
+                f"{path.name} could not be analysed ({type(exc).__name__}: {exc}). "
+                "Check the file; if it opens in your watch app, please report this.")))
+        if progress is not None:
+            progress(done, len(paths))
+    return outcomes
+
+
+def render_html(outcome: Analysed, *, settings: Settings) -> str:
+    return render_analysis_html(outcome.json(), plot_series(outcome.report),
+                                units=settings.units)
+
+
+def report_paths(outcomes: Sequence[Outcome], target: Path) -> dict[Path, Path]:
+    """Where each input's HTML report goes: FILE.html for one input, else one per input in
+    the directory ``target``."""
+    if len(outcomes) == 1 and target.suffix.lower() in (".html", ".htm") and not target.is_dir():
+        return {outcomes[0].path: target}
+    return {o.path: target / f"{o.path.stem}.html" for o in outcomes}
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write to a temporary file beside ``path``, then rename: never a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DemoResult:
+    fit_path: Path
+    json_path: Path
+    report_path: Path
+    outcome: Analysed
+
+
+def run_demo(out_dir: Path, *, settings: Settings, seed: int = 7) -> DemoResult:
+    """Simulate a run with fatigue drift, write it as a real FIT file, analyse it and write
+    the JSON and HTML report. Needs nothing from outside the package."""
+    import json
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    run = simulate_run(RunPlan(), seed=seed)
+    fit_path = out_dir / "demo-run.fit"
+    fit_path.write_bytes(write_fit_bytes(simulated_run_messages(run)))
+    outcome = analyze_path(fit_path)
+    json_path = out_dir / "demo-run.analysis.json"
+    write_text_atomic(json_path, json.dumps(outcome.json(), indent=2) + "\n")
+    report_path = out_dir / "demo-run.html"
+    write_text_atomic(report_path, render_html(outcome, settings=settings))
+    return DemoResult(fit_path=fit_path, json_path=json_path, report_path=report_path,
+                      outcome=outcome)
