@@ -19,25 +19,20 @@ from backstride.errors import ConfigError
 UNITS = ("metric", "imperial")
 
 
-def _setting(default: Any = None, *, help: str, factory: Any = None) -> Any:  # noqa: A002
-    if factory is not None:
-        return field(default_factory=factory, metadata={"help": help})
-    return field(default=default, metadata={"help": help})
-
-
 def _default_data_dir() -> Path:
     return Path(user_data_dir("backstride", appauthor=False))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Settings:
-    data_dir: Path = _setting(factory=_default_data_dir, help="Database and saved keypoints")
-    db: str | None = _setting(None, help="SQLAlchemy URL of the history database "
-                                         "(default: a SQLite file in data_dir)")
-    units: str = _setting("metric", help="Display units: metric or imperial (JSON is always SI "
-                                         "or the unit its key names)")
-    emergency_number: str = _setting("your local emergency number",
-                                     help="Named in emergency triage actions")
+    data_dir: Path = field(default_factory=_default_data_dir,
+                           metadata={"help": "Database and saved keypoints"})
+    db: str | None = field(default=None, metadata={
+        "help": "SQLAlchemy URL of the history database (default: a SQLite file in data_dir)"})
+    units: str = field(default="metric", metadata={
+        "help": "Display units: metric or imperial (JSON keeps the units its keys name)"})
+    emergency_number: str = field(default="your local emergency number", metadata={
+        "help": "Named in emergency triage actions"})
 
     def __post_init__(self) -> None:
         if self.units not in UNITS:

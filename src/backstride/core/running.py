@@ -291,12 +291,12 @@ def _check_vertical_ratio(series: Mapping[str, FloatArray], running: BoolArray,
     usable = running & (step > 0)
     computed = _running_median(np.divide(vo, step, out=np.full_like(vo, np.nan), where=usable),
                                usable)
-    if np.isfinite(recorded) and np.isfinite(computed) and computed > 0:
-        if abs(recorded / computed - 1.0) > 0.10:
-            issues.append(Issue(code="vertical_ratio_mismatch", message=(
-                f"The recorded vertical ratio ({recorded * 100:.1f} %) differs by more than "
-                f"10 % from vertical oscillation / step length ({computed * 100:.1f} %): one "
-                "of them may be mis-scaled.")))
+    if np.isfinite(recorded) and np.isfinite(computed) and computed > 0 \
+            and abs(recorded / computed - 1.0) > 0.10:
+        issues.append(Issue(code="vertical_ratio_mismatch", message=(
+            f"The recorded vertical ratio ({recorded * 100:.1f} %) differs by more than "
+            f"10 % from vertical oscillation / step length ({computed * 100:.1f} %): one "
+            "of them may be mis-scaled.")))
 
 
 def _distance_m(legs: tuple[Session, ...], distance: FloatArray | None,

@@ -3,6 +3,7 @@ never another exception and never a hang."""
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -18,7 +19,8 @@ from tests.conftest import fixture_file
 
 SMALL = ("garmin-fenix-5-run.fit", "fr220-short-run.fit", "edge-chained-two-activities.fit",
          "fr70-run-compressed-speed-distance.fit")
-FUZZ = settings(max_examples=60, deadline=None,
+# BACKSTRIDE_FUZZ_EXAMPLES=2000 for a long local run; CI keeps the suite fast.
+FUZZ = settings(max_examples=int(os.environ.get("BACKSTRIDE_FUZZ_EXAMPLES", "60")), deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 

@@ -180,7 +180,7 @@ def test_unknown_type_is_unknown_with_an_issue() -> None:
 
 
 def test_gaps_within_and_between_segments_are_pauses() -> None:
-    first = east(5) + [trkpt(20, 0.0, 6e-4)]  # 16-s gap inside the segment
+    first = [*east(5), trkpt(20, 0.0, 6e-4)]  # 16-s gap inside the segment
     second = east(5, start_s=25)  # 5-s gap to the next segment: still running
     third = east(3, start_s=60)  # 31-s gap
     result = read(gpx(first, second, third))

@@ -69,7 +69,7 @@ def fit_to_activity(decoded: FitDecoded, *, path: Path, sha256: str) -> Activity
             f"The file holds {decoded.n_files} activities chained together; the first was "
             "analysed. Split the file to analyse the others.")))
     rec = tables.get("record", {})
-    if not rec or "timestamp" not in rec:
+    if _numeric(rec, "timestamp") is None:
         raise InsufficientDataError(
             f"{path.name} holds no timed records (data points) to measure. Export the "
             "activity again as the original FIT file from your watch or its app.")
@@ -102,6 +102,14 @@ def fit_to_activity(decoded: FitDecoded, *, path: Path, sha256: str) -> Activity
     )
 
 
+def _numeric(cols: Columns, name: str) -> FloatArray | None:
+    """A 1-D numeric column, or None: damage can turn a field into an array or a string."""
+    values = cols.get(name)
+    if values is None or values.ndim != 1 or values.dtype.kind != "f":
+        return None
+    return values
+
+
 def _first_activity(cols: Columns) -> Columns:
     keep = cols["_file"] == 0
     if bool(np.all(keep)):
@@ -127,21 +135,24 @@ def _series(rec: Columns, decoded: FitDecoded, issues: list[Issue]) -> dict[str,
     n = rec["timestamp"].size
     out: dict[str, FloatArray] = {}
     for column, name, factor in _RECORD_SERIES:
-        if column in rec and rec[column].ndim == 1:
-            out[name] = rec[column] * factor
+        values = _numeric(rec, column)
+        if values is not None:
+            out[name] = values * factor
     speed = _first_present(rec, "enhanced_speed", "speed")
     if speed is not None:
         out["speed_mps"] = speed
     altitude = _first_present(rec, "enhanced_altitude", "altitude")
     if altitude is not None:
         out["altitude_m"] = altitude
-    if "cadence" in rec and rec["cadence"].ndim == 1:
-        fraction = rec.get("fractional_cadence")
+    cadence = _numeric(rec, "cadence")
+    if cadence is not None:
+        fraction = _numeric(rec, "fractional_cadence")
         extra = np.nan_to_num(fraction) if fraction is not None else 0.0
-        out["cadence_spm"] = 2.0 * (rec["cadence"] + extra)  # per-foot rpm -> steps/min
+        out["cadence_spm"] = 2.0 * (cadence + extra)  # per-foot rpm -> steps/min
     for column, name in (("position_lat", "lat_deg"), ("position_long", "lon_deg")):
-        if column in rec and rec[column].ndim == 1:
-            out[name] = rec[column] * _SEMICIRCLE_TO_DEG
+        values = _numeric(rec, column)
+        if values is not None:
+            out[name] = values * _SEMICIRCLE_TO_DEG
     _developer_series(rec, decoded, out, issues)
     return {name: np.ascontiguousarray(v, dtype=np.float64) for name, v in out.items()
             if v.shape == (n,)}
@@ -149,8 +160,8 @@ def _series(rec: Columns, decoded: FitDecoded, issues: list[Issue]) -> dict[str,
 
 def _first_present(rec: Columns, *names: str) -> FloatArray | None:
     for name in names:
-        values = rec.get(name)
-        if values is not None and values.ndim == 1 and np.any(np.isfinite(values)):
+        values = _numeric(rec, name)
+        if values is not None and np.any(np.isfinite(values)):
             return values
     return None
 
@@ -159,8 +170,8 @@ def _developer_series(
     rec: Columns, decoded: FitDecoded, out: dict[str, FloatArray], issues: list[Issue]
 ) -> None:
     for column, desc in decoded.developer_fields.items():
-        values = rec.get(column)
-        if values is None or values.ndim != 1:
+        values = _numeric(rec, column)
+        if values is None:
             continue
         key, units = desc.name.strip().lower(), desc.units.strip().lower()
         if key in _DEVELOPER_SERIES:
@@ -181,18 +192,16 @@ def _developer_series(
 
 def _device(file_id: Columns, device_info: Columns) -> str | None:
     names = file_id.get("product_name")
-    if names is not None and names.size and names[0]:
+    if names is not None and names.dtype == object and names.size and names[0]:
         return str(names[0])
-    if "manufacturer" not in file_id or not file_id["manufacturer"].size:
-        return None
-    maker_id = file_id["manufacturer"][0]
-    if not np.isfinite(maker_id):
+    maker_id = _value(file_id, "manufacturer", 0)
+    if maker_id is None:
         return None
     maker = prof.MANUFACTURERS.get(int(maker_id), f"manufacturer {int(maker_id)}")
-    product = file_id.get("product")
-    if product is None or not product.size or not np.isfinite(product[0]):
+    product = _value(file_id, "product", 0)
+    if product is None:
         return maker
-    product_id = int(product[0])
+    product_id = int(product)
     if maker == "Garmin" and product_id in prof.GARMIN_PRODUCTS:
         return f"Garmin {prof.GARMIN_PRODUCTS[product_id]}"
     return f"{maker} (product {product_id})"
@@ -251,8 +260,8 @@ def _fallback_sport(tables: dict[str, Columns]) -> str:
 
 
 def _value(cols: Columns, name: str, i: int) -> float | None:
-    values = cols.get(name)
-    if values is None or values.ndim != 1 or i >= values.size:
+    values = _numeric(cols, name)
+    if values is None or i >= values.size:
         return None
     value = float(values[i])
     return value if np.isfinite(value) else None
@@ -266,12 +275,12 @@ def _enum(table: dict[int, str], value: float | None) -> str:
 
 def _timer_stops(events: Columns, t0: float) -> tuple[tuple[float, float], ...]:
     """Pair timer stop and start events into the intervals with the timer off."""
-    if "event" not in events or "event_type" not in events or "timestamp" not in events:
+    columns = [_numeric(events, name) for name in ("event", "event_type", "timestamp")]
+    if any(c is None for c in columns):
         return ()
     stops: list[tuple[float, float]] = []
     stopped_at: float | None = None
-    for event, kind, stamp in zip(events["event"], events["event_type"], events["timestamp"],
-                                  strict=True):
+    for event, kind, stamp in zip(*columns, strict=True):
         if event != prof.EVENT_TIMER or not np.isfinite(stamp) or not np.isfinite(kind):
             continue
         if int(kind) in prof.TIMER_STOP_TYPES and stopped_at is None:

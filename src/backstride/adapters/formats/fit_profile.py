@@ -1,7 +1,8 @@
 """The part of the FIT profile (21.x) backstride names and scales.
 
 Fields not listed here are still decoded, as raw numbers under ``field_<num>``; messages not
-listed are named ``mesg_<num>``. Scales and offsets follow the profile: value = raw / scale - offset.
+listed are named ``mesg_<num>``. Scales and offsets follow the profile:
+value = raw / scale - offset.
 """
 
 from __future__ import annotations
@@ -119,7 +120,8 @@ GARMIN_PRODUCTS: Final = {
     1036: "Edge 500", 1328: "Forerunner 910XT", 1623: "Forerunner 620", 1632: "Forerunner 220",
     1765: "Forerunner 920XT", 1967: "fenix 2", 2431: "Forerunner 235", 2503: "Forerunner 35",
     2697: "fenix 5", 3113: "Forerunner 945", 3992: "Forerunner 255", 4024: "Forerunner 955",
-    988: "Forerunner 60", 1436: "Forerunner 70", 1018: "Forerunner 310XT", 1124: "Forerunner 110", 1345: "Forerunner 410",
+    988: "Forerunner 60", 1436: "Forerunner 70", 1018: "Forerunner 310XT",
+    1124: "Forerunner 110", 1345: "Forerunner 410",
 }
 
 # Timer events (event 0): which event_types stop and which start the timer.

@@ -211,31 +211,19 @@ def _parse_definition(
     p = pos + 6
     if p + 3 * n_fields > end:
         return None
-    fields: list[Field] = []
-    offset = 0
-    for i in range(n_fields):
-        num, size, base_byte = data[p + 3 * i], data[p + 3 * i + 1], data[p + 3 * i + 2]
-        base = base_byte & 0x1F
-        if base not in BASE_TYPES or size == 0:
-            return None
-        if size % BASE_TYPES[base][1]:
-            base = BYTE  # size not a multiple of the type: keep the bytes, don't guess
-        fields.append(Field(num, offset, size, base))
-        offset += size
+    fields = _native_fields(data, p, n_fields)
+    if fields is None:
+        return None
     p += 3 * n_fields
     if data[pos] & 0x20:  # developer fields follow
-        if p + 1 > end:
+        if p + 1 > end or p + 1 + 3 * data[p] > end:
             return None
-        n_dev = data[p]
-        if p + 1 + 3 * n_dev > end:
+        dev = _developer_fields(data, p + 1, data[p], sum(f.size for f in fields))
+        if dev is None:
             return None
-        for i in range(n_dev):
-            num, size, dev_index = data[p + 1 + 3 * i], data[p + 2 + 3 * i], data[p + 3 + 3 * i]
-            if size == 0:
-                return None
-            fields.append(Field(num, offset, size, BYTE, dev_index))
-            offset += size
-        p += 1 + 3 * n_dev
+        fields += dev
+        p += 1 + 3 * data[p]
+    offset = sum(f.size for f in fields)
     key = (global_num, little, tuple(fields), file_index)
     known = scan.layouts.get(key)
     if known is not None:  # writers redefine the same layout often: decode them as one group
@@ -250,6 +238,32 @@ def _parse_definition(
         scan.definitions.append(definition)
         scan.layouts[key] = definition
     return definition, p
+
+
+def _native_fields(data: bytes, p: int, n_fields: int) -> list[Field] | None:
+    fields: list[Field] = []
+    offset = 0
+    for i in range(n_fields):
+        num, size, base_byte = data[p + 3 * i], data[p + 3 * i + 1], data[p + 3 * i + 2]
+        base = base_byte & 0x1F
+        if base not in BASE_TYPES or size == 0:
+            return None
+        if size % BASE_TYPES[base][1]:
+            base = BYTE  # size not a multiple of the type: keep the bytes, don't guess
+        fields.append(Field(num, offset, size, base))
+        offset += size
+    return fields
+
+
+def _developer_fields(data: bytes, p: int, n_dev: int, offset: int) -> list[Field] | None:
+    fields: list[Field] = []
+    for i in range(n_dev):
+        num, size, dev_index = data[p + 3 * i], data[p + 1 + 3 * i], data[p + 2 + 3 * i]
+        if size == 0:
+            return None
+        fields.append(Field(num, offset, size, BYTE, dev_index))
+        offset += size
+    return fields
 
 
 def _read_field_description(scan: Scan, d: Definition, offset: int, file_index: int) -> None:

@@ -29,7 +29,8 @@ def simulated_run_messages(run: SimulatedRun) -> list[Message]:
     whole = np.floor(per_foot)
     messages: list[Message] = [
         {"message_type": "file_id", "type": "activity", "manufacturer": "development",
-         "product": 1, "serial_number": 20240501, "time_created": stamps[0]},
+         "product": 1, "product_name": "backstride simulator", "serial_number": 20240501,
+         "time_created": stamps[0]},
         {"message_type": "event", "timestamp": stamps[0], "event": "timer",
          "event_type": "start", "event_group": 0},
     ]

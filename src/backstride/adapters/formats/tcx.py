@@ -2,9 +2,10 @@
 
 Cadence: ``ns3:TPX/ns3:RunCadence`` (ActivityExtension v2) is the per-foot value a running
 watch counts, so ``cadence_spm`` = 2 × value (DOMAIN.md §2). The schema's plain
-``<Cadence>`` element is meant for bike crank rpm, but the only exporters that put it on a
-*running* activity use it for the same per-foot count, so it is read the same way, and only
-when RunCadence is absent.
+``<Cadence>`` element is meant for bike crank rpm; on a running activity it is read as the
+same per-foot count (an assumption no fixture checks), and only when RunCadence is absent.
+An app that already wrote steps/min there shows up as a doubled value, which DOMAIN.md §2
+quirk 1 leaves to the analysis to spot.
 
 Pauses: TCX has no pause events, so a gap between points longer than
 ``trackpoints.PAUSE_GAP_S`` is taken as the timer off, unless the lap around it shows the

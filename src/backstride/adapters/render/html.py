@@ -64,8 +64,9 @@ _MEDIAN_WINDOW_S: Final = 60.0
 _MIN_SPEED_FOR_PACE_MPS: Final = 0.5
 _FONT: Final = ("-apple-system, BlinkMacSystemFont, 'Segoe UI', Roboto, 'Helvetica Neue', "
                 "Arial, sans-serif")
-_PLOT_CONFIG: Final = {"responsive": True, "displaylogo": False,
-                       "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"]}
+_PLOT_CONFIG: Final = {"responsive": True, "displaylogo": False, "displayModeBar": "hover",
+                       "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d", "pan2d",
+                                                  "zoomIn2d", "zoomOut2d"]}
 
 
 def render_analysis_html(analysis: dict[str, Any], series: Mapping[str, Sequence[float | None]],
@@ -136,8 +137,9 @@ def _number(value: float, decimals: int) -> str:
 
 
 def _signed_pct(value: float) -> str:
-    sign = "+" if value > 0 else ("\u2212" if value < 0 else "±")
-    return f"{sign}{abs(value):.1f} %"
+    rounded = round(value, 1)
+    sign = "+" if rounded > 0 else ("\u2212" if rounded < 0 else "±")
+    return f"{sign}{abs(rounded):.1f} %"
 
 
 def _per(imperial: bool) -> tuple[float, str]:
@@ -425,9 +427,9 @@ def _charts(series: Series, drift: dict[str, JSON], imperial: bool) -> list[JSON
     keys = [k for k in series if k not in ("timer_s", "running", "distance_m")]
     charts = []
     for key in _sorted_keys(keys):
-        figure = _chart(key, _array(series[key], n), base, drift.get(key))
-        if figure is not None:
-            charts.append({"id": f"chart-{key.replace('_', '-')}", "figure": figure})
+        chart = _chart(key, _array(series[key], n), base, drift.get(key))
+        if chart is not None:
+            charts.append(chart)
     return charts
 
 
@@ -442,6 +444,7 @@ def _display_values(key: str, y: FloatArray, imperial: bool) -> tuple[FloatArray
 
 
 def _chart(key: str, raw: FloatArray, base: JSON, drift: JSON | None) -> JSON | None:
+    """One metric against time: records, rolling median, and the drift if there is one."""
     t_s, run, imperial = base["t_s"], base["running"], base["imperial"]
     y, unit = _display_values(key, raw, imperial)
     if not np.any(np.isfinite(y[run])):
@@ -465,17 +468,20 @@ def _chart(key: str, raw: FloatArray, base: JSON, drift: JSON | None) -> JSON | 
         fig.add_trace(go.Scatter(
             x=_plain(minutes), y=_plain(median), mode="lines", name="1-min rolling median",
             line={"color": colour, "width": 2.4}, connectgaps=False, hoverinfo="skip"))
-    title = f"<b>{_label(key)}</b> ({unit})" if unit else f"<b>{_label(key)}</b>"
-    if key == "gct_balance_left_pct":
-        title += f" · {_SIDE_UNVERIFIED}"
+    heading: JSON = {"label": _label(key), "unit": unit, "drift": None, "significant": False,
+                     "tag": _SIDE_UNVERIFIED if key == "gct_balance_left_pct" else None}
     if drift is not None:
-        title += _add_drift(fig, key, drift, base, imperial)
+        _add_drift(fig, key, drift, base, imperial)
+        heading["drift"] = _drift_title(drift, "speed drift" if is_pace else "drift")
+        heading["significant"] = bool(drift.get("significant"))
     if key in _REFERENCE_LINE:
         fig.add_hline(y=_REFERENCE_LINE[key], line={"color": "#718096", "width": 1,
                                                     "dash": "dot"})
-    _layout(fig, title, y[run], is_pace)
-    result: JSON = json.loads(fig.to_json())
-    return result
+    _layout(fig, y[run], is_pace)
+    finite_minutes = minutes[np.isfinite(minutes)]
+    fig.update_xaxes(range=[float(finite_minutes.min()), float(finite_minutes.max())])
+    return {"id": f"chart-{key.replace('_', '-')}", "heading": heading,
+            "figure": json.loads(fig.to_json())}
 
 
 def _plain(values: FloatArray) -> list[float | None]:
@@ -539,14 +545,15 @@ def _drift_value(key: str, value: float | None, imperial: bool) -> float | None:
     return float(value)
 
 
-def _add_drift(fig: Any, key: str, drift: JSON, base: JSON, imperial: bool) -> str:
-    """Shade the first and last thirds, draw their means and the onset; returns title text."""
+def _add_drift(fig: Any, key: str, drift: JSON, base: JSON, imperial: bool) -> None:
+    """Shade the first and last thirds, draw their means and the onset."""
     thirds = _thirds(base["t_s"], base["running"])
     if thirds is not None:
         start, one, two, end = (v / 60.0 for v in thirds)
         for x0, x1, name in ((start, one, "first third"), (two, end, "last third")):
             fig.add_vrect(x0=x0, x1=x1, fillcolor="#a0aec0", opacity=0.14, line_width=0,
-                          layer="below", annotation_text=name, annotation_position="top left",
+                          layer="below", annotation_text=name,
+                          annotation_position="bottom left",
                           annotation_font={"size": 10, "color": "#4a5568"})
         for x0, x1, value, name in ((start, one, drift.get("early"), "early"),
                                     (two, end, drift.get("late"), "late")):
@@ -554,16 +561,30 @@ def _add_drift(fig: Any, key: str, drift: JSON, base: JSON, imperial: bool) -> s
             if shown is not None:
                 fig.add_shape(type="line", x0=x0, x1=x1, y0=shown, y1=shown,
                               line={"color": "#1a202c", "width": 2.2})
-                fig.add_annotation(x=(x0 + x1) / 2, y=shown, text=f"{name} mean",
-                                   showarrow=False, yshift=10,
+                fig.add_annotation(x=(x0 + x1) / 2, y=shown, showarrow=False, yshift=11,
+                                   text=f"{name} mean {_mean_text(key, shown, imperial)}",
+                                   bgcolor="rgba(255,255,255,0.85)", borderpad=1,
                                    font={"size": 10, "color": "#1a202c"})
     onset_s = drift.get("onset_s")
     if onset_s is not None:
         fig.add_vline(x=onset_s / 60.0, line={"color": "#c05621", "width": 1.6, "dash": "dash"},
                       annotation_text=_onset_label(onset_s, drift.get("onset_m"), imperial),
-                      annotation_position="top right",
+                      annotation_position=_onset_side(onset_s, base["t_s"]),
+                      annotation_bgcolor="rgba(255,255,255,0.85)",
                       annotation_font={"size": 11, "color": "#c05621"})
-    return _drift_title(drift)
+
+
+def _mean_text(key: str, shown: float, imperial: bool) -> str:
+    if key == "speed_mps":
+        return f"{_clock(shown)} /{_per(imperial)[1]}"
+    return _number(shown, _decimals(key)[1])
+
+
+def _onset_side(onset_s: float, t_s: FloatArray) -> str:
+    """Label on the side with more room, so a late onset's label is not cut off."""
+    finite = t_s[np.isfinite(t_s)]
+    middle = (float(finite.min()) + float(finite.max())) / 2.0
+    return "top left" if onset_s > middle else "top right"
 
 
 def _onset_label(onset_s: float, onset_m: float | None, imperial: bool) -> str:
@@ -571,22 +592,17 @@ def _onset_label(onset_s: float, onset_m: float | None, imperial: bool) -> str:
     return f"onset {round(onset_s / 60.0):.0f} min{at}"
 
 
-def _drift_title(drift: JSON) -> str:
+def _drift_title(drift: JSON, word: str) -> str:
     change = drift.get("change_pct")
-    change_text = f"drift {_signed_pct(change)}" if change is not None else "drift"
-    if drift.get("significant"):
-        return f" · <b>{change_text}, significant</b>"
-    return f" · {change_text} (not significant)"
+    change_text = f"{word} {_signed_pct(change)}" if change is not None else word
+    return f"{change_text} first → last third"
 
 
-def _layout(fig: Any, title: str, y_running: FloatArray, is_pace: bool) -> None:
+def _layout(fig: Any, y_running: FloatArray, is_pace: bool) -> None:
     fig.update_layout(
-        template="plotly_white", height=320, title={"text": title, "x": 0.01, "font":
-                                                    {"size": 14}},
-        margin={"l": 56, "r": 16, "t": 64, "b": 40}, hovermode="x unified",
-        font={"family": _FONT, "size": 12, "color": "#2d3748"},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right",
-                "x": 1.0, "font": {"size": 10}},
+        template="plotly_white", height=300,
+        margin={"l": 52, "r": 12, "t": 28, "b": 40}, hovermode="x unified",
+        font={"family": _FONT, "size": 12, "color": "#2d3748"}, showlegend=False,
         xaxis={"title": {"text": "time (min)"}, "zeroline": False},
     )
     finite = y_running[np.isfinite(y_running)]

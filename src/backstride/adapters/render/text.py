@@ -27,7 +27,8 @@ def text_summary(analysis: dict[str, Any], *, units: str = "metric") -> str:
         else:
             shown = f"{m['value']:.{unit.decimals}f} {unit.unit}"
         low, high = m["ci95"] or (None, None)
-        ci = f"  95 % CI {low:.{unit.decimals}f}–{high:.{unit.decimals}f}" if low is not None else ""
+        digits = unit.decimals
+        ci = f"  95 % CI {low:.{digits}f}–{high:.{digits}f}" if low is not None else ""
         lines.append(f"  {unit.label:<38} {shown}{ci}  (n={m['n']})")
     for f in analysis["findings"]:
         tag = " [heuristic]" if f.get("heuristic") else ""

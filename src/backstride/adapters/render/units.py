@@ -46,8 +46,9 @@ def pace_text(speed_mps: float, units: str) -> str:
     if speed_mps <= 0:
         return "–"
     per = M_PER_MILE if units == "imperial" else M_PER_KM
-    seconds = per / speed_mps
-    return f"{int(seconds // 60)}:{int(round(seconds % 60)):02d} /{'mi' if units == 'imperial' else 'km'}"
+    seconds = round(per / speed_mps)
+    unit = "mi" if units == "imperial" else "km"
+    return f"{seconds // 60}:{seconds % 60:02d} /{unit}"
 
 
 def distance_text(distance_m: float, units: str) -> str:
