@@ -11,6 +11,11 @@ fi
 export BACKSTRIDE_DATA_DIR="$(mktemp -d)"
 trap 'rm -rf "$BACKSTRIDE_DATA_DIR"' EXIT
 
+if [ $# -eq 0 ]; then  # the whole suite also checks style and types
+  .venv/bin/ruff check src tests benchmarks
+  .venv/bin/mypy
+fi
+
 set +e
 .venv/bin/python -m pytest "$@"
 status=$?

@@ -224,7 +224,7 @@ def _walking_breaks(t: FloatArray, cadence: FloatArray | None, running: BoolArra
     edges = np.diff(np.concatenate(([0], slow.astype(np.int8), [0])))
     starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
     total_s = 0.0
-    for a, b in zip(starts, ends, strict=True):
+    for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
         span = float(t[min(b, t.size - 1)] - t[a])
         if span >= WALK_MIN_S:
             walking[a:b] = True

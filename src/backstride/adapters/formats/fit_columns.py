@@ -248,9 +248,10 @@ def _expand_enhanced(table: Columns) -> None:
 
 
 def _fill_compressed_timestamps(table: Columns, from_headers: FloatArray) -> None:
-    if "timestamp" in table:
-        table["timestamp"] = np.where(np.isnan(table["timestamp"]), from_headers,
-                                      table["timestamp"])
+    current = table.get("timestamp")
+    if current is not None:
+        if current.ndim == 1 and current.dtype.kind == "f":  # else damaged: left as it is
+            table["timestamp"] = np.where(np.isnan(current), from_headers, current)
     elif not np.all(np.isnan(from_headers)):
         table["timestamp"] = from_headers
 

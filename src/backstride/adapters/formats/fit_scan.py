@@ -145,8 +145,9 @@ def _defines_file_id(data: bytes, pos: int, end: int) -> bool:
     """Does this section open with the definition of a file_id message (a new activity)?"""
     if pos + 5 > end or data[pos] & 0xC0 != 0x40:
         return False
-    order = "little" if data[pos + 2] == 0 else "big"
-    return int.from_bytes(data[pos + 3 : pos + 5], order) == prof.FILE_ID
+    raw = data[pos + 3 : pos + 5]
+    number = int.from_bytes(raw, "little") if data[pos + 2] == 0 else int.from_bytes(raw, "big")
+    return number == prof.FILE_ID
 
 
 def _walk_messages(scan: Scan, pos: int, end: int, file_index: int) -> None:

@@ -12,6 +12,7 @@ import math
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from functools import lru_cache
+from itertools import pairwise
 from typing import Any, Final, NamedTuple
 
 import numpy as np
@@ -152,7 +153,7 @@ def _pace_min(speed_mps: float, imperial: bool) -> float:
 
 def _clock(minutes: float) -> str:
     """4.85 -> '4:51' (seconds rounded first, so never '4:60')."""
-    total = int(round(minutes * 60.0))
+    total = round(float(minutes) * 60.0)
     return f"{total // 60}:{total % 60:02d}"
 
 
@@ -172,7 +173,7 @@ def _distance_text(distance_m: float | None, imperial: bool, decimals: int = 2) 
 def _duration_text(seconds: float | None) -> str:
     if seconds is None:
         return "–"
-    total = int(round(seconds))
+    total = round(float(seconds))
     hours, rest = divmod(total, 3600)
     return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
 
@@ -310,7 +311,7 @@ def _band_edges(bands: list[JSON]) -> list[float] | None:
     if len(bands) < 2:
         return None
     inner = []
-    for a, b in zip(bands, bands[1:], strict=False):
+    for a, b in pairwise(bands):
         ends = [v for v in (a.get("high"), b.get("low")) if v is not None]
         if not ends:
             return None
