@@ -26,3 +26,18 @@ def fixture_file(*parts: str) -> Path:
 @pytest.fixture
 def watch_file() -> object:
     return lambda name: fixture_file("watch", name)
+
+
+def issue_codes(result: object) -> set[str]:
+    """The codes of an activity's or an analysis's issues."""
+    return {issue.code for issue in result.issues}  # type: ignore[attr-defined]
+
+
+def cadence_mode(values: object) -> float:
+    """Most common non-zero value (cadence exports are per-foot integers)."""
+    import numpy as np
+
+    array = np.asarray(values, dtype=np.float64)
+    moving = array[array > 0]
+    unique, counts = np.unique(moving, return_counts=True)
+    return float(unique[np.argmax(counts)])

@@ -109,3 +109,8 @@ def test_demo_writes_fit_json_and_report(tmp_path: Path) -> None:
 def test_version() -> None:
     code, out, _err = _run("--version")
     assert code == 0 and "backstride" in out
+
+
+def test_video_options_on_a_watch_file_are_noted(sim_fit: Path) -> None:
+    code, _out, err = _run("analyze", str(sim_fit), "--view", "side")
+    assert code == 0 and "apply to videos" in err

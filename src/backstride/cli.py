@@ -120,6 +120,9 @@ def analyze_command(ctx: click.Context, paths: tuple[Path, ...], json_out: str |
     settings = app.settings
     if annotate is not None:
         _fail(["--annotate is for videos; watch files have no video to annotate."])
+    if (view is not None or height_m is not None) and not app.quiet:
+        click.echo("note: --view and --height-m apply to videos; watch files ignore them.",
+                   err=True)
     with app.progress("Analysing", total=len(paths)) as progress:
         outcomes = workflows.analyze_paths(list(paths), progress=progress)
     if json_out is not None:

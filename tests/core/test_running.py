@@ -166,3 +166,22 @@ def test_same_input_same_intervals() -> None:
     first = process_activity(_activity(cadence_spm=170 + np.sin(np.arange(1200) / 30)))
     second = process_activity(_activity(cadence_spm=170 + np.sin(np.arange(1200) / 30)))
     assert first.metrics["cadence_spm"].ci95 == second.metrics["cadence_spm"].ci95
+
+
+def test_balance_is_summarised_on_flat_stretches() -> None:
+    n = 1200
+    altitude = np.full(n, 100.0)
+    altitude[600:900] = 100.0 + 0.05 * 3.0 * np.arange(300)  # a 5 % climb, then flat on top
+    altitude[900:] = altitude[899]
+    balance = np.full(n, 0.505)
+    balance[600:900] = 0.530  # balance shifts on the hill
+    result = process_activity(_activity(n, altitude_m=altitude, gct_balance_left_frac=balance))
+    assert result.metrics["gct_balance_left_frac"].value == pytest.approx(0.505, abs=1e-3)
+    assert result.metrics["cadence_spm"].n == n  # other metrics keep every running record
+    assert "balance_flat_only" in {i.code for i in result.issues}
+
+
+def test_balance_without_altitude_uses_the_whole_run() -> None:
+    result = process_activity(_activity(gct_balance_left_frac=np.full(1200, 0.52)))
+    assert result.metrics["gct_imbalance_frac"].value == pytest.approx(0.02)
+    assert result.metrics["gct_imbalance_frac"].n == 1200

@@ -123,18 +123,24 @@ def process_activity(activity: Activity) -> RunAnalysis:
             f"Only {int(running.sum())} of its {t.size} records ({t[-1] - t[0]:.0f} s) are "
             f"running (timer on, moving at >= {MOVING_MIN_MPS} m/s, not walking); at least "
             f"{MIN_RECORDS} are needed. Record a run of a few minutes or more.")
-    if "gct_balance_left_frac" in series:
+    masks = {spec.name: running for spec in METRICS}
+    if activity.has("gct_balance_left_frac"):
         series["gct_imbalance_frac"] = np.abs(series["gct_balance_left_frac"] - 0.5)
+        flat = running & _flat(series, running, issues)
+        masks.update(gct_balance_left_frac=flat, gct_imbalance_frac=flat)
     weights = _record_durations(t)
-    metrics = {spec.name: _summarise(spec, series, running, timer_s, activity.sha256, issues)
+    metrics = {spec.name: _summarise(spec, series, masks[spec.name], timer_s, activity.sha256,
+                                     issues)
                for spec in METRICS
                if spec.name not in SOURCE_SPECIFIC or activity.has(spec.name)}
     _check_vertical_ratio(series, running, issues)
-    drift = _drift_all(metrics, series, running, timer_s, weights, activity.sha256, issues)
+    drift = _drift_all(metrics, series, masks, running, timer_s, weights, activity.sha256,
+                       issues)
+    duration_s = float(sum(leg.end_s - leg.start_s for leg in legs))
     return RunAnalysis(
         start_utc=activity.start_utc,
-        duration_s=float(sum(leg.end_s - leg.start_s for leg in legs)),
-        moving_time_s=float(weights[running].sum()),
+        duration_s=duration_s,
+        moving_time_s=min(float(weights[running].sum()), duration_s),
         distance_m=_distance_m(legs, series.get("distance_m"), t),
         metrics=metrics, drift=drift, issues=tuple(issues), running=running,
         timer_s=timer_s, series=series, legs=legs,
@@ -206,6 +212,47 @@ def _fix_quirks(series: dict[str, FloatArray], running: BoolArray, issues: list[
         issues.append(Issue(code="vo_scale_10x", message=(
             "Vertical oscillation is 10x too small in this file (a known bug of some writers, "
             "e.g. the Wahoo app): the values were multiplied by 10.")))
+
+
+FLAT_MAX_GRADE: Final = 0.02  # |grade| at most 2 % counts as flat [D]
+FLAT_HALF_WINDOW_M: Final = 25.0
+FLAT_MIN_SHARE: Final = 0.3
+FLAT_MIN_RECORDS: Final = 60
+
+
+def _flat(series: Mapping[str, FloatArray], running: BoolArray,
+          issues: list[Issue]) -> BoolArray:
+    """Where the run is flat. GCT balance shifts on hills (DOMAIN.md §2), so balance is
+    summarised on flat stretches when altitude and distance allow it, else over all running."""
+    everywhere = np.ones(running.size, dtype=bool)
+    altitude, distance = series.get("altitude_m"), series.get("distance_m")
+    if altitude is None or distance is None:
+        return everywhere
+    usable = np.isfinite(altitude) & np.isfinite(distance)
+    if usable.sum() < MIN_RECORDS:
+        return everywhere
+    d, a = distance[usable], altitude[usable]
+    order = np.argsort(d, kind="stable")
+    d, a = d[order], a[order]
+    ahead = np.interp(d + FLAT_HALF_WINDOW_M, d, a)
+    behind = np.interp(d - FLAT_HALF_WINDOW_M, d, a)
+    span = np.minimum(d + FLAT_HALF_WINDOW_M, d[-1]) - np.maximum(d - FLAT_HALF_WINDOW_M, d[0])
+    grade = np.divide(ahead - behind, span, out=np.full(d.size, np.inf), where=span > 1.0)
+    flat_sorted = np.abs(grade) <= FLAT_MAX_GRADE
+    flat = np.zeros(running.size, dtype=bool)
+    flat[np.flatnonzero(usable)[order]] = flat_sorted
+    n_flat = int((flat & running).sum())
+    share = n_flat / max(int(running.sum()), 1)
+    if share < FLAT_MIN_SHARE or n_flat < FLAT_MIN_RECORDS:
+        issues.append(Issue(code="balance_not_flat", message=(
+            f"Only {share * 100:.0f} % of the run ({n_flat} records) is flat: GCT balance, "
+            "which shifts on hills, was summarised over the whole run.")))
+        return everywhere
+    if share < 1.0:
+        issues.append(Issue(code="balance_flat_only", message=(
+            f"GCT balance is summarised over the flat {share * 100:.0f} % of the run "
+            "(grade within 2 %): it shifts on hills.")))
+    return flat
 
 
 def _running_median(values: FloatArray, running: BoolArray) -> float:
@@ -315,8 +362,8 @@ def _distance_m(legs: tuple[Session, ...], distance: FloatArray | None,
 
 
 def _drift_all(metrics: Mapping[str, MetricSummary], series: Mapping[str, FloatArray],
-               running: BoolArray, timer_s: FloatArray, weights: FloatArray, sha256: str,
-               issues: list[Issue]) -> tuple[Drift, ...]:
+               masks: Mapping[str, BoolArray], running: BoolArray, timer_s: FloatArray,
+               weights: FloatArray, sha256: str, issues: list[Issue]) -> tuple[Drift, ...]:
     run_time = np.cumsum(np.where(running, weights, 0.0))
     if run_time[-1] < MIN_DRIFT_S:
         issues.append(Issue(code="too_short_for_drift", message=(
@@ -327,7 +374,7 @@ def _drift_all(metrics: Mapping[str, MetricSummary], series: Mapping[str, FloatA
     for spec in METRICS:
         summary = metrics.get(spec.name)
         if spec.drift and summary is not None and summary.status is MetricStatus.OK:
-            drift = _drift(spec, series, running, timer_s, run_time, sha256)
+            drift = _drift(spec, series, masks[spec.name], timer_s, run_time, sha256)
             if drift is not None:
                 out.append(drift)
     return tuple(out)

@@ -13,7 +13,7 @@ from backstride.adapters.formats.tcx import read_tcx
 from backstride.adapters.formats.xmlsafe import local_name
 from backstride.core.activity import Activity
 from backstride.errors import CorruptFileError, InsufficientDataError, UnsupportedFormatError
-from tests.conftest import fixture_file
+from tests.conftest import cadence_mode, fixture_file, issue_codes
 
 RUN_PATH = Path("run.gpx")
 START_UNIX_S = datetime(2024, 5, 1, 6, 30, tzinfo=UTC).timestamp()
@@ -62,16 +62,6 @@ def read(data: bytes) -> Activity:
     return read_gpx(data, path=RUN_PATH, sha256="0" * 64)
 
 
-def codes(result: Activity) -> set[str]:
-    return {issue.code for issue in result.issues}
-
-
-def cadence_mode(values: np.ndarray) -> float:
-    moving = values[values > 0]
-    unique, counts = np.unique(moving, return_counts=True)
-    return float(unique[np.argmax(counts)])
-
-
 # --- real exports ------------------------------------------------------------------------
 
 
@@ -116,7 +106,7 @@ def test_fr220_short_run() -> None:
 def test_strava_run_with_stops() -> None:
     result = read_fixture("strava-run-with-stops.gpx")
     assert result.t_s.size == 1696  # 1697 trkpts, one repeating the time before it
-    assert "track_time_repeated" in codes(result)
+    assert "track_time_repeated" in issue_codes(result)
     assert result.device == "StravaGPX"
     assert result.sessions[0].sport == "running"  # <type>9</type>
     assert cadence_mode(result.records["cadence"]) == 87
@@ -148,7 +138,7 @@ def test_extension_variants(prefix: str, tags: tuple[str, ...]) -> None:
     assert result.series["speed_mps"][0] == 3.1
     assert result.series["altitude_m"][0] == 12.5
     assert np.isnan(result.series["altitude_m"][1])
-    assert "speed_derived" not in codes(result)
+    assert "speed_derived" not in issue_codes(result)
 
 
 def test_distance_and_derived_speed() -> None:
@@ -170,13 +160,13 @@ def test_sport_from_track_type(kind: str, sport: str) -> None:
 def test_missing_type_is_taken_as_running_with_an_issue() -> None:
     result = read(gpx(east(3), sport=None))
     assert result.sessions[0].sport == "running"
-    assert "gpx_sport_assumed" in codes(result)
+    assert "gpx_sport_assumed" in issue_codes(result)
 
 
 def test_unknown_type_is_unknown_with_an_issue() -> None:
     result = read(gpx(east(3), sport="kitesurfing"))
     assert result.sessions[0].sport == "unknown"
-    assert "gpx_sport_unknown" in codes(result)
+    assert "gpx_sport_unknown" in issue_codes(result)
 
 
 def test_gaps_within_and_between_segments_are_pauses() -> None:
@@ -192,7 +182,7 @@ def test_gaps_within_and_between_segments_are_pauses() -> None:
 def test_point_without_time_is_dropped_with_an_issue() -> None:
     result = read(gpx([*east(4), trkpt(None, 1.0, 1.0)]))
     assert result.t_s.size == 4
-    assert "track_point_without_time" in codes(result)
+    assert "track_point_without_time" in issue_codes(result)
 
 
 def test_no_trkpt_is_insufficient_data() -> None:

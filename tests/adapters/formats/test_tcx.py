@@ -10,7 +10,7 @@ import pytest
 from backstride.adapters.formats.tcx import read_tcx
 from backstride.core.activity import Activity
 from backstride.errors import CorruptFileError, InsufficientDataError, UnsupportedFormatError
-from tests.conftest import fixture_file
+from tests.conftest import cadence_mode, fixture_file, issue_codes
 
 RUN_PATH = Path("run.tcx")
 START = "2024-05-01T06:30:00Z"
@@ -82,16 +82,6 @@ def read(data: bytes) -> Activity:
     return read_tcx(data, path=RUN_PATH, sha256="0" * 64)
 
 
-def codes(result: Activity) -> set[str]:
-    return {issue.code for issue in result.issues}
-
-
-def cadence_mode(values: np.ndarray) -> float:
-    moving = values[values > 0]
-    unique, counts = np.unique(moving, return_counts=True)
-    return float(unique[np.argmax(counts)])
-
-
 # --- real exports ------------------------------------------------------------------------
 
 
@@ -115,7 +105,7 @@ def test_fr35_session_summary_and_series() -> None:
     assert (session.start_s, session.end_s) == (0.0, result.t_s[-1])
     assert session.summary == {"total_distance_m": 8955.93, "total_timer_time_s": 2882.0}
     assert result.timer_stopped == ()
-    assert "speed_derived" not in codes(result)  # the file has TPX Speed
+    assert "speed_derived" not in issue_codes(result)  # the file has TPX Speed
     for name in ("lat_deg", "lon_deg", "altitude_m", "distance_m", "heart_rate_bpm",
                  "speed_mps", "cadence_spm"):
         assert result.has(name), name
@@ -127,7 +117,7 @@ def test_fr35_session_summary_and_series() -> None:
 def test_fr220_lap_start_repeats_are_dropped_and_only_real_pauses_kept() -> None:
     result = read_fixture("fr220-short-run.tcx")
     assert result.t_s.size == 46  # 49 trackpoints, 3 repeated at lap starts
-    assert "track_time_repeated" in codes(result)
+    assert "track_time_repeated" in issue_codes(result)
     assert result.device == "Garmin Forerunner 220"
     (session,) = result.sessions
     assert session.summary["total_distance_m"] == pytest.approx(158.71)
@@ -191,7 +181,7 @@ def test_time_offsets_are_converted_to_utc() -> None:
 def test_time_without_zone_is_read_as_utc_with_an_issue() -> None:
     result = read(tcx(activity(lap(trackpoint("2024-05-01T06:30:00"), trackpoint(at(1))))))
     assert result.start_utc == datetime(2024, 5, 1, 6, 30, tzinfo=UTC)
-    assert "track_time_without_zone" in codes(result)
+    assert "track_time_without_zone" in issue_codes(result)
 
 
 def test_points_out_of_order_are_sorted() -> None:
@@ -199,7 +189,7 @@ def test_points_out_of_order_are_sorted() -> None:
     result = read(tcx(activity(lap(points[0], points[2], points[1], points[3], points[4]))))
     assert list(result.t_s) == [0.0, 1.0, 2.0, 3.0, 4.0]
     assert list(result.series["distance_m"]) == [0.0, 3.0, 6.0, 9.0, 12.0]
-    assert "track_points_unsorted" in codes(result)
+    assert "track_points_unsorted" in issue_codes(result)
 
 
 def test_repeated_time_keeps_the_first_point() -> None:
@@ -207,14 +197,14 @@ def test_repeated_time_keeps_the_first_point() -> None:
               trackpoint(at(1), distance=99.0), trackpoint(at(2), distance=6.0)]
     result = read(tcx(activity(lap(*points))))
     assert list(result.series["distance_m"]) == [0.0, 3.0, 6.0]
-    assert "track_time_repeated" in codes(result)
+    assert "track_time_repeated" in issue_codes(result)
 
 
 def test_speed_is_derived_from_distance_when_absent() -> None:
     points = [trackpoint(at(i), distance=2.5 * i) for i in range(30)]
     result = read(tcx(activity(lap(*points))))
     assert np.allclose(result.series["speed_mps"], 2.5)
-    assert "speed_derived" in codes(result)
+    assert "speed_derived" in issue_codes(result)
     assert "speed" not in result.records  # records keep what the file held
 
 

@@ -79,13 +79,16 @@ def _merge(decoded: list[tuple[IntArray, Columns]]) -> tuple[Columns, IntArray]:
     rank = np.empty_like(order)
     rank[order] = np.arange(order.size)
     n_total = all_seqs.size
+    numeric = {name for _s, table in decoded for name, v in table.items() if v.dtype != object}
     merged: Columns = {}
     start = 0
     for seqs, table in decoded:
         rows = rank[start : start + seqs.size]
         start += seqs.size
         for name, values in table.items():
-            _scatter(merged, name, values, rows, n_total)
+            # A damaged definition can declare a numeric field as a string: keep both apart.
+            key = f"{name}.text" if values.dtype == object and name in numeric else name
+            _scatter(merged, key, values, rows, n_total)
     return merged, all_seqs[order]
 
 
