@@ -83,3 +83,15 @@ def test_a_flipped_byte_in_the_middle_loses_little(tmp_path: Path) -> None:
     assert activity.t_s.size > 2700  # of 2809
     report = build_watch_report(activity, source_name=path.name)
     assert report.run.metrics["cadence_spm"].value == pytest.approx(165.7, abs=1.0)
+
+
+@pytest.mark.parametrize("name", ["fr220-short-run.tcx", "fr220-short-run.gpx"])
+@FUZZ
+@given(cut=st.floats(min_value=0.0, max_value=1.0),
+       flips=st.lists(st.tuples(st.floats(0.0, 0.9999), st.integers(1, 127)), max_size=4))
+def test_damaged_xml_exports(tmp_path: Path, name: str, cut: float,
+                             flips: list[tuple[float, int]]) -> None:
+    data = bytearray(fixture_file("watch", name).read_bytes())
+    for where, mask in flips:
+        data[int(where * len(data))] ^= mask
+    _outcome(tmp_path, bytes(data[: max(int(len(data) * cut), 1)]), suffix=".xml")
