@@ -187,6 +187,39 @@ def demo_command(ctx: click.Context, out_dir: Path) -> None:
     click.echo(str(result.report_path))
 
 
+@cli.command("clearance")
+@click.option("--by", "cleared_by", required=True, help="The clinician who cleared you.")
+@click.option("--date", "cleared_on", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="The day you were cleared (YYYY-MM-DD; default today).")
+@click.option("--note", default=None, help="What the clinician said, in a few words.")
+@_global_options
+@click.pass_context
+def clearance_command(ctx: click.Context, cleared_by: str, cleared_on: Any,
+                      note: str | None) -> None:
+    """Record that a clinician has cleared you: lifts the plan hold."""
+    app = _app(ctx)
+    saved = workflows.record_clearance(
+        settings=app.settings, cleared_by=cleared_by,
+        cleared_on=cleared_on.date() if cleared_on is not None else None, note=note)
+    app.say(f"Recorded: cleared by {saved.cleared_by} on {saved.cleared_on.isoformat()}. "
+            "Run 'backstride plan' to make your plan.")
+
+
+@cli.group("db")
+def db_group() -> None:
+    """The history database."""
+
+
+@db_group.command("migrate")
+@_global_options
+@click.pass_context
+def db_migrate_command(ctx: click.Context) -> None:
+    """Upgrade the database schema (the only way PostgreSQL is migrated)."""
+    app = _app(ctx)
+    url = workflows.migrate_database(app.settings)
+    app.say(f"Database is up to date: {url.split('@')[-1]}")
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point: errors exit 1 with one line (see ``_Group``); usage errors exit 2."""
     cli.main(args=list(argv) if argv is not None else None, prog_name="backstride")

@@ -7,6 +7,7 @@
         UnsupportedFormatError  not a FIT, TCX or GPX file
         CorruptFileError        damaged beyond recovery (path and byte offset)
         InsufficientDataError   nothing computable (no running records)
+      StorageError              database unreachable, or its schema is newer than the code
       ConfigError               bad setting value or unknown key
       MissingDependencyError    an optional extra is not installed
 
@@ -49,6 +50,10 @@ class CorruptFileError(InputError):
 
 class InsufficientDataError(InputError):
     """Readable, but nothing in it can be measured."""
+
+
+class StorageError(BackstrideError):
+    """The history database cannot be used as it is."""
 
 
 class ConfigError(BackstrideError):

@@ -11,6 +11,7 @@ import os
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from backstride.adapters.formats.fit_writer import simulated_run_messages, write
 from backstride.adapters.render.analysis_json import analysis_json
 from backstride.adapters.render.html import render_analysis_html
 from backstride.adapters.render.plot_data import plot_series
+from backstride.adapters.storage.store import Clearance, Store, sqlite_url
 from backstride.config import Settings
 from backstride.core.report import WatchReport, build_watch_report
 from backstride.core.simulate import RunPlan, simulate_run
@@ -125,3 +127,39 @@ def run_demo(out_dir: Path, *, settings: Settings, seed: int = 7) -> DemoResult:
     write_text_atomic(report_path, render_html(outcome, settings=settings))
     return DemoResult(fit_path=fit_path, json_path=json_path, report_path=report_path,
                       outcome=outcome)
+
+
+# --- history ---------------------------------------------------------------------------
+
+
+def database_url(settings: Settings) -> str:
+    return settings.db or sqlite_url(settings.data_dir / "backstride.db")
+
+
+def open_store(settings: Settings, *, auto_migrate: bool | None = None) -> Store:
+    """The history database: SQLite in ``data_dir`` unless ``--db``/``BACKSTRIDE_DB`` says
+    otherwise. SQLite migrates itself on open (after a backup); PostgreSQL only through
+    ``migrate_database``."""
+    return Store.open(database_url(settings), auto_migrate=auto_migrate)
+
+
+def migrate_database(settings: Settings) -> str:
+    """Upgrade the schema (the only way a PostgreSQL database is migrated)."""
+    store = open_store(settings, auto_migrate=True)
+    store.close()
+    return database_url(settings)
+
+
+def record_clearance(*, settings: Settings, cleared_by: str, cleared_on: date | None,
+                     note: str | None) -> Clearance:
+    if not cleared_by.strip():
+        raise InputError("--by needs the clinician's name (for example --by 'Dr Rao').")
+    day = cleared_on or datetime.now(UTC).date()
+    if day > datetime.now(UTC).date():
+        raise InputError(f"--date {day.isoformat()} is in the future; give the day the "
+                         "clinician cleared you (YYYY-MM-DD).")
+    store = open_store(settings)
+    try:
+        return store.save_clearance(cleared_by=cleared_by.strip(), cleared_on=day, note=note)
+    finally:
+        store.close()

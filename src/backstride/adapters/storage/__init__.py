@@ -1,0 +1,1 @@
+"""History: SQLAlchemy Core tables, Alembic migrations run from code, and the Store."""

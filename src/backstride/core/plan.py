@@ -1,0 +1,226 @@
+"""The plan: cadence steps (DOMAIN.md §4), exercises by finding (§7), shoes and surfaces.
+
+Safety first: at triage ``urgent`` or ``emergency`` without a clinician's clearance recorded
+since, the plan is held: it leads with the triage action and holds every running progression
+and exercise. At ``see_clinician`` the plan is given, but the cadence steps wait until the
+runner has been seen (rule 6 of §4.2).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final
+
+from backstride.core.exercises import CATALOGUE, Exercise
+
+LEVELS: Final = ("self_care", "see_clinician", "urgent", "emergency")
+OFFER_BELOW_SPM: Final = 164.0  # §4.2 rule 2: Garmin orange/red
+OFFER_WITH_FINDING_BELOW_SPM: Final = 174.0
+CAP_SPM: Final = 180.0
+STEP_FRACTIONS: Final = (0.05, 0.10)  # §4.2 rule 3, never more than +10 % per block
+WEEKS_PER_STEP: Final = 3  # §4.2 rule 5: at least 2 (Huber), up to 6 (Davis) [D]
+WEEKS_PER_STEP_HIGH_RISK: Final = 4
+ALERT_HALF_RANGE_SPM: Final = 2.0  # the watch alerts outside target ± 2 spm [D]
+# Findings (analysis or video) that make a runner at 164–173 spm a candidate (§4.2 rule 2).
+CADENCE_HELPS: Final = frozenset({
+    "high_vertical_oscillation", "high_vertical_ratio", "overstride", "high_shank_angle",
+    "pelvic_drop", "drift_vertical_oscillation_m", "drift_vertical_ratio_frac",
+})
+METRONOME_SCHEDULE: Final = (
+    "Week 1: metronome for 5 min inside each easy run, 2–3 runs a week, building to 30 min. "
+    "Week 2: 2–3 min on, 2–3 min off. Then metronome off: check cadence on the watch only.")
+SHOE_WARN_M: Final = 482_803.0  # 300 mi, the low end of the reference text's 300–500 mi
+SHOE_REPLACE_M: Final = 804_672.0  # 500 mi
+SURFACES: Final = (
+    "While the pain settles, run some of your easy runs on surfaces with a little give, such as "
+    "dirt trails or a synthetic track; they may reduce the shock compared with concrete or "
+    "asphalt (the evidence is weak: stance time and knee bend hardly change between "
+    "surfaces). Keep changes gradual.")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Baseline:
+    cadence_spm: float
+    basis: str  # e.g. "single run 2024-05-01 (one run only: re-measure)"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CadenceStep:
+    week: int
+    weeks: int
+    target_spm: float
+    range_spm: tuple[float, float]
+    metronome: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlannedExercise:
+    exercise: Exercise
+    why: str  # a finding id (analysis, video or self-test), or "pre_run_activation"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ShoeStatus:
+    name: str
+    distance_m: float
+    status: str  # "ok", "replace_soon" (past the warning), "replace"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Remeasure:
+    week: int
+    what: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Plan:
+    triage_level: str
+    triage_action: str
+    held: bool
+    hold_reason: str | None
+    baseline: Baseline | None
+    cadence_steps: tuple[CadenceStep, ...]
+    exercises: tuple[PlannedExercise, ...]
+    shoes: tuple[ShoeStatus, ...]
+    surfaces: str
+    remeasure: tuple[Remeasure, ...]
+    notes: tuple[str, ...]
+
+
+def build_plan(*, triage_level: str, triage_action: str, cleared: bool,
+               baseline: Baseline | None, findings: Sequence[str] = (),
+               contributors: Sequence[str] = (), startback_risk: str | None = None,
+               shoes: Sequence[tuple[str, float]] = ()) -> Plan:
+    """The plan for one runner. ``findings`` are analysis/video finding ids, ``contributors``
+    the self-test contributor ids, ``shoes`` (name, distance in m) of shoes in use."""
+    if triage_level not in LEVELS:
+        raise ValueError(f"unknown triage level {triage_level!r}")
+    shoe_status = tuple(_shoe(name, distance) for name, distance in shoes)
+    if LEVELS.index(triage_level) >= LEVELS.index("urgent") and not cleared:
+        return Plan(
+            triage_level=triage_level, triage_action=triage_action, held=True,
+            hold_reason=(f"Triage is {triage_level.replace('_', ' ')}: no running progression "
+                         "or exercise until a clinician has seen you. Record it with "
+                         "'backstride clearance --by NAME' and make the plan again."),
+            baseline=baseline, cadence_steps=(), exercises=(), shoes=shoe_status,
+            surfaces=SURFACES, remeasure=(), notes=(_shoe_rule(),))
+    high_risk = startback_risk == "high"
+    steps = _cadence_steps(baseline, set(findings), high_risk)
+    notes = _notes(triage_level, cleared, baseline, steps, high_risk)
+    return Plan(
+        triage_level=triage_level, triage_action=triage_action, held=False, hold_reason=None,
+        baseline=baseline, cadence_steps=steps,
+        exercises=_exercises(set(findings), set(contributors)), shoes=shoe_status,
+        surfaces=SURFACES, remeasure=_remeasure(steps), notes=notes)
+
+
+def cadence_targets(baseline_spm: float) -> tuple[float, ...]:
+    """§4.2 rule 3: round(1.05 B) then round(1.10 B), capped at 180; none from 180 up."""
+    if baseline_spm >= CAP_SPM:
+        return ()
+    targets: list[float] = []
+    for fraction in STEP_FRACTIONS:
+        target = min(float(round((1.0 + fraction) * baseline_spm)), CAP_SPM)
+        if not targets or target > targets[-1]:
+            targets.append(target)
+    return tuple(targets)
+
+
+def offers_cadence(baseline_spm: float, findings: set[str]) -> bool:
+    """§4.2 rule 2."""
+    return baseline_spm < OFFER_BELOW_SPM or (
+        baseline_spm < OFFER_WITH_FINDING_BELOW_SPM and bool(findings & CADENCE_HELPS))
+
+
+def _cadence_steps(baseline: Baseline | None, findings: set[str],
+                   high_risk: bool) -> tuple[CadenceStep, ...]:
+    if baseline is None or not offers_cadence(baseline.cadence_spm, findings):
+        return ()
+    weeks = WEEKS_PER_STEP_HIGH_RISK if high_risk else WEEKS_PER_STEP
+    return tuple(
+        CadenceStep(week=1 + i * weeks, weeks=weeks, target_spm=target,
+                    range_spm=(target - ALERT_HALF_RANGE_SPM, target + ALERT_HALF_RANGE_SPM),
+                    metronome=f"{target:.0f} beats per minute, one click per step. "
+                              + METRONOME_SCHEDULE)
+        for i, target in enumerate(cadence_targets(baseline.cadence_spm)))
+
+
+_BY_CONTRIBUTOR: Final = {
+    "weak_gluteus_medius": ("side_lying_hip_abduction", "clamshell", "banded_side_step",
+                            "single_leg_bridge"),
+    "weak_core": ("curl_up", "side_bridge", "bird_dog"),
+    "tight_hip_flexors": ("kneeling_hip_flexor_stretch",),
+    "long_sitting": ("kneeling_hip_flexor_stretch", "sitting_breaks"),
+    "tight_hamstrings": ("hamstring_stretch",),
+}
+_BY_FINDING: Final = {
+    "pelvic_drop": ("side_lying_hip_abduction", "clamshell", "banded_side_step"),
+    "trunk_lean_forward": ("glute_bridge",),
+    "low_hip_extension": ("kneeling_hip_flexor_stretch",),
+    "gct_imbalance": ("single_leg_bridge",),
+}
+_PRE_RUN: Final = ("glute_bridge", "front_plank", "dead_bug")
+
+
+def _exercises(findings: set[str], contributors: set[str]) -> tuple[PlannedExercise, ...]:
+    chosen: dict[str, str] = {}
+    for exercise_id in _PRE_RUN:  # the reference text's pre-run activation, for everyone
+        chosen[exercise_id] = "pre_run_activation"
+    for reason, table in ((sorted(contributors), _BY_CONTRIBUTOR),
+                          (sorted(findings), _BY_FINDING)):
+        for why in reason:
+            for exercise_id in table.get(why, ()):
+                if chosen.get(exercise_id) in (None, "pre_run_activation"):
+                    chosen[exercise_id] = why
+    return tuple(PlannedExercise(exercise=CATALOGUE[eid], why=why) for eid, why in chosen.items())
+
+
+def _remeasure(steps: tuple[CadenceStep, ...]) -> tuple[Remeasure, ...]:
+    out = [Remeasure(week=s.week + s.weeks - 1,
+                     what=(f"cadence on an easy run without the metronome: is it within 2 % of "
+                           f"{s.target_spm:.0f} spm on 3 runs? Pain 0–10 after each run."))
+           for s in steps]
+    out.append(Remeasure(week=5, what="self-tests again, and a side and rear video if you "
+                                      "filmed one (every 4–6 weeks)"))
+    return tuple(sorted(out, key=lambda r: r.week))
+
+
+def _shoe(name: str, distance_m: float) -> ShoeStatus:
+    status = ("replace" if distance_m >= SHOE_REPLACE_M else
+              "replace_soon" if distance_m >= SHOE_WARN_M else "ok")
+    return ShoeStatus(name=name, distance_m=distance_m, status=status)
+
+
+def _shoe_rule() -> str:
+    return ("Shoes: the reference text advises replacing running shoes after 300–500 miles "
+            "(482–805 km); backstride warns at 300 mi and says replace at 500 mi. This is a "
+            "convention: cushioning wears gradually, and no study sets a mileage.")
+
+
+def _notes(level: str, cleared: bool, baseline: Baseline | None,
+           steps: tuple[CadenceStep, ...], high_risk: bool) -> tuple[str, ...]:
+    notes = []
+    if level == "see_clinician":
+        notes.append("Book a doctor or physiotherapist within about a week. Keep the exercises "
+                     "gentle and start the cadence steps only after you have been seen.")
+    if cleared and LEVELS.index(level) >= LEVELS.index("urgent"):
+        notes.append("A clinician's clearance is recorded: follow their advice where it "
+                     "differs from this plan.")
+    if baseline is None:
+        notes.append("No cadence baseline: analyse a recent easy run (backstride analyze "
+                     "run.fit --json run.json, then plan --analysis run.json).")
+    elif not steps:
+        notes.append(f"Your cadence ({baseline.cadence_spm:.0f} spm) is not a reason to change "
+                     "it: no cadence steps. ~180 spm is an observation of elite runners, not "
+                     "a target for everyone.")
+    else:
+        notes.append("Cadence steps of 5–10 % lower impact and step length in studies of "
+                     "runners; no trial has tested them in runners with back pain. Hold or "
+                     "step back if pain or effort rises.")
+    if high_risk:
+        notes.append("Your STarT Back answers suggest a higher risk that back pain lasts: a "
+                     "physiotherapist-guided programme is recommended. Staying active helps; "
+                     "pain while moving does not mean harm. The steps here are slower.")
+    notes.append(_shoe_rule())
+    return tuple(notes)
