@@ -7,23 +7,34 @@ values; errors are ``BackstrideError`` subclasses, and a batch reports a failed 
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from backstride.adapters.audio import write_wav
 from backstride.adapters.formats import read_activity
+from backstride.adapters.formats.fit_workout import Intensity, WorkoutStep, cadence_workout_bytes
 from backstride.adapters.formats.fit_writer import simulated_run_messages, write_fit_bytes
 from backstride.adapters.render.analysis_json import analysis_json
 from backstride.adapters.render.html import render_analysis_html
+from backstride.adapters.render.ics import plan_ics
+from backstride.adapters.render.plan_json import plan_json
 from backstride.adapters.render.plot_data import plot_series
+from backstride.adapters.render.selftest_json import selftest_json
+from backstride.adapters.render.triage_json import answers_json, triage_json
 from backstride.adapters.storage.store import Clearance, Store, sqlite_url
 from backstride.config import Settings
+from backstride.core.metronome import click_track
+from backstride.core.plan import Baseline, Plan, build_plan
 from backstride.core.report import WatchReport, build_watch_report
-from backstride.core.simulate import RunPlan, simulate_run
+from backstride.core.screening import ScreeningResult, score_self_tests, validate_selftests
+from backstride.core.simulate import RunPlan, demo_answers, demo_selftests, simulate_run
+from backstride.core.triage import TriageResult, assess, validate_answers
 from backstride.core.types import Progress
 from backstride.errors import BackstrideError, InputError
 
@@ -108,15 +119,20 @@ class DemoResult:
     fit_path: Path
     json_path: Path
     report_path: Path
+    plan_path: Path
+    other_paths: tuple[Path, ...]
     outcome: Analysed
+    triage: Triaged
+    planned: Planned
 
 
 def run_demo(out_dir: Path, *, settings: Settings, seed: int = 7) -> DemoResult:
-    """Simulate a run with fatigue drift, write it as a real FIT file, analyse it and write
-    the JSON and HTML report. Needs nothing from outside the package."""
-    import json
-
+    """The whole flow on data the package makes itself: a simulated run with fatigue drift
+    written as a real FIT file, triage answers and self-test results; then the analysis,
+    triage, self-tests, plan, watch workouts, a metronome track and a calendar. Its history
+    database lives in ``out_dir``, apart from the runner's own."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    settings = replace(settings, db=sqlite_url(out_dir / "demo-history.db"))
     run = simulate_run(RunPlan(), seed=seed)
     fit_path = out_dir / "demo-run.fit"
     fit_path.write_bytes(write_fit_bytes(simulated_run_messages(run)))
@@ -125,8 +141,26 @@ def run_demo(out_dir: Path, *, settings: Settings, seed: int = 7) -> DemoResult:
     write_text_atomic(json_path, json.dumps(outcome.json(), indent=2) + "\n")
     report_path = out_dir / "demo-run.html"
     write_text_atomic(report_path, render_html(outcome, settings=settings))
+    answers_path, tests_path = out_dir / "demo-answers.json", out_dir / "demo-selftests.json"
+    write_text_atomic(answers_path, json.dumps(demo_answers(), indent=2) + "\n")
+    write_text_atomic(tests_path, json.dumps(demo_selftests(), indent=2) + "\n")
+    planned = make_plan(settings=settings, answers=answers_path, results=tests_path,
+                        analysis=json_path)
+    plan_path = out_dir / "demo-plan.html"
+    write_text_atomic(plan_path, render_plan(planned, settings=settings))
+    write_text_atomic(out_dir / "demo-plan.json", json.dumps(planned.json, indent=2) + "\n")
+    first = planned.plan.cadence_steps[0].target_spm if planned.plan.cadence_steps else 170.0
+    others = (
+        answers_path, tests_path, out_dir / "demo-plan.json",
+        write_metronome(cadence_spm=first, minutes=2.0, accent_every=None,
+                        out=out_dir / f"metronome-{first:g}spm.wav"),
+        write_calendar(planned.plan, out_dir / "demo-plan.ics", start=date(2024, 5, 6)),
+        *write_workouts(planned.plan, out_dir / "workouts"),
+    )
+    triaged = assess_back(demo_answers(), settings=settings, save=False)
     return DemoResult(fit_path=fit_path, json_path=json_path, report_path=report_path,
-                      outcome=outcome)
+                      plan_path=plan_path, other_paths=others, outcome=outcome,
+                      triage=triaged, planned=planned)
 
 
 # --- history ---------------------------------------------------------------------------
@@ -163,3 +197,176 @@ def record_clearance(*, settings: Settings, cleared_by: str, cleared_on: date | 
         return store.save_clearance(cleared_by=cleared_by.strip(), cleared_on=day, note=note)
     finally:
         store.close()
+
+
+# --- triage, self-tests, plan ----------------------------------------------------------
+
+
+def read_json_file(path: Path, what: str) -> dict[str, Any]:
+    """A JSON object from ``path``; InputError that says what is wrong otherwise."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise InputError(f"{path} does not exist. Give the path of your {what} file.") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path} cannot be read as text ({type(exc).__name__}). "
+                         f"Give a {what} JSON file.") from exc
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path.name} is not valid JSON (line {exc.lineno}, column "
+                         f"{exc.colno}: {exc.msg}). Fix the file or answer again.") from exc
+    if not isinstance(data, dict):
+        raise InputError(f"{path.name} must hold one JSON object ({what}), not "
+                         f"{type(data).__name__}.")
+    return data
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Triaged:
+    result: TriageResult
+    answers: dict[str, Any]
+    json: dict[str, Any]
+
+
+def assess_back(answers: dict[str, Any], *, settings: Settings, save: bool = True) -> Triaged:
+    """Validate the answers, assess them, and record both in history (answers as given)."""
+    checked = validate_answers(answers)
+    result = assess(checked, emergency_number=settings.emergency_number)
+    outcome = Triaged(result=result, answers=answers_json(checked), json=triage_json(result))
+    if save:
+        store = open_store(settings)
+        try:
+            latest = store.latest_triage()
+            if latest is None or latest.answers != outcome.answers:
+                store.save_triage(outcome.answers, outcome.json)
+        finally:
+            store.close()
+    return outcome
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Screened:
+    result: ScreeningResult
+    json: dict[str, Any]
+
+
+def screen_body(results: dict[str, Any], *, settings: Settings, save: bool = True) -> Screened:
+    screened = score_self_tests(validate_selftests(results))
+    outcome = Screened(result=screened, json=selftest_json(screened))
+    if save:
+        store = open_store(settings)
+        try:
+            store.save_selftests(results, outcome.json)
+        finally:
+            store.close()
+    return outcome
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Planned:
+    plan: Plan
+    json: dict[str, Any]
+    triage: dict[str, Any]
+    selftests: dict[str, Any] | None
+
+
+def make_plan(*, settings: Settings, answers: Path | None = None, results: Path | None = None,
+              analysis: Path | None = None) -> Planned:
+    """The plan from triage (file or history), self-tests (file or history) and a cadence
+    baseline (an analysis file; history baselines come with the run history)."""
+    if answers is not None:
+        assess_back(read_json_file(answers, "triage answers"), settings=settings)
+    if results is not None:
+        screen_body(read_json_file(results, "self-test results"), settings=settings)
+    store = open_store(settings)
+    try:
+        record = store.latest_triage()
+        clearance = store.latest_clearance()
+        stored_tests = store.latest_selftests()
+    finally:
+        store.close()
+    if record is None:
+        raise InputError("No triage on record: answer the red-flag questions first "
+                         "('backstride triage'), or pass --answers FILE.")
+    cleared = clearance is not None and (
+        clearance.created_utc >= record.created_utc
+        or clearance.cleared_on >= record.created_utc.date())
+    screening = None if stored_tests is None else screen_body(stored_tests, settings=settings,
+                                                                save=False)
+    baseline, findings = _baseline(analysis)
+    startback = record.result.get("startback") or {}
+    plan = build_plan(
+        triage_level=record.result["level"], triage_action=record.result["action"],
+        cleared=cleared, baseline=baseline, findings=findings,
+        contributors=() if screening is None else tuple(screening.json["contributors"]),
+        startback_risk=startback.get("risk"))
+    rendered = plan_json(plan)
+    store = open_store(settings)
+    try:
+        store.save_plan(rendered)
+    finally:
+        store.close()
+    return Planned(plan=plan, json=rendered, triage=record.result,
+                   selftests=None if screening is None else screening.json)
+
+
+def _baseline(analysis: Path | None) -> tuple[Baseline | None, tuple[str, ...]]:
+    if analysis is None:
+        return None, ()
+    data = read_json_file(analysis, "analysis (backstride analyze --json)")
+    if data.get("schema") != "backstride.analysis/1":
+        raise InputError(f"{analysis.name} is not a backstride.analysis/1 file (schema "
+                         f"{data.get('schema')!r}). Make one with: backstride analyze RUN "
+                         "--json FILE.json")
+    cadence = (data.get("metrics") or {}).get("cadence_spm") or {}
+    findings = tuple(str(f.get("id")) for f in data.get("findings") or [])
+    if cadence.get("status") != "ok" or not isinstance(cadence.get("value"), int | float):
+        return None, findings
+    when = ((data.get("activity") or {}).get("start_utc") or "date unknown")[:10]
+    return Baseline(cadence_spm=float(cadence["value"]),
+                    basis=f"single run {when} (one run only: re-measure)"), findings
+
+
+def render_plan(planned: Planned, *, settings: Settings) -> str:
+    from backstride.adapters.render.plan_html import render_plan_html
+
+    return render_plan_html(planned.json, triage=planned.triage, selftests=planned.selftests,
+                            units=settings.units)
+
+
+KEY_RUN_MINUTES = (20, 25, 30)  # the metronome weeks build the run toward 30 min (§4.2 rule 4)
+
+
+def write_workouts(plan: Plan, directory: Path) -> list[Path]:
+    """One FIT workout per week: the week's key run with the cadence alert range."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for step in plan.cadence_steps:
+        for offset in range(step.weeks):
+            week = step.week + offset
+            minutes = KEY_RUN_MINUTES[min(offset, len(KEY_RUN_MINUTES) - 1)]
+            name = f"Week {week} cadence {step.target_spm:.0f}"
+            data = cadence_workout_bytes(name, [
+                WorkoutStep(name="Warm-up", duration_s=600, intensity=Intensity.WARMUP),
+                WorkoutStep(name=f"Cadence {step.target_spm:.0f}", duration_s=minutes * 60,
+                            cadence_low_spm=step.range_spm[0],
+                            cadence_high_spm=step.range_spm[1]),
+                WorkoutStep(name="Cool-down", duration_s=300, intensity=Intensity.COOLDOWN),
+            ])
+            path = directory / f"week-{week:02d}-cadence-{step.target_spm:.0f}.fit"
+            path.write_bytes(data)
+            written.append(path)
+    return written
+
+
+def write_calendar(plan: Plan, path: Path, *, start: date | None = None) -> Path:
+    write_text_atomic(path, plan_ics(plan, start=start or datetime.now(UTC).date()))
+    return path
+
+
+def write_metronome(*, cadence_spm: float, minutes: float, accent_every: int | None,
+                    out: Path) -> Path:
+    track = click_track(cadence_spm, minutes * 60.0, accent_every=accent_every)
+    write_wav(out, track)
+    return out

@@ -151,8 +151,8 @@ _BY_CONTRIBUTOR: Final = {
                             "single_leg_bridge"),
     "weak_core": ("curl_up", "side_bridge", "bird_dog"),
     "tight_hip_flexors": ("kneeling_hip_flexor_stretch",),
-    "long_sitting": ("kneeling_hip_flexor_stretch", "sitting_breaks"),
     "tight_hamstrings": ("hamstring_stretch",),
+    "long_sitting": ("kneeling_hip_flexor_stretch", "sitting_breaks"),
 }
 _BY_FINDING: Final = {
     "pelvic_drop": ("side_lying_hip_abduction", "clamshell", "banded_side_step"),
@@ -167,10 +167,11 @@ def _exercises(findings: set[str], contributors: set[str]) -> tuple[PlannedExerc
     chosen: dict[str, str] = {}
     for exercise_id in _PRE_RUN:  # the reference text's pre-run activation, for everyone
         chosen[exercise_id] = "pre_run_activation"
-    for reason, table in ((sorted(contributors), _BY_CONTRIBUTOR),
-                          (sorted(findings), _BY_FINDING)):
-        for why in reason:
-            for exercise_id in table.get(why, ()):
+    # Table order is priority order: a specific finding (tight hip flexors) names the
+    # stretch before a context one (long sitting) does.
+    for present, table in ((contributors, _BY_CONTRIBUTOR), (findings, _BY_FINDING)):
+        for why in (key for key in table if key in present):
+            for exercise_id in table[why]:
                 if chosen.get(exercise_id) in (None, "pre_run_activation"):
                     chosen[exercise_id] = why
     return tuple(PlannedExercise(exercise=CATALOGUE[eid], why=why) for eid, why in chosen.items())

@@ -155,3 +155,31 @@ def _smooth_noise(rng: np.random.Generator, n: int, sd: float) -> FloatArray:
 
 def _quantise(values: FloatArray, step: float) -> FloatArray:
     return np.round(values / step) * step
+
+
+def demo_answers() -> dict[str, object]:
+    """Triage answers of the demo runner: no red flag, medium STarT Back risk."""
+    return {
+        "schema": "backstride.answers/1", "age_years": 38, "pain_days": 12, "pain_now_0_10": 3,
+        "constant_pain": False, "self_care_days": 4, "improving": True, "first_episode": False,
+        "bladder_change": False, "bowel_incontinence": False, "saddle_numbness": False,
+        "sexual_dysfunction_new": False, "leg_symptoms": "none", "pain_below_knee": False,
+        "numbness_tingling": False, "leg_weakness": False, "weakness_worsening": False,
+        "rest_pain": False, "night_pain": False, "fever": False,
+        "unexplained_weight_loss": False, "cancer_history": False,
+        "immunosuppressed_or_ivdu": False, "osteoporosis_or_steroids": False, "trauma": "none",
+        "chest_pain": False, "thoracic_pain": False,
+        "startback": [0, 1, 1, 1, 0, 1, 0, 0, 2],
+    }
+
+
+def demo_selftests() -> dict[str, object]:
+    """Self-test results of the demo runner: weak glutes on the left, tight hip flexors."""
+    return {
+        "schema": "backstride.selftests/1", "sex": "unspecified",
+        "trunk_flexor_hold_s": 95, "trunk_extensor_hold_s": 82, "side_bridge_left_s": 41,
+        "side_bridge_right_s": 45, "prone_plank_s": 60, "single_leg_bridge_left_reps": 16,
+        "single_leg_bridge_right_reps": 24, "trendelenburg_left": "fail",
+        "trendelenburg_right": "pass", "thomas_test_left": "fail", "thomas_test_right": "fail",
+        "active_slr_left_deg": 82, "active_slr_right_deg": 85, "sitting_hours_per_day": 8,
+    }

@@ -1,0 +1,150 @@
+"""Interactive questionnaires for the terminal (an interface module, beside cli.py).
+
+Triage asks one plain question at a time, emergency questions first; after an answer that
+makes triage an emergency it stops at once, fills the unasked keys with "unsure" and returns,
+so the CLI can show the result first and alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from backstride.core.screening import SELF_TESTS, SelfTestKind
+from backstride.core.triage import (
+    ANSWER_KEYS,
+    ANSWERS_SCHEMA,
+    QUESTION_ORDER,
+    STARTBACK_ITEMS,
+    UNSURE,
+    AnswerKey,
+    AnswerKind,
+    emergency_answered,
+    unsure_answers,
+)
+
+Ask = Callable[[str], str]
+_KEYS = {k.name: k for k in ANSWER_KEYS}
+_YES = {"y", "yes", "true"}
+_NO = {"n", "no", "false"}
+
+
+def _parse(key: AnswerKey, text: str) -> object:
+    raw = text.strip().lower()
+    if raw in ("u", "unsure", "?", "not sure"):
+        return UNSURE
+    if key.kind is AnswerKind.BOOL:
+        if raw in _YES or raw in _NO:
+            return raw in _YES
+        raise click.BadParameter("answer y (yes), n (no) or u (not sure)")
+    if key.kind is AnswerKind.CHOICE:
+        if raw.isdigit() and 1 <= int(raw) <= len(key.choices):
+            return key.choices[int(raw) - 1]
+        raise click.BadParameter(f"answer a number from 1 to {len(key.choices)}, or u")
+    if raw.isdigit():
+        value = int(raw)
+        if (key.minimum is None or value >= key.minimum) and (
+                key.maximum is None or value <= key.maximum):
+            return value
+    raise click.BadParameter(f"answer {key.allowed}")
+
+
+def _key_parser(key: AnswerKey) -> Callable[[str], object]:
+    return lambda text: _parse(key, text)
+
+
+def _prompt(key: AnswerKey) -> str:
+    if key.kind is AnswerKind.BOOL:
+        return f"{key.question} [y/n/u=not sure]"
+    if key.kind is AnswerKind.CHOICE:
+        options = "  ".join(f"{i}) {label}" for i, label in enumerate(key.labels, start=1))
+        return f"{key.question}\n  {options}  u) not sure\n  Your answer"
+    return f"{key.question} [number or u=not sure]"
+
+
+def ask_triage(ask: Ask | None = None, *, startback: bool = True) -> tuple[dict[str, Any], bool]:
+    """Answers (answers/1 content) and whether it stopped early on an emergency answer."""
+    ask = ask or (lambda text: str(click.prompt(text, type=str)))
+    asked: dict[str, Any] = {"schema": ANSWERS_SCHEMA}
+    for name in QUESTION_ORDER:
+        key = _KEYS[name]
+        asked[name] = _ask_until_valid(ask, _prompt(key), _key_parser(key))
+        if emergency_answered(asked):
+            return unsure_answers(asked), True
+    if startback and _parse_yes(ask("Answer the 9 STarT Back questions about the last 2 "
+                                    "weeks (about 1 minute)? [y/n]")):
+        asked["startback"] = [_ask_until_valid(ask, _startback_prompt(i), _item_parser(i))
+                              for i in range(len(STARTBACK_ITEMS))]
+    return asked, False
+
+
+def _startback_prompt(index: int) -> str:
+    item = STARTBACK_ITEMS[index]
+    options = "  ".join(f"{n}) {label}" for n, label in enumerate(item.labels))
+    return f"STarT Back {item.number}/9: {item.text}\n  {options}\n  Your answer"
+
+
+def _item_parser(index: int) -> Callable[[str], object]:
+    top = len(STARTBACK_ITEMS[index].labels) - 1
+
+    def parse(text: str) -> object:
+        raw = text.strip()
+        if raw.isdigit() and 0 <= int(raw) <= top:
+            return int(raw)
+        raise click.BadParameter(f"answer a number from 0 to {top}")
+
+    return parse
+
+
+def _parse_yes(text: str) -> bool:
+    return text.strip().lower() in _YES
+
+
+def _ask_until_valid(ask: Ask, prompt: str, parse: Callable[[str], object]) -> Any:
+    while True:
+        try:
+            return parse(ask(prompt))
+        except click.BadParameter as exc:
+            click.echo(f"  Please {exc.message}.", err=True)
+
+
+def ask_selftests(ask: Ask | None = None) -> dict[str, Any]:
+    """selftests/1 content: each test's instructions, then its value (Enter skips it)."""
+    ask = ask or (lambda text: str(click.prompt(text, type=str, default="",
+                                                show_default=False)))
+    results: dict[str, Any] = {"schema": "backstride.selftests/1"}
+    sex = ask("Sex, for the norms that differ (female/male, Enter to skip)").strip().lower()
+    if sex in ("female", "male"):
+        results["sex"] = sex
+    for test in SELF_TESTS:
+        prompt = f"\n{test.name.capitalize()}: {test.how}\n  Record: {test.record}\n  "
+        if test.kind is SelfTestKind.PASS_FAIL:
+            prompt += "Result [pass/fail/p = stopped by pain/Enter = not done]"
+        else:
+            prompt += f"Result in {test.unit} [number/p = stopped by pain/Enter = not done]"
+        value = _ask_until_valid(ask, prompt, _test_parser(test.kind))
+        if value is not None:
+            results[test.key] = value
+    return results
+
+
+def _test_parser(kind: SelfTestKind) -> Callable[[str], object]:
+    return lambda text: _parse_test(kind, text)
+
+
+def _parse_test(kind: SelfTestKind, text: str) -> object:
+    raw = text.strip().lower()
+    if raw == "":
+        return None
+    if raw in ("p", "pain", "stopped_pain"):
+        return "stopped_pain"
+    if kind is SelfTestKind.PASS_FAIL:
+        if raw in ("pass", "fail"):
+            return raw
+        raise click.BadParameter("answer pass or fail (or p if pain stopped the test)")
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise click.BadParameter("answer a number (or p if pain stopped the test)") from exc

@@ -1,0 +1,164 @@
+"""Triage, self-tests, plan, clearance and metronome through the command line."""
+
+from __future__ import annotations
+
+import io
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from backstride.adapters.audio import read_wav
+from backstride.cli import cli
+from backstride.core.simulate import demo_answers, demo_selftests
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("BACKSTRIDE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def _run(*args: str, stdin: str | None = None) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args), input=stdin)
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+def _write(path: Path, data: dict[str, object]) -> Path:
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_triage_from_a_file_is_self_care(home: Path) -> None:
+    answers = _write(home / "a.json", demo_answers())
+    code, out, _ = _run("triage", "--answers", str(answers), "--json", "-")
+    data = json.loads(out)
+    assert code == 0 and data["schema"] == "backstride.triage/1"
+    assert data["level"] == "self_care" and data["startback"]["risk"] == "medium"
+
+
+def test_emergency_answer_leads_the_output(home: Path) -> None:
+    answers = _write(home / "a.json", {**demo_answers(), "bladder_change": True,
+                                       "fever": True})
+    code, out, _ = _run("triage", "--answers", str(answers))
+    assert code == 0
+    assert out.startswith("EMERGENCY")
+    assert "your local emergency number" in out.splitlines()[0]
+
+
+def test_bad_answer_names_the_key(home: Path) -> None:
+    answers = _write(home / "a.json", {**demo_answers(), "age_years": 300})
+    code, _out, err = _run("triage", "--answers", str(answers))
+    assert code == 1 and "age_years" in err and err.startswith("backstride: error:")
+    missing = demo_answers()
+    del missing["fever"]
+    code, _out, err = _run("triage", "--answers", str(_write(home / "b.json", missing)))
+    assert code == 1 and "fever" in err
+
+
+def test_interactive_triage_stops_at_the_first_emergency_answer(home: Path) -> None:
+    code, out, _ = _run("triage", stdin="y\n")  # first question: new bladder trouble
+    assert code == 0
+    assert "EMERGENCY" in out
+    saved = json.loads((home / "backstride-answers.json").read_text())
+    assert saved["bladder_change"] is True
+    assert saved["fever"] == "unsure" and saved["age_years"] == "unsure"
+
+
+def test_interactive_triage_all_the_way(home: Path) -> None:
+    from backstride.core.triage import ANSWER_KEYS, QUESTION_ORDER
+
+    kinds = {k.name: k.kind.value for k in ANSWER_KEYS}
+    typed = {"age_years": "40", "pain_days": "9", "pain_now_0_10": "3", "self_care_days": "2",
+             "improving": "y"}
+    lines = [typed.get(name, "1" if kinds[name] == "choice" else "n")
+             for name in QUESTION_ORDER]
+    code, out, _ = _run("triage", stdin="\n".join([*lines, "n"]) + "\n")
+    assert code == 0 and out.splitlines()[-1] != ""
+    assert "SELF-CARE" in out
+    saved = json.loads((home / "backstride-answers.json").read_text())
+    assert saved["age_years"] == 40 and "startback" not in saved
+
+
+def test_selftest_from_a_file(home: Path) -> None:
+    results = _write(home / "t.json", demo_selftests())
+    code, out, _ = _run("selftest", "--results", str(results), "--json", "-")
+    data = json.loads(out)
+    assert code == 0 and data["schema"] == "backstride.selftest_result/1"
+    assert "Sex not given: the female cut-offs were used." in data["notes"]
+    bad = _write(home / "bad.json", {"schema": "backstride.selftests/1", "prone_plank_s": -5})
+    code, _out, err = _run("selftest", "--results", str(bad))
+    assert code == 1 and "prone_plank_s" in err
+
+
+def test_plan_needs_triage_first(home: Path) -> None:
+    code, _out, err = _run("plan")
+    assert code == 1 and "backstride triage" in err
+
+
+def test_urgent_plan_is_held_until_clearance(home: Path) -> None:
+    answers = _write(home / "a.json", {**demo_answers(), "fever": True})
+    code, out, _ = _run("plan", "--answers", str(answers), "--json", "-")
+    held = json.loads(out)
+    assert code == 0 and list(held)[:4] == ["schema", "triage", "held", "hold_reason"]
+    assert held["held"] and held["cadence_steps"] == [] and held["exercises"] == []
+    assert held["triage"]["level"] == "urgent"
+    assert _run("clearance", "--by", "Dr Rao", "--note", "fine to run")[0] == 0
+    code, out, _ = _run("plan", "--answers", str(answers), "--json", "-")
+    assert not json.loads(out)["held"]
+
+
+def test_plan_from_an_analysis_with_workouts_and_calendar(home: Path) -> None:
+    assert _run("demo", "--out", str(home / "demo"), "--quiet")[0] == 0
+    answers = _write(home / "a.json", demo_answers())
+    results = _write(home / "t.json", demo_selftests())
+    code, out, _ = _run("plan", "--answers", str(answers), "--results", str(results),
+                        "--analysis", str(home / "demo" / "demo-run.analysis.json"),
+                        "--workout-dir", str(home / "wk"), "--ics", str(home / "plan.ics"),
+                        "--report", str(home / "plan.html"), "--json", "-")
+    plan = json.loads(out)
+    assert code == 0
+    assert plan["baseline"]["basis"].startswith("single run 2024-05-01")
+    assert [s["target_spm"] for s in plan["cadence_steps"]] == [164.0, 172.0]
+    assert {e["why"] for e in plan["exercises"]} >= {"weak_gluteus_medius",
+                                                     "tight_hip_flexors"}
+    workouts = sorted((home / "wk").iterdir())
+    assert len(workouts) == 6
+    fitdecode = pytest.importorskip("fitdecode")
+    with warnings.catch_warnings(), fitdecode.FitReader(
+            io.BytesIO(workouts[0].read_bytes()), check_crc=fitdecode.CrcCheck.RAISE) as reader:
+        steps = [f for f in reader if isinstance(f, fitdecode.FitDataMessage)
+                 and f.name == "workout_step"]
+    main = steps[1]
+    assert (main.get_value("custom_target_cadence_low"),
+            main.get_value("custom_target_cadence_high")) == (162, 166)
+    calendar = (home / "plan.ics").read_text()
+    assert calendar.startswith("BEGIN:VCALENDAR") and calendar.count("BEGIN:VEVENT") == 9
+    assert "backstride gives information" in (home / "plan.html").read_text()
+
+
+def test_metronome_writes_a_click_track(home: Path) -> None:
+    code, _out, _ = _run("metronome", "--spm", "170", "--minutes", "0.5", "--out", "m.wav")
+    samples, rate = read_wav(home / "m.wav")
+    assert code == 0 and rate == 44100
+    loud = np.abs(samples.astype(np.int32)) > 1000
+    onsets = np.flatnonzero(loud[1:] & ~loud[:-1])
+    onsets = onsets[np.concatenate(([True], np.diff(onsets) > rate * 0.1))]
+    assert len(onsets) == 86  # 0.5 min at 170 spm: 85 intervals
+    tempo = 60.0 * (len(onsets) - 1) / ((onsets[-1] - onsets[0]) / rate)
+    assert tempo == pytest.approx(170.0, abs=0.05)
+    assert _run("metronome", "--spm", "400")[0] == 1
+
+
+def test_demo_includes_triage_plan_and_workouts(home: Path) -> None:
+    code, out, _ = _run("demo", "--out", str(home / "demo"))
+    assert code == 0
+    assert out.startswith("SELF-CARE")
+    names = {p.name for p in (home / "demo").iterdir()}
+    assert {"demo-plan.html", "demo-plan.json", "demo-plan.ics", "demo-answers.json",
+            "demo-selftests.json", "workouts", "metronome-164spm.wav"} <= names
