@@ -162,3 +162,26 @@ def test_demo_includes_triage_plan_and_workouts(home: Path) -> None:
     names = {p.name for p in (home / "demo").iterdir()}
     assert {"demo-plan.html", "demo-plan.json", "demo-plan.ics", "demo-answers.json",
             "demo-selftests.json", "workouts", "metronome-164spm.wav"} <= names
+
+
+def test_selftests_wait_for_clearance_after_urgent_triage(home: Path) -> None:
+    answers = _write(home / "a.json", {**demo_answers(), "night_pain": True})
+    assert _run("triage", "--answers", str(answers))[0] == 0
+    results = _write(home / "t.json", demo_selftests())
+    code, _out, err = _run("selftest", "--results", str(results))
+    assert code == 1 and "clinician" in err
+    assert _run("clearance", "--by", "Physio Lee")[0] == 0
+    assert _run("selftest", "--results", str(results))[0] == 0
+
+
+def test_interactive_selftest_saves_what_was_done(home: Path) -> None:
+    from backstride.core.screening import SELF_TESTS
+
+    given = {"prone_plank_s": "35", "thomas_test_left": "fail", "active_slr_left_deg": "p"}
+    lines = ["male", *[given.get(t.key, "") for t in SELF_TESTS]]
+    code, out, _ = _run("selftest", stdin="\n".join(lines) + "\n")
+    assert code == 0
+    saved = json.loads((home / "backstride-selftests.json").read_text())
+    assert saved == {"schema": "backstride.selftests/1", "sex": "male", "prone_plank_s": 35.0,
+                     "thomas_test_left": "fail", "active_slr_left_deg": "stopped_pain"}
+    assert "Prone plank" in out

@@ -243,6 +243,7 @@ def selftest_command(ctx: click.Context, results_path: Path | None, json_out: st
     if results_path is not None:
         results = workflows.read_json_file(results_path, "self-test results")
     else:
+        workflows.check_selftests_allowed(app.settings)
         app.say("Home self-tests. Skip any you cannot do (Enter); stop any test that hurts "
                 "your back or leg and answer p.")
         results = questionnaire.ask_selftests()

@@ -17,6 +17,7 @@ from platformdirs import user_data_dir
 from backstride.errors import ConfigError
 
 UNITS = ("metric", "imperial")
+SHOE_RANGE_M = (402_336.0, 1_287_475.2)  # 250-800 mi, as Strava allows
 
 
 def _default_data_dir() -> Path:
@@ -33,10 +34,22 @@ class Settings:
         "help": "Display units: metric or imperial (JSON keeps the units its keys name)"})
     emergency_number: str = field(default="your local emergency number", metadata={
         "help": "Named in emergency triage actions"})
+    shoe_warn_distance_m: float = field(default=482_803.0, metadata={
+        "help": "Shoe mileage warning: 300 mi, the low end of the reference text's 300-500 mi "
+                "(a convention; 250-800 mi allowed)"})
+    shoe_replace_distance_m: float = field(default=804_672.0, metadata={
+        "help": "Shoe replacement distance: 500 mi (a convention; 250-800 mi allowed)"})
 
     def __post_init__(self) -> None:
         if self.units not in UNITS:
             raise ConfigError(f"units must be one of {', '.join(UNITS)}, not {self.units!r}.")
+        for name in ("shoe_warn_distance_m", "shoe_replace_distance_m"):
+            value = getattr(self, name)
+            if not SHOE_RANGE_M[0] <= value <= SHOE_RANGE_M[1]:
+                raise ConfigError(f"{name} must be between {SHOE_RANGE_M[0]:.0f} and "
+                                  f"{SHOE_RANGE_M[1]:.0f} m (250-800 mi), not {value:g}.")
+        if self.shoe_warn_distance_m > self.shoe_replace_distance_m:
+            raise ConfigError("shoe_warn_distance_m must not exceed shoe_replace_distance_m.")
 
 
 def load_settings(overrides: Mapping[str, Any] | None = None,
@@ -46,7 +59,7 @@ def load_settings(overrides: Mapping[str, Any] | None = None,
     for f in fields(Settings):
         raw = env.get(f"BACKSTRIDE_{f.name.upper()}")
         if raw is not None and raw != "":
-            values[f.name] = Path(raw) if f.name == "data_dir" else raw
+            values[f.name] = _parse(f.name, raw)
     for key, value in (overrides or {}).items():
         if key not in {f.name for f in fields(Settings)}:
             names = ", ".join(f.name for f in fields(Settings))
@@ -54,6 +67,18 @@ def load_settings(overrides: Mapping[str, Any] | None = None,
         if value is not None:
             values[key] = value
     return Settings(**values)
+
+
+def _parse(name: str, raw: str) -> Any:
+    if name == "data_dir":
+        return Path(raw)
+    if name.endswith("_m"):
+        try:
+            return float(raw)
+        except ValueError as exc:
+            raise ConfigError(f"BACKSTRIDE_{name.upper()} must be a number of metres, "
+                              f"not {raw!r}.") from exc
+    return raw
 
 
 def settings_help() -> list[tuple[str, str, str]]:

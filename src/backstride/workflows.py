@@ -27,7 +27,7 @@ from backstride.adapters.render.plan_json import plan_json
 from backstride.adapters.render.plot_data import plot_series
 from backstride.adapters.render.selftest_json import selftest_json
 from backstride.adapters.render.triage_json import answers_json, triage_json
-from backstride.adapters.storage.store import Clearance, Store, sqlite_url
+from backstride.adapters.storage.store import Clearance, Store, TriageRecord, sqlite_url
 from backstride.config import Settings
 from backstride.core.metronome import click_track
 from backstride.core.plan import Baseline, Plan, build_plan
@@ -245,6 +245,30 @@ def assess_back(answers: dict[str, Any], *, settings: Settings, save: bool = Tru
     return outcome
 
 
+def triage_state(settings: Settings) -> tuple[TriageRecord | None, bool]:
+    """The latest triage on record, and whether a clinician's clearance came after it."""
+    store = open_store(settings)
+    try:
+        record, clearance = store.latest_triage(), store.latest_clearance()
+    finally:
+        store.close()
+    cleared = record is not None and clearance is not None and (
+        clearance.created_utc >= record.created_utc
+        or clearance.cleared_on >= record.created_utc.date())
+    return record, cleared
+
+
+def check_selftests_allowed(settings: Settings) -> None:
+    """No self-tests while triage is urgent or emergency and no clearance is recorded
+    (DOMAIN.md §6): testing a back that needs a clinician first is not safe."""
+    record, cleared = triage_state(settings)
+    if record is not None and record.level in ("urgent", "emergency") and not cleared:
+        raise InputError(
+            f"Your last triage was {record.level}: {record.result['action']} Self-tests wait "
+            "until a clinician has seen you; then record it with 'backstride clearance --by "
+            "NAME'.")
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Screened:
     result: ScreeningResult
@@ -252,6 +276,8 @@ class Screened:
 
 
 def screen_body(results: dict[str, Any], *, settings: Settings, save: bool = True) -> Screened:
+    if save:
+        check_selftests_allowed(settings)
     screened = score_self_tests(validate_selftests(results))
     outcome = Screened(result=screened, json=selftest_json(screened))
     if save:
@@ -277,21 +303,19 @@ def make_plan(*, settings: Settings, answers: Path | None = None, results: Path 
     baseline (an analysis file; history baselines come with the run history)."""
     if answers is not None:
         assess_back(read_json_file(answers, "triage answers"), settings=settings)
-    if results is not None:
-        screen_body(read_json_file(results, "self-test results"), settings=settings)
-    store = open_store(settings)
-    try:
-        record = store.latest_triage()
-        clearance = store.latest_clearance()
-        stored_tests = store.latest_selftests()
-    finally:
-        store.close()
+    record, cleared = triage_state(settings)
     if record is None:
         raise InputError("No triage on record: answer the red-flag questions first "
                          "('backstride triage'), or pass --answers FILE.")
-    cleared = clearance is not None and (
-        clearance.created_utc >= record.created_utc
-        or clearance.cleared_on >= record.created_utc.date())
+    held = record.level in ("urgent", "emergency") and not cleared
+    if results is not None:
+        tests = read_json_file(results, "self-test results")
+        screen_body(tests, settings=settings, save=not held)  # a held plan records none
+    store = open_store(settings)
+    try:
+        stored_tests = store.latest_selftests()
+    finally:
+        store.close()
     screening = None if stored_tests is None else screen_body(stored_tests, settings=settings,
                                                                 save=False)
     baseline, findings = _baseline(analysis)
@@ -300,7 +324,8 @@ def make_plan(*, settings: Settings, answers: Path | None = None, results: Path 
         triage_level=record.result["level"], triage_action=record.result["action"],
         cleared=cleared, baseline=baseline, findings=findings,
         contributors=() if screening is None else tuple(screening.json["contributors"]),
-        startback_risk=startback.get("risk"))
+        startback_risk=startback.get("risk"), shoe_warn_m=settings.shoe_warn_distance_m,
+        shoe_replace_m=settings.shoe_replace_distance_m)
     rendered = plan_json(plan)
     store = open_store(settings)
     try:

@@ -86,3 +86,23 @@ def test_no_baseline_no_steps_and_says_how_to_get_one() -> None:
 def test_shoe_mileage_rule() -> None:
     plan = _plan(shoes=(("Old", 850_000.0), ("Mid", 500_000.0), ("New", 100_000.0)))
     assert [s.status for s in plan.shoes] == ["replace", "replace_soon", "ok"]
+
+
+def test_history_baseline_is_the_median_of_the_last_three_runs_in_the_pace_band() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from backstride.core.plan import RunSummary, history_baseline
+
+    day = datetime(2026, 10, 1, 7, tzinfo=UTC)
+    runs = [RunSummary(start_utc=day + timedelta(days=i), cadence_spm=c, speed_mps=v)
+            for i, (c, v) in enumerate([(150, 3.0), (158, 3.1), (171, 4.2), (160, 2.9),
+                                        (156, 3.0), (175, 4.4)])]
+    baseline = history_baseline(runs)
+    assert baseline is not None
+    # Pace band: median speed 3.05 m/s ± 0.3, so the two fast runs are left out.
+    assert baseline.cadence_spm == 158.0  # median of 158, 160, 156
+    assert baseline.basis.startswith("median of 3 runs in your pace band 2.8–3.3 m/s")
+    single = history_baseline(runs[:1])
+    assert single is not None and single.cadence_spm == 150
+    assert "fewer than 3 runs" in single.basis
+    assert history_baseline([]) is None

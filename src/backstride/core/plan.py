@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from statistics import median
 from typing import Final
 
 from backstride.core.exercises import CATALOGUE, Exercise
@@ -43,6 +45,42 @@ SURFACES: Final = (
 class Baseline:
     cadence_spm: float
     basis: str  # e.g. "single run 2024-05-01 (one run only: re-measure)"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunSummary:
+    """What the baseline needs of one recorded run."""
+
+    start_utc: datetime
+    cadence_spm: float
+    speed_mps: float
+
+
+PACE_BAND_MPS: Final = 0.3  # §4.1 [D]
+PACE_WINDOW: Final = timedelta(weeks=4)
+BASELINE_RUNS: Final = 3
+
+
+def history_baseline(runs: Sequence[RunSummary]) -> Baseline | None:
+    """§4.1: the median cadence of the last 3 runs in the runner's pace band (median running
+    speed of the last 4 weeks ± 0.3 m/s). Fewer runs: the latest in the band, labelled as a
+    single run. Cadence rises with speed, so runs outside the band are not compared."""
+    if not runs:
+        return None
+    ordered = sorted(runs, key=lambda r: r.start_utc)
+    recent = [r.speed_mps for r in ordered if r.start_utc >= ordered[-1].start_utc - PACE_WINDOW]
+    centre = float(median(recent))
+    band = [r for r in ordered if abs(r.speed_mps - centre) <= PACE_BAND_MPS]
+    last = band[-BASELINE_RUNS:]
+    pace = f"pace band {centre - PACE_BAND_MPS:.1f}–{centre + PACE_BAND_MPS:.1f} m/s"
+    if len(last) < BASELINE_RUNS:
+        run = last[-1]
+        return Baseline(cadence_spm=run.cadence_spm,
+                        basis=f"single run {run.start_utc:%Y-%m-%d} in your {pace} (fewer "
+                              "than 3 runs: re-measure)")
+    days = ", ".join(f"{r.start_utc:%Y-%m-%d}" for r in last)
+    return Baseline(cadence_spm=float(median(r.cadence_spm for r in last)),
+                    basis=f"median of 3 runs in your {pace} ({days})")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -91,12 +129,14 @@ class Plan:
 def build_plan(*, triage_level: str, triage_action: str, cleared: bool,
                baseline: Baseline | None, findings: Sequence[str] = (),
                contributors: Sequence[str] = (), startback_risk: str | None = None,
-               shoes: Sequence[tuple[str, float]] = ()) -> Plan:
+               shoes: Sequence[tuple[str, float]] = (), shoe_warn_m: float = SHOE_WARN_M,
+               shoe_replace_m: float = SHOE_REPLACE_M) -> Plan:
     """The plan for one runner. ``findings`` are analysis/video finding ids, ``contributors``
     the self-test contributor ids, ``shoes`` (name, distance in m) of shoes in use."""
     if triage_level not in LEVELS:
         raise ValueError(f"unknown triage level {triage_level!r}")
-    shoe_status = tuple(_shoe(name, distance) for name, distance in shoes)
+    shoe_status = tuple(_shoe(name, distance, shoe_warn_m, shoe_replace_m)
+                        for name, distance in shoes)
     if LEVELS.index(triage_level) >= LEVELS.index("urgent") and not cleared:
         return Plan(
             triage_level=triage_level, triage_action=triage_action, held=True,
@@ -187,9 +227,9 @@ def _remeasure(steps: tuple[CadenceStep, ...]) -> tuple[Remeasure, ...]:
     return tuple(sorted(out, key=lambda r: r.week))
 
 
-def _shoe(name: str, distance_m: float) -> ShoeStatus:
-    status = ("replace" if distance_m >= SHOE_REPLACE_M else
-              "replace_soon" if distance_m >= SHOE_WARN_M else "ok")
+def _shoe(name: str, distance_m: float, warn_m: float, replace_m: float) -> ShoeStatus:
+    status = ("replace" if distance_m >= replace_m else
+              "replace_soon" if distance_m >= warn_m else "ok")
     return ShoeStatus(name=name, distance_m=distance_m, status=status)
 
 
