@@ -185,3 +185,13 @@ def test_interactive_selftest_saves_what_was_done(home: Path) -> None:
     assert saved == {"schema": "backstride.selftests/1", "sex": "male", "prone_plank_s": 35.0,
                      "thomas_test_left": "fail", "active_slr_left_deg": "stopped_pain"}
     assert "Prone plank" in out
+
+
+def test_a_new_urgent_triage_after_clearance_is_held_again(home: Path) -> None:
+    first = _write(home / "a.json", {**demo_answers(), "fever": True})
+    assert _run("plan", "--answers", str(first), "--json", "-")[0] == 0
+    assert _run("clearance", "--by", "Dr Rao")[0] == 0
+    assert not json.loads(_run("plan", "--answers", str(first), "--json", "-")[1])["held"]
+    worse = _write(home / "b.json", {**demo_answers(), "fever": True, "chest_pain": True})
+    plan = json.loads(_run("plan", "--answers", str(worse), "--json", "-")[1])
+    assert plan["held"] and plan["triage"]["level"] == "emergency"

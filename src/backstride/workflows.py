@@ -252,9 +252,11 @@ def triage_state(settings: Settings) -> tuple[TriageRecord | None, bool]:
         record, clearance = store.latest_triage(), store.latest_clearance()
     finally:
         store.close()
+    # Only a clearance recorded after this triage counts: a new urgent answer set (changed
+    # symptoms) needs a new clearance, even on the same day. Re-running the same answers
+    # does not make a new triage record (assess_back), so it keeps its clearance.
     cleared = record is not None and clearance is not None and (
-        clearance.created_utc >= record.created_utc
-        or clearance.cleared_on >= record.created_utc.date())
+        clearance.created_utc >= record.created_utc)
     return record, cleared
 
 
