@@ -192,11 +192,8 @@ def record_clearance(*, settings: Settings, cleared_by: str, cleared_on: date | 
     if day > datetime.now(UTC).date():
         raise InputError(f"--date {day.isoformat()} is in the future; give the day the "
                          "clinician cleared you (YYYY-MM-DD).")
-    store = open_store(settings)
-    try:
+    with open_store(settings) as store:
         return store.save_clearance(cleared_by=cleared_by.strip(), cleared_on=day, note=note)
-    finally:
-        store.close()
 
 
 # --- triage, self-tests, plan ----------------------------------------------------------
@@ -235,23 +232,17 @@ def assess_back(answers: dict[str, Any], *, settings: Settings, save: bool = Tru
     result = assess(checked, emergency_number=settings.emergency_number)
     outcome = Triaged(result=result, answers=answers_json(checked), json=triage_json(result))
     if save:
-        store = open_store(settings)
-        try:
+        with open_store(settings) as store:
             latest = store.latest_triage()
             if latest is None or latest.answers != outcome.answers:
                 store.save_triage(outcome.answers, outcome.json)
-        finally:
-            store.close()
     return outcome
 
 
 def triage_state(settings: Settings) -> tuple[TriageRecord | None, bool]:
     """The latest triage on record, and whether a clinician's clearance came after it."""
-    store = open_store(settings)
-    try:
+    with open_store(settings) as store:
         record, clearance = store.latest_triage(), store.latest_clearance()
-    finally:
-        store.close()
     # Only a clearance recorded after this triage counts: a new urgent answer set (changed
     # symptoms) needs a new clearance, even on the same day. Re-running the same answers
     # does not make a new triage record (assess_back), so it keeps its clearance.
@@ -283,11 +274,8 @@ def screen_body(results: dict[str, Any], *, settings: Settings, save: bool = Tru
     screened = score_self_tests(validate_selftests(results))
     outcome = Screened(result=screened, json=selftest_json(screened))
     if save:
-        store = open_store(settings)
-        try:
+        with open_store(settings) as store:
             store.save_selftests(results, outcome.json)
-        finally:
-            store.close()
     return outcome
 
 
@@ -313,11 +301,8 @@ def make_plan(*, settings: Settings, answers: Path | None = None, results: Path 
     if results is not None:
         tests = read_json_file(results, "self-test results")
         screen_body(tests, settings=settings, save=not held)  # a held plan records none
-    store = open_store(settings)
-    try:
+    with open_store(settings) as store:
         stored_tests = store.latest_selftests()
-    finally:
-        store.close()
     screening = None if stored_tests is None else screen_body(stored_tests, settings=settings,
                                                                 save=False)
     baseline, findings = _baseline(analysis)
@@ -329,11 +314,8 @@ def make_plan(*, settings: Settings, answers: Path | None = None, results: Path 
         startback_risk=startback.get("risk"), shoe_warn_m=settings.shoe_warn_distance_m,
         shoe_replace_m=settings.shoe_replace_distance_m)
     rendered = plan_json(plan)
-    store = open_store(settings)
-    try:
+    with open_store(settings) as store:
         store.save_plan(rendered)
-    finally:
-        store.close()
     return Planned(plan=plan, json=rendered, triage=record.result,
                    selftests=None if screening is None else screening.json)
 

@@ -198,6 +198,12 @@ class Store:
     def close(self) -> None:
         self.engine.dispose()
 
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
 
 def _aware(value: datetime) -> datetime:
     """SQLite returns naive datetimes; every instant here is UTC."""
