@@ -317,7 +317,7 @@ def _summarise(spec: MetricSpec, series: Mapping[str, FloatArray], running: Bool
         name=spec.name, value=float(kept.mean()), median=float(np.median(kept)),
         sd=float(kept.std(ddof=1)), n=int(kept.size),
         ci95=bootstrap_mean_ci95(kept, block_ids(timer_s[inside]),
-                                 seed=seed_for(sha256, spec.name)),
+                                 seed=seed_for(sha256, "blocks")),
         status=MetricStatus.OK,
     )
 
@@ -391,9 +391,9 @@ def _drift(spec: MetricSpec, series: Mapping[str, FloatArray], running: BoolArra
         return None
     early, late = float(values[early_mask].mean()), float(values[late_mask].mean())
     ci_early = bootstrap_mean_ci95(values[early_mask], block_ids(timer_s[early_mask]),
-                                   seed=seed_for(sha256, spec.name + ":early"))
+                                   seed=seed_for(sha256, "blocks:early"))
     ci_late = bootstrap_mean_ci95(values[late_mask], block_ids(timer_s[late_mask]),
-                                  seed=seed_for(sha256, spec.name + ":late"))
+                                  seed=seed_for(sha256, "blocks:late"))
     significant = bool(ci_early and ci_late and
                        (ci_early[1] < ci_late[0] or ci_late[1] < ci_early[0]))
     origin = int(np.flatnonzero(running)[0])

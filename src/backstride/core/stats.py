@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Final
 
 import numpy as np
@@ -45,11 +46,19 @@ def bootstrap_mean_ci95(
     counts = np.bincount(blocks, minlength=n_blocks).astype(np.float64)
     present = counts > 0
     sums, counts = sums[present], counts[present]
-    rng = np.random.default_rng(seed)
-    pick = rng.integers(0, sums.size, size=(n_boot, sums.size))
+    pick = resample_indices(sums.size, seed, n_boot)
     means = sums[pick].sum(axis=1) / counts[pick].sum(axis=1)
     low, high = np.percentile(means, [2.5, 97.5])
     return float(low), float(high)
+
+
+@lru_cache(maxsize=4)
+def resample_indices(n_blocks: int, seed: int, n_boot: int = N_BOOTSTRAP) -> IntArray:
+    """Block indices of ``n_boot`` resamples. Metrics of one run share them (same seed, same
+    blocks): drawing them is most of a bootstrap's cost, and intervals stay reproducible."""
+    pick = np.random.default_rng(seed).integers(0, n_blocks, size=(n_boot, n_blocks))
+    pick.flags.writeable = False
+    return pick
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
