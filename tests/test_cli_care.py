@@ -87,6 +87,9 @@ def test_interactive_triage_all_the_way(home: Path) -> None:
 
 def test_selftest_from_a_file(home: Path) -> None:
     results = _write(home / "t.json", demo_selftests())
+    code, _out, err = _run("selftest", "--results", str(results))
+    assert code == 1 and "red-flag questions first" in err  # triage comes first
+    assert _run("triage", "--answers", str(_write(home / "a.json", demo_answers())))[0] == 0
     code, out, _ = _run("selftest", "--results", str(results), "--json", "-")
     data = json.loads(out)
     assert code == 0 and data["schema"] == "backstride.selftest_result/1"
@@ -177,6 +180,7 @@ def test_selftests_wait_for_clearance_after_urgent_triage(home: Path) -> None:
 def test_interactive_selftest_saves_what_was_done(home: Path) -> None:
     from backstride.core.screening import SELF_TESTS
 
+    assert _run("triage", "--answers", str(_write(home / "a.json", demo_answers())))[0] == 0
     given = {"prone_plank_s": "35", "thomas_test_left": "fail", "active_slr_left_deg": "p"}
     lines = ["male", *[given.get(t.key, "") for t in SELF_TESTS]]
     code, out, _ = _run("selftest", stdin="\n".join(lines) + "\n")
@@ -195,3 +199,28 @@ def test_a_new_urgent_triage_after_clearance_is_held_again(home: Path) -> None:
     worse = _write(home / "b.json", {**demo_answers(), "fever": True, "chest_pain": True})
     plan = json.loads(_run("plan", "--answers", str(worse), "--json", "-")[1])
     assert plan["held"] and plan["triage"]["level"] == "emergency"
+
+
+def test_a_clearance_from_before_the_triage_does_not_count(home: Path) -> None:
+    answers = _write(home / "a.json", {**demo_answers(), "fever": True})
+    assert _run("triage", "--answers", str(answers))[0] == 0
+    code, _out, err = _run("clearance", "--by", "Dr Old", "--date", "2020-01-01")
+    assert code == 1 and "before your last urgent triage" in err
+    assert json.loads(_run("plan", "--json", "-")[1])["held"]
+
+
+def test_plan_names_todays_emergency_number(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    answers = _write(home / "a.json", {**demo_answers(), "saddle_numbness": True})
+    monkeypatch.setenv("BACKSTRIDE_EMERGENCY_NUMBER", "999")
+    assert _run("triage", "--answers", str(answers))[0] == 0
+    monkeypatch.setenv("BACKSTRIDE_EMERGENCY_NUMBER", "112")
+    plan = json.loads(_run("plan", "--answers", str(answers), "--json", "-")[1])
+    assert "112" in plan["triage"]["action"] and plan["held"]
+
+
+def test_unicode_digits_in_the_questionnaire_are_asked_again(home: Path) -> None:
+    # Four "no", then a superscript two for the leg question: refused and asked again;
+    # "3" (both legs) is an emergency answer.
+    code, out, err = _run("triage", stdin="n\nn\nn\nn\n\u00b2\n3\n")
+    assert code == 0 and "Traceback" not in err
+    assert "answer a number from 1 to 3" in err and "EMERGENCY" in out

@@ -40,10 +40,10 @@ def _parse(key: AnswerKey, text: str) -> object:
             return raw in _YES
         raise click.BadParameter("answer y (yes), n (no) or u (not sure)")
     if key.kind is AnswerKind.CHOICE:
-        if raw.isdigit() and 1 <= int(raw) <= len(key.choices):
+        if raw.isdecimal() and 1 <= int(raw) <= len(key.choices):
             return key.choices[int(raw) - 1]
         raise click.BadParameter(f"answer a number from 1 to {len(key.choices)}, or u")
-    if raw.isdigit():
+    if raw.isdecimal():
         value = int(raw)
         if (key.minimum is None or value >= key.minimum) and (
                 key.maximum is None or value <= key.maximum):
@@ -91,7 +91,7 @@ def _item_parser(index: int) -> Callable[[str], object]:
 
     def parse(text: str) -> object:
         raw = text.strip()
-        if raw.isdigit() and 0 <= int(raw) <= top:
+        if raw.isdecimal() and 0 <= int(raw) <= top:
             return int(raw)
         raise click.BadParameter(f"answer a number from 0 to {top}")
 

@@ -193,6 +193,13 @@ def record_clearance(*, settings: Settings, cleared_by: str, cleared_on: date | 
         raise InputError(f"--date {day.isoformat()} is in the future; give the day the "
                          "clinician cleared you (YYYY-MM-DD).")
     with open_store(settings) as store:
+        record = store.latest_triage()
+        if record is not None and record.level in ("urgent", "emergency") \
+                and day < record.created_utc.date():
+            raise InputError(
+                f"--date {day.isoformat()} is before your last {record.level} triage "
+                f"({record.created_utc.date().isoformat()}): a clearance must come after the "
+                "clinician has seen you for these symptoms.")
         return store.save_clearance(cleared_by=cleared_by.strip(), cleared_on=day, note=note)
 
 
@@ -247,15 +254,20 @@ def triage_state(settings: Settings) -> tuple[TriageRecord | None, bool]:
     # symptoms) needs a new clearance, even on the same day. Re-running the same answers
     # does not make a new triage record (assess_back), so it keeps its clearance.
     cleared = record is not None and clearance is not None and (
-        clearance.created_utc >= record.created_utc)
+        clearance.created_utc > record.created_utc
+        and clearance.cleared_on >= record.created_utc.date())
     return record, cleared
 
 
 def check_selftests_allowed(settings: Settings) -> None:
     """No self-tests while triage is urgent or emergency and no clearance is recorded
-    (DOMAIN.md §6): testing a back that needs a clinician first is not safe."""
+    (DOMAIN.md §6): testing a back that needs a clinician first is not safe. Triage comes
+    first (§5.3), so no self-tests before any triage either."""
     record, cleared = triage_state(settings)
-    if record is not None and record.level in ("urgent", "emergency") and not cleared:
+    if record is None:
+        raise InputError("Answer the red-flag questions first ('backstride triage'): they say "
+                         "whether self-tests are safe for you now.")
+    if record.level in ("urgent", "emergency") and not cleared:
         raise InputError(
             f"Your last triage was {record.level}: {record.result['action']} Self-tests wait "
             "until a clinician has seen you; then record it with 'backstride clearance --by "
@@ -306,17 +318,19 @@ def make_plan(*, settings: Settings, answers: Path | None = None, results: Path 
     screening = None if stored_tests is None else screen_body(stored_tests, settings=settings,
                                                                 save=False)
     baseline, findings = _baseline(analysis)
-    startback = record.result.get("startback") or {}
+    # The action is recomputed so it names today's emergency_number setting; the stored
+    # record (and the clearance that refers to it) stays as it was.
+    current = assess(validate_answers(record.answers), emergency_number=settings.emergency_number)
     plan = build_plan(
-        triage_level=record.result["level"], triage_action=record.result["action"],
+        triage_level=current.level.value, triage_action=current.action,
         cleared=cleared, baseline=baseline, findings=findings,
         contributors=() if screening is None else tuple(screening.json["contributors"]),
-        startback_risk=startback.get("risk"), shoe_warn_m=settings.shoe_warn_distance_m,
+        startback_risk=None if current.startback is None else current.startback.risk.value, shoe_warn_m=settings.shoe_warn_distance_m,
         shoe_replace_m=settings.shoe_replace_distance_m)
     rendered = plan_json(plan)
     with open_store(settings) as store:
         store.save_plan(rendered)
-    return Planned(plan=plan, json=rendered, triage=record.result,
+    return Planned(plan=plan, json=rendered, triage=triage_json(current),
                    selftests=None if screening is None else screening.json)
 
 

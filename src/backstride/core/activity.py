@@ -59,6 +59,7 @@ class Activity:
     messages: Mapping[str, Mapping[str, AnyArray]] = field(default_factory=dict)
     cadence_resolution_spm: float = 2.0  # 2 spm without fractional cadence
     n_activities: int = 1  # chained FIT files hold more than one
+    device_serial: str | None = None  # part of the duplicate fingerprint where present
 
     def __post_init__(self) -> None:
         n = self.t_s.shape[0]

@@ -699,8 +699,8 @@ ACTIONS: Final[Mapping[Urgency, str]] = MappingProxyType({
 def _hit(rule: RedFlag, answers: Answers) -> RuleHit:
     unsure = [key for key in dict.fromkeys(condition_keys(rule.condition))
               if key in answers.values and answers[key] == UNSURE]
-    note = (f' You answered "unsure" to {", ".join(unsure)}; not being sure counts toward the '
-            "more cautious answer." if unsure else "")
+    note = (f' Not answered, or answered "unsure": {", ".join(unsure)}; not knowing counts '
+            "toward the more cautious answer." if unsure else "")
     return RuleHit(rule=rule.id, level=rule.level, message=rule.message + note,
                    source=rule.source)
 

@@ -65,4 +65,4 @@ def test_database_newer_than_the_code_is_refused(tmp_path: Path) -> None:
 def test_unmigrated_database_without_auto_migrate_asks_for_db_migrate(tmp_path: Path) -> None:
     with pytest.raises(StorageError, match="backstride db migrate"):
         Store.open(sqlite_url(tmp_path / "history.db"), auto_migrate=False)
-    assert head_revision() == "0001"
+    assert head_revision() == "0002"

@@ -63,7 +63,7 @@ def detect_format(data: bytes) -> str | None:
 
 
 def read_bytes(path: Path) -> bytes:
-    """The file's bytes, gunzipped when compressed; InputError with a plain reason otherwise."""
+    """The file's bytes as stored; InputError with a plain reason when it cannot be read."""
     try:
         size = path.stat().st_size
         if size > MAX_BYTES:
@@ -77,11 +77,6 @@ def read_bytes(path: Path) -> bytes:
     except PermissionError as exc:
         raise InputError(f"{path} cannot be read (permission denied). "
                          "Check the file's permissions.") from exc
-    if data[:2] == b"\x1f\x8b":
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise CorruptFileError(path, "it is a damaged gzip archive") from exc
     return data
 
 
@@ -94,7 +89,17 @@ def read_activity(path: str | Path, *, strict: bool = False) -> Activity:
     any such issue raises :class:`CorruptFileError` instead.
     """
     path = Path(path)
-    data = read_bytes(path)
+    return read_activity_bytes(read_bytes(path), path, strict=strict)
+
+
+def read_activity_bytes(data: bytes, path: Path, *, strict: bool = False) -> Activity:
+    """The same from bytes already in memory (archive members); gzip is undone here too.
+    ``path`` names the file in messages."""
+    if data[:2] == b"\x1f\x8b":
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise CorruptFileError(path, "it is a damaged gzip archive") from exc
     if not data:
         raise InputError(f"{path.name} is empty (0 bytes). Export the activity again.")
     kind = detect_format(data)

@@ -99,7 +99,13 @@ def fit_to_activity(decoded: FitDecoded, *, path: Path, sha256: str) -> Activity
         messages=decoded.messages,
         cadence_resolution_spm=2.0 / 128 if "fractional_cadence" in rec else 2.0,
         n_activities=decoded.n_files,
+        device_serial=_serial(tables.get("file_id", {})),
     )
+
+
+def _serial(file_id: Columns) -> str | None:
+    serial = _value(file_id, "serial_number", 0)
+    return str(int(serial)) if serial is not None and serial > 0 else None
 
 
 def _numeric(cols: Columns, name: str) -> FloatArray | None:

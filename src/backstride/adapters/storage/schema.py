@@ -8,8 +8,10 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -65,4 +67,78 @@ plans = Table(
     Column("runner_id", Integer, ForeignKey("runners.id"), nullable=False, index=True),
     Column("created_utc", DateTime(timezone=True), nullable=False),
     Column("plan", JSON, nullable=False),  # backstride.plan/1
+)
+
+activities = Table(
+    "activities", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("runner_id", Integer, ForeignKey("runners.id"), nullable=False, index=True),
+    Column("created_utc", DateTime(timezone=True), nullable=False),
+    # Fingerprint (DESIGN.md §5): the first session's start to the second, plus the device
+    # serial where the file carries one; a copy in another format is a duplicate.
+    Column("start_utc", DateTime(timezone=True), nullable=True, index=True),
+    Column("device_serial", String(40), nullable=True),
+    Column("device", String(200), nullable=True),
+    Column("format", String(8), nullable=False),  # of the analysed source
+    Column("sport", String(32), nullable=False),
+    Column("surface", String(16), nullable=True),  # road, trail, track, treadmill, grass
+    Column("surface_source", String(8), nullable=True),  # "file" (sub_sport) or "user"
+    Column("distance_m", Float, nullable=True),
+    Column("duration_s", Float, nullable=False),
+    Column("moving_time_s", Float, nullable=False),
+    Column("shoe_id", Integer, ForeignKey("shoes.id"), nullable=True, index=True),
+)
+
+sources = Table(
+    "sources", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("activity_id", Integer, ForeignKey("activities.id"), nullable=False, index=True),
+    Column("sha256", String(64), nullable=False, unique=True),  # of the decompressed bytes
+    Column("format", String(8), nullable=False),
+    Column("name", String(500), nullable=False),
+    Column("role", String(12), nullable=False),  # "analysed" or "duplicate"
+    Column("imported_utc", DateTime(timezone=True), nullable=False),
+)
+
+series = Table(
+    "series", metadata,
+    Column("activity_id", Integer, ForeignKey("activities.id"), primary_key=True),
+    Column("n_records", Integer, nullable=False),
+    Column("data", LargeBinary, nullable=False),  # compressed .npz of the SI series and t_s
+)
+
+analyses = Table(
+    "analyses", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("activity_id", Integer, ForeignKey("activities.id"), nullable=False, index=True),
+    Column("analyser_version", String(20), nullable=False),
+    Column("created_utc", DateTime(timezone=True), nullable=False),
+    Column("analysis", JSON, nullable=False),  # backstride.analysis/1
+)
+
+shoes = Table(
+    "shoes", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("runner_id", Integer, ForeignKey("runners.id"), nullable=False, index=True),
+    Column("name", String(200), nullable=False),
+    Column("start_distance_m", Float, nullable=False),  # already run before it was added
+    Column("added_on", Date, nullable=False),
+    Column("retired_on", Date, nullable=True),
+    Column("default_from", Date, nullable=True),  # runs in this date range get this shoe
+    Column("default_to", Date, nullable=True),
+)
+
+pain_entries = Table(
+    "pain_entries", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("runner_id", Integer, ForeignKey("runners.id"), nullable=False, index=True),
+    Column("activity_id", Integer, ForeignKey("activities.id"), nullable=True, index=True),
+    Column("created_utc", DateTime(timezone=True), nullable=False),
+    Column("recorded_on", Date, nullable=False),
+    Column("kind", String(16), nullable=False),  # during, after_run, next_morning, other
+    Column("score", Integer, nullable=False),  # 0-10
+    Column("location", String(100), nullable=True),
+    Column("onset_min", Float, nullable=True),
+    Column("onset_km", Float, nullable=True),
+    Column("note", Text, nullable=True),
 )
