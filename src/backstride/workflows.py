@@ -325,7 +325,8 @@ def make_plan(*, settings: Settings, answers: Path | None = None, results: Path 
         triage_level=current.level.value, triage_action=current.action,
         cleared=cleared, baseline=baseline, findings=findings,
         contributors=() if screening is None else tuple(screening.json["contributors"]),
-        startback_risk=None if current.startback is None else current.startback.risk.value, shoe_warn_m=settings.shoe_warn_distance_m,
+        startback_risk=None if current.startback is None else current.startback.risk.value,
+        shoe_warn_m=settings.shoe_warn_distance_m,
         shoe_replace_m=settings.shoe_replace_distance_m)
     rendered = plan_json(plan)
     with open_store(settings) as store:
