@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Sets up everything the demo and the tests need on a fresh Debian machine with Python 3.11:
-# Debian packages (Chromium for the browser test of the report), a .venv in the checkout and
-# the package with every extra. Safe to run again.
+# Debian packages (Chromium for the browser test of the report, PostgreSQL for the storage tests:
+# scripts/test.sh runs a throwaway server of its own, never the system one), a .venv in the
+# checkout and the package with every extra. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else "$@"; fi; }
 
-debian_packages=(chromium)
+debian_packages=(chromium postgresql)
 missing=()
 for pkg in "${debian_packages[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

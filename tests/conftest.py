@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import os
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from backstride.adapters.storage.store import Store
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO.parent / "shared" / "fixtures"
@@ -41,3 +47,81 @@ def cadence_mode(values: object) -> float:
     moving = array[array > 0]
     unique, counts = np.unique(moving, return_counts=True)
     return float(unique[np.argmax(counts)])
+
+
+# --- history databases: the same tests on SQLite and on PostgreSQL ------------------------
+
+POSTGRES_URL_VAR = "BACKSTRIDE_TEST_POSTGRES_URL"
+
+
+def _postgres_server_url() -> str:
+    """The test server's URL (scripts/test.sh starts a throwaway one and sets it)."""
+    url = os.environ.get(POSTGRES_URL_VAR, "")
+    required = os.environ.get("BACKSTRIDE_REQUIRE_SERVICES") == "1"
+    if not url:
+        if required:
+            pytest.fail(f"PostgreSQL is required (CI=true) but {POSTGRES_URL_VAR} is not set: "
+                        "run the tests with scripts/test.sh")
+        pytest.skip(f"{POSTGRES_URL_VAR} is not set (scripts/test.sh starts a throwaway "
+                    "PostgreSQL and sets it)")
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        if required:
+            pytest.fail("PostgreSQL is required (CI=true) but psycopg is not installed: "
+                        "run scripts/setup.sh")
+        pytest.skip("psycopg is not installed (pip install -e '.[postgres]')")
+    return url
+
+
+def _fresh_postgres_database(server_url: str) -> Iterator[str]:
+    """A new, empty database on the test server, dropped afterwards."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.pool import NullPool
+
+    name = f"backstride_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:  # a Store a failed test left open must not block the drop
+            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                              "WHERE datname = :name AND pid <> pg_backend_pid()"), {"name": name})
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.dispose()
+
+
+@pytest.fixture(params=[pytest.param("sqlite", id="sqlite"),
+                        pytest.param("postgres", id="postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """URL of an empty history database: a SQLite file in tmp_path, or a fresh database on the
+    PostgreSQL test server (skipped with the reason when there is none, failed under CI=true).
+    Open it with ``Store.open(url, auto_migrate=True)``: PostgreSQL never migrates on its own."""
+    if request.param == "sqlite":
+        from backstride.adapters.storage.store import sqlite_url
+
+        yield sqlite_url(tmp_path / "history.db")
+    else:
+        yield from _fresh_postgres_database(_postgres_server_url())
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """URL of a fresh, empty database on the PostgreSQL test server, for PostgreSQL-only tests
+    (mark them ``@pytest.mark.postgres``); skipped or failed as ``database_url``."""
+    yield from _fresh_postgres_database(_postgres_server_url())
+
+
+@pytest.fixture
+def store(database_url: str) -> Iterator[Store]:
+    """An open Store on ``database_url``, migrated to head; closed afterwards."""
+    from backstride.adapters.storage.store import Store
+
+    opened = Store.open(database_url, auto_migrate=True)
+    try:
+        yield opened
+    finally:
+        opened.close()

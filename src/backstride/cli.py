@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
@@ -17,6 +18,7 @@ from backstride import __version__, questionnaire, workflows
 from backstride.adapters.render.selftest_json import selftest_text
 from backstride.adapters.render.text import text_summary
 from backstride.adapters.render.triage_json import triage_text
+from backstride.adapters.render.units import M_PER_MILE, distance_text
 from backstride.config import UNITS, Settings, load_settings
 from backstride.core.report import DISCLAIMER
 from backstride.errors import BackstrideError
@@ -43,18 +45,29 @@ class AppContext:
             click.echo(text, err=True)
 
     @contextmanager
-    def progress(self, label: str, total: int) -> Iterator[Callable[[int, int | None], None]]:
-        if total < 2 or self.quiet:
-            yield lambda done, total_: None
-            return
-        with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
-            state = {"done": 0}
+    def progress(self, label: str, total: int | None = None
+                 ) -> Iterator[Callable[[int, int | None], None]]:
+        """A progress bar on stderr, drawn once there are at least two items; the total may
+        first be known at the first update (imports find files inside archives)."""
+        bars: list[Any] = []  # the bar, once the total is known
+        shown = [0]
 
-            def update(done: int, _total: int | None) -> None:
-                bar.update(done - state["done"])
-                state["done"] = done
+        def update(done: int, total_now: int | None) -> None:
+            length = total_now if total_now is not None else total
+            if not bars:
+                if self.quiet or length is None or length < 2:
+                    return
+                bar = click.progressbar(length=length, label=label, file=sys.stderr)
+                bar.__enter__()
+                bars.append(bar)
+            bars[0].update(done - shown[0])
+            shown[0] = done
 
+        try:
             yield update
+        finally:
+            for bar in bars:
+                bar.__exit__(None, None, None)
 
 
 def _global_options(command: F) -> F:
@@ -338,6 +351,218 @@ def _emit_json(payload: dict[str, Any], target: str) -> None:
         workflows.write_text_atomic(Path(target), text)
 
 
+@cli.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--json", "json_out", metavar="FILE|-", help="Write the import summary as JSON.")
+@click.option("--workers", type=click.IntRange(1, 256), default=None,
+              help="Files decoded at once (default: all cores; 1 = in this process).")
+@_global_options
+@click.pass_context
+def import_command(ctx: click.Context, paths: tuple[Path, ...], json_out: str | None,
+                   workers: int | None) -> None:
+    """Import watch files, folders and export archives (Garmin, Strava, Apple Health)."""
+    app = _app(ctx)
+    with app.progress("Importing") as progress:
+        summary = workflows.import_paths(list(paths), settings=app.settings, workers=workers,
+                                         progress=progress)
+    if json_out is not None:
+        _emit_json(summary.json(), json_out)
+    if json_out != "-":
+        app.say(f"imported {summary.imported}, already imported {summary.already_imported}, "
+                f"duplicates {summary.duplicates}, not runs {summary.not_runs}, "
+                f"skipped {len(summary.skipped)}")
+    if summary.skipped:
+        _fail([f"skipped {name}: {reason}" for name, reason in summary.skipped])
+
+
+@cli.group("runs", invoke_without_command=True)
+@click.option("--json", "json_out", metavar="FILE|-", help="Write backstride.runs/1 JSON.")
+@click.option("--limit", type=click.IntRange(1), default=None, help="Only the newest N runs.")
+@_global_options
+@click.pass_context
+def runs_group(ctx: click.Context, json_out: str | None, limit: int | None) -> None:
+    """Your runs: list them, show one, set a run's surface."""
+    if ctx.invoked_subcommand is not None:
+        return
+    app = _app(ctx)
+    data = workflows.list_runs(settings=app.settings, limit=limit)
+    if json_out is not None:
+        _emit_json(data, json_out)
+    if json_out != "-":
+        for run in data["runs"]:
+            cadence = (run["metrics"].get("cadence_spm") or {}).get("value")
+            shown = f"{cadence:.0f} spm" if cadence is not None else "–"
+            distance = f"{run['distance_m'] / 1000:.2f} km" if run["distance_m"] else "?"
+            app.say(f"{run['id']:>6}  {run['start_utc'] or 'date unknown':<20}  {distance:>9}  "
+                    f"{shown:>8}  {run['surface'] or '':<9}  {run['device'] or ''}")
+
+
+@runs_group.command("show")
+@click.argument("run_id", type=int)
+@click.option("--json", "json_out", metavar="FILE|-", help="Write the run's analysis JSON.")
+@_global_options
+@click.pass_context
+def runs_show(ctx: click.Context, run_id: int, json_out: str | None) -> None:
+    """One run's full analysis."""
+    app = _app(ctx)
+    analysis = workflows.run_analysis(run_id, settings=app.settings)
+    if json_out is not None:
+        _emit_json(analysis, json_out)
+    if json_out != "-":
+        click.echo(text_summary(analysis, units=app.settings.units))
+
+
+@runs_group.command("set")
+@click.argument("run_id", type=int)
+@click.option("--surface", type=click.Choice(workflows.SURFACES), required=True)
+@_global_options
+@click.pass_context
+def runs_set(ctx: click.Context, run_id: int, surface: str) -> None:
+    """Set a run's surface (road, trail, track, treadmill, grass)."""
+    app = _app(ctx)
+    workflows.set_surface(run_id, surface, settings=app.settings)
+    app.say(f"run {run_id}: surface {surface}")
+
+
+_DATE = click.DateTime(formats=["%Y-%m-%d"])
+
+
+def _day(value: Any) -> date | None:
+    return None if value is None else value.date()
+
+
+@cli.group("shoes", invoke_without_command=True)
+@click.option("--json", "json_out", metavar="FILE|-", help="Write the shoe list as JSON.")
+@_global_options
+@click.pass_context
+def shoes_group(ctx: click.Context, json_out: str | None) -> None:
+    """Your shoes and their mileage (warn at 300 mi, replace at 500 mi: a convention)."""
+    if ctx.invoked_subcommand is None:
+        _show_shoes(_app(ctx), json_out)
+
+
+@shoes_group.command("list")
+@click.option("--json", "json_out", metavar="FILE|-", help="Write the shoe list as JSON.")
+@_global_options
+@click.pass_context
+def shoes_list(ctx: click.Context, json_out: str | None) -> None:
+    """List shoes with their distance and status."""
+    _show_shoes(_app(ctx), json_out)
+
+
+def _show_shoes(app: AppContext, json_out: str | None) -> None:
+    settings = app.settings
+    data = workflows.list_shoes(settings=settings)
+    if json_out is not None:
+        _emit_json(data, json_out)
+    if json_out == "-":
+        return
+    if not data["shoes"]:
+        app.say("No shoes yet: backstride shoes add NAME [--start-km N] [--default-from DATE]")
+    for shoe in data["shoes"]:
+        distance = distance_text(shoe["distance_m"], settings.units)
+        app.say(f"{shoe['id']:>4}  {shoe['name']:<28} {distance:>10}  {shoe['n_runs']:>4} runs"
+                f"  {shoe['status'].replace('_', ' ')}")
+
+
+@shoes_group.command("add")
+@click.argument("name")
+@click.option("--start-km", type=click.FloatRange(0), default=None,
+              help="Distance the shoe has already run, in km.")
+@click.option("--start-mi", type=click.FloatRange(0), default=None,
+              help="Distance the shoe has already run, in miles.")
+@click.option("--default-from", type=_DATE, default=None,
+              help="Runs from this day (YYYY-MM-DD) get this shoe automatically.")
+@click.option("--default-to", type=_DATE, default=None, help="...until this day.")
+@_global_options
+@click.pass_context
+def shoes_add(ctx: click.Context, name: str, start_km: float | None, start_mi: float | None,
+              default_from: Any, default_to: Any) -> None:
+    """Add a shoe."""
+    app = _app(ctx)
+    if start_km is not None and start_mi is not None:
+        _fail(["Give --start-km or --start-mi, not both."])
+    start_m = (start_km or 0.0) * 1000.0 + (start_mi or 0.0) * M_PER_MILE
+    shoe_id = workflows.add_shoe(settings=app.settings, name=name, start_distance_m=start_m,
+                                 default_from=_day(default_from), default_to=_day(default_to))
+    app.say(f"shoe {shoe_id}: {name}")
+
+
+@shoes_group.command("retire")
+@click.argument("shoe_id", type=int)
+@click.option("--date", "on", type=_DATE, default=None, help="Retired on (default today).")
+@_global_options
+@click.pass_context
+def shoes_retire(ctx: click.Context, shoe_id: int, on: Any) -> None:
+    """Retire a shoe."""
+    app = _app(ctx)
+    workflows.retire_shoe(shoe_id, settings=app.settings, on=_day(on))
+    app.say(f"shoe {shoe_id} retired")
+
+
+@shoes_group.command("default")
+@click.argument("shoe_id", type=int)
+@click.option("--from", "default_from", type=_DATE, required=True)
+@click.option("--to", "default_to", type=_DATE, default=None)
+@_global_options
+@click.pass_context
+def shoes_default(ctx: click.Context, shoe_id: int, default_from: Any, default_to: Any) -> None:
+    """Make a shoe the default for runs in a date range (assigns runs without a shoe)."""
+    app = _app(ctx)
+    workflows.set_default_shoe(shoe_id, settings=app.settings, default_from=default_from.date(),
+                               default_to=_day(default_to))
+    app.say(f"shoe {shoe_id} is the default from {default_from.date().isoformat()}")
+
+
+@cli.group("pain", invoke_without_command=True)
+@click.option("--json", "json_out", metavar="FILE|-", help="Write the pain diary as JSON.")
+@_global_options
+@click.pass_context
+def pain_group(ctx: click.Context, json_out: str | None) -> None:
+    """Your pain diary: 'backstride pain add 4 --where "low back, left" --minute 35'."""
+    if ctx.invoked_subcommand is not None:
+        return
+    app = _app(ctx)
+    data = workflows.list_pain(settings=app.settings)
+    if json_out is not None:
+        _emit_json(data, json_out)
+    if json_out != "-":
+        for entry in data["entries"]:
+            onset = (f" from minute {entry['onset_min']:g}" if entry["onset_min"] is not None
+                     else f" from km {entry['onset_km']:g}" if entry["onset_km"] is not None
+                     else "")
+            run = f" (run {entry['run_id']})" if entry["run_id"] else ""
+            app.say(f"{entry['recorded_on']}  {entry['score']:>2}/10  {entry['kind']:<12} "
+                    f"{entry['location'] or ''}{onset}{run}")
+
+
+@pain_group.command("add")
+@click.argument("score", type=int)
+@click.option("--where", "location", default=None, help="Where it hurts, in a few words.")
+@click.option("--when", "kind", type=click.Choice(workflows.PAIN_KINDS), default="during",
+              show_default=True)
+@click.option("--minute", "onset_min", type=float, default=None,
+              help="Minute of the run when it started.")
+@click.option("--km", "onset_km", type=float, default=None, help="Km of the run when it started.")
+@click.option("--run", "run_id", type=int, default=None, help="The run it belongs to (id).")
+@click.option("--date", "recorded_on", type=_DATE, default=None, help="Day (default today).")
+@click.option("--note", default=None)
+@_global_options
+@click.pass_context
+def pain_add(ctx: click.Context, score: int, location: str | None, kind: str,
+             onset_min: float | None, onset_km: float | None, run_id: int | None,
+             recorded_on: Any, note: str | None) -> None:
+    """Log pain: a score 0-10, and optionally where and when in the run it started."""
+    app = _app(ctx)
+    changed = workflows.add_pain(settings=app.settings, score=score, kind=kind,
+                                 location=location, onset_min=onset_min, onset_km=onset_km,
+                                 run_id=run_id, recorded_on=_day(recorded_on), note=note)
+    app.say(f"pain {score}/10 logged")
+    if changed:
+        click.echo("This pain is new or has changed: answer the red-flag questions again "
+                   "('backstride triage') before the next step of your plan.")
+
+
 @cli.command("clearance")
 @click.option("--by", "cleared_by", required=True, help="The clinician who cleared you.")
 @click.option("--date", "cleared_on", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
@@ -374,3 +599,7 @@ def db_migrate_command(ctx: click.Context) -> None:
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point: errors exit 1 with one line (see ``_Group``); usage errors exit 2."""
     cli.main(args=list(argv) if argv is not None else None, prog_name="backstride")
+
+
+if __name__ == "__main__":
+    main()

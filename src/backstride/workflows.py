@@ -7,19 +7,25 @@ values; errors are ``BackstrideError`` subclasses, and a batch reports a failed 
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import json
 import os
 import tempfile
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from backstride import __version__
+from backstride.adapters.archives import ImportItem, ImportProblem, iter_import_items
 from backstride.adapters.audio import write_wav
-from backstride.adapters.formats import read_activity
+from backstride.adapters.formats import read_activity, read_activity_bytes, read_bytes
 from backstride.adapters.formats.fit_workout import Intensity, WorkoutStep, cadence_workout_bytes
 from backstride.adapters.formats.fit_writer import simulated_run_messages, write_fit_bytes
+from backstride.adapters.parallel import map_in_order
 from backstride.adapters.render.analysis_json import analysis_json
 from backstride.adapters.render.html import render_analysis_html
 from backstride.adapters.render.ics import plan_ics
@@ -27,16 +33,18 @@ from backstride.adapters.render.plan_json import plan_json
 from backstride.adapters.render.plot_data import plot_series
 from backstride.adapters.render.selftest_json import selftest_json
 from backstride.adapters.render.triage_json import answers_json, triage_json
+from backstride.adapters.storage.records import ImportOutcome, Measured, encode_series
 from backstride.adapters.storage.store import Clearance, Store, TriageRecord, sqlite_url
 from backstride.config import Settings
+from backstride.core.activity import Activity
 from backstride.core.metronome import click_track
-from backstride.core.plan import Baseline, Plan, build_plan
+from backstride.core.plan import Baseline, Plan, build_plan, pain_is_new_or_changed
 from backstride.core.report import WatchReport, build_watch_report
 from backstride.core.screening import ScreeningResult, score_self_tests, validate_selftests
 from backstride.core.simulate import RunPlan, demo_answers, demo_selftests, simulate_run
 from backstride.core.triage import TriageResult, assess, validate_answers
 from backstride.core.types import Progress
-from backstride.errors import BackstrideError, InputError
+from backstride.errors import BackstrideError, InputError, StorageError
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm"}
 
@@ -241,7 +249,11 @@ def assess_back(answers: dict[str, Any], *, settings: Settings, save: bool = Tru
     if save:
         with open_store(settings) as store:
             latest = store.latest_triage()
-            if latest is None or latest.answers != outcome.answers:
+            # The same answers again are the same triage (a clearance given for it still
+            # counts), unless pain was logged since: then this is the re-ask, and it counts.
+            repeated = latest is not None and latest.answers == outcome.answers and not (
+                store.pain_entries_since(latest.created_utc)[1])
+            if not repeated:
                 store.save_triage(outcome.answers, outcome.json)
     return outcome
 
@@ -309,6 +321,7 @@ def make_plan(*, settings: Settings, answers: Path | None = None, results: Path 
     if record is None:
         raise InputError("No triage on record: answer the red-flag questions first "
                          "('backstride triage'), or pass --answers FILE.")
+    _require_triage_after_changed_pain(settings, record.created_utc)
     held = record.level in ("urgent", "emergency") and not cleared
     if results is not None:
         tests = read_json_file(results, "self-test results")
@@ -394,3 +407,237 @@ def write_metronome(*, cadence_spm: float, minutes: float, accent_every: int | N
     track = click_track(cadence_spm, minutes * 60.0, accent_every=accent_every)
     write_wav(out, track)
     return out
+
+
+# --- imports and runs ------------------------------------------------------------------
+
+SURFACE_FROM_SUB_SPORT = {"street": "road", "trail": "trail", "track": "track",
+                          "treadmill": "treadmill"}
+SURFACES = ("road", "trail", "track", "treadmill", "grass")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NotRun:
+    name: str
+    sport: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ImportSummary:
+    imported: int
+    already_imported: int
+    duplicates: int
+    not_runs: int
+    skipped: tuple[tuple[str, str], ...]  # (name, reason)
+
+    def json(self) -> dict[str, Any]:
+        return {"schema": "backstride.import/1", "imported": self.imported,
+                "already_imported": self.already_imported, "duplicates": self.duplicates,
+                "not_runs": self.not_runs,
+                "skipped": [{"name": n, "error": e} for n, e in self.skipped]}
+
+
+def measure_activity(name: str, activity: Activity) -> Measured | NotRun:
+    """Analyse one decoded activity into what the Store keeps."""
+    sports = {s.sport for s in activity.sessions}
+    if activity.sessions and not sports & {"running", "unknown", "generic"}:
+        return NotRun(name=name, sport=", ".join(sorted(sports)))
+    report = build_watch_report(activity, source_name=name)
+    run = report.run
+    sub_sports = [leg.sub_sport for leg in run.legs if leg.sub_sport]
+    return Measured(
+        name=name, sha256=activity.sha256, format=activity.format,
+        start_utc=_leg_start(activity, run.legs[0].start_s),
+        device=activity.device, device_serial=activity.device_serial, sport="running",
+        surface=SURFACE_FROM_SUB_SPORT.get(sub_sports[0]) if sub_sports else None,
+        distance_m=run.distance_m, duration_s=run.duration_s, moving_time_s=run.moving_time_s,
+        n_records=int(activity.t_s.size),
+        series=encode_series(activity.t_s, dict(activity.series)),
+        analysis=analysis_json(report), analyser_version=__version__)
+
+
+def _leg_start(activity: Activity, start_s: float) -> datetime | None:
+    """The first running session's start, to the second: the duplicate fingerprint."""
+    if activity.start_utc is None:
+        return None
+    return (activity.start_utc + timedelta(seconds=start_s)).replace(microsecond=0)
+
+
+def decode_and_measure(item: ImportItem) -> Measured | NotRun | Failed:
+    """The worker's job for one input; never raises for a bad input."""
+    label = Path(item.name)
+    try:
+        if item.activity is not None:
+            activity = item.activity
+        elif item.path is not None:
+            activity = read_activity(item.path)
+        else:
+            activity = read_activity_bytes(item.data or b"", label)
+        return measure_activity(item.name, activity)
+    except BackstrideError as exc:
+        return Failed(path=label, error=str(exc))
+    except (OSError, ValueError, MemoryError) as exc:
+        return Failed(path=label, error=f"{item.name} could not be read ({type(exc).__name__}: "
+                                        f"{exc}). If it opens in your watch app, please report "
+                                        "this.")
+
+
+def import_paths(paths: Sequence[Path], *, settings: Settings, workers: int | None = None,
+                 progress: Progress | None = None) -> ImportSummary:
+    """Import files, folders and export archives. Workers decode and measure; only this
+    process writes, one transaction per file, so a killed import leaves every stored run
+    whole and a re-run picks up where it stopped."""
+    counts = dict.fromkeys(ImportOutcome, 0)
+    skipped: list[tuple[str, str]] = []
+    not_runs = 0
+    items: list[ImportItem] = []
+    for found in iter_import_items(paths):
+        if isinstance(found, ImportProblem):
+            skipped.append((found.name, found.error))
+        else:
+            items.append(found)
+    with open_store(settings) as store:
+        known = store.known_sha256()
+        todo = [i for i in items if i.path is None or _quick_sha(i.path) not in known]
+        counts[ImportOutcome.ALREADY_IMPORTED] += len(items) - len(todo)
+        for done, outcome in enumerate(map_in_order(decode_and_measure, todo, workers=workers),
+                                       start=1):
+            if isinstance(outcome, Failed):
+                skipped.append((str(outcome.path), outcome.error))
+            elif isinstance(outcome, NotRun):
+                not_runs += 1
+            else:
+                counts[store.save_measured(outcome)] += 1
+            if progress is not None:
+                progress(done, len(todo))
+    return ImportSummary(
+        imported=counts[ImportOutcome.IMPORTED],
+        already_imported=counts[ImportOutcome.ALREADY_IMPORTED],
+        duplicates=counts[ImportOutcome.DUPLICATE] + counts[ImportOutcome.REPLACED],
+        not_runs=not_runs, skipped=tuple(skipped))
+
+
+def _quick_sha(path: Path) -> str:
+    """SHA-256 of the decompressed bytes, without decoding: skips known files fast."""
+    try:
+        data = read_bytes(path)
+    except InputError:
+        return ""
+    if data[:2] == b"\x1f\x8b":
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error):
+            return ""
+    return hashlib.sha256(data).hexdigest()
+
+
+def list_runs(*, settings: Settings, limit: int | None = None) -> dict[str, Any]:
+    with open_store(settings) as store:
+        return {"schema": "backstride.runs/1", "runs": store.list_runs(limit=limit)}
+
+
+def run_analysis(run_id: int, *, settings: Settings) -> dict[str, Any]:
+    with open_store(settings) as store:
+        found = store.run_analysis(run_id)
+    if found is None:
+        raise InputError(f"There is no run {run_id}. See 'backstride runs' for the ids.")
+    return found
+
+
+def set_surface(run_id: int, surface: str, *, settings: Settings) -> None:
+    if surface not in SURFACES:
+        raise InputError(f"Unknown surface {surface!r}; use one of {', '.join(SURFACES)}.")
+    with open_store(settings) as store:
+        if not store.set_surface(run_id, surface):
+            raise InputError(f"There is no run {run_id}. See 'backstride runs' for the ids.")
+
+
+# --- shoes and pain ----------------------------------------------------------------------
+
+
+def add_shoe(*, settings: Settings, name: str, start_distance_m: float,
+             default_from: date | None, default_to: date | None) -> int:
+    if not name.strip():
+        raise InputError("A shoe needs a name (for example 'Pegasus 40 blue').")
+    if start_distance_m < 0 or start_distance_m > 5_000_000:
+        raise InputError(f"The starting distance {start_distance_m:g} m is not plausible; give "
+                         "the distance the shoe has already run (0 for new shoes).")
+    if default_from and default_to and default_to < default_from:
+        raise InputError("--default-to is before --default-from.")
+    with open_store(settings) as store:
+        return store.add_shoe(name=name.strip(), start_distance_m=start_distance_m,
+                              added_on=datetime.now(UTC).date(), default_from=default_from,
+                              default_to=default_to)
+
+
+def list_shoes(*, settings: Settings) -> dict[str, Any]:
+    with open_store(settings) as store:
+        found = store.list_shoes()
+    for shoe in found:
+        shoe["status"] = ("retired" if shoe["retired_on"] else
+                          "replace" if shoe["distance_m"] >= settings.shoe_replace_distance_m
+                          else "replace_soon"
+                          if shoe["distance_m"] >= settings.shoe_warn_distance_m else "ok")
+    return {"schema": "backstride.shoes/1", "warn_m": settings.shoe_warn_distance_m,
+            "replace_m": settings.shoe_replace_distance_m, "shoes": found}
+
+
+def retire_shoe(shoe_id: int, *, settings: Settings, on: date | None) -> None:
+    with open_store(settings) as store:
+        if not store.retire_shoe(shoe_id, on=on or datetime.now(UTC).date()):
+            raise InputError(f"There is no shoe {shoe_id}. See 'backstride shoes list'.")
+
+
+def set_default_shoe(shoe_id: int, *, settings: Settings, default_from: date,
+                     default_to: date | None) -> None:
+    with open_store(settings) as store:
+        if not store.set_default_shoe(shoe_id, default_from=default_from,
+                                      default_to=default_to):
+            raise InputError(f"There is no shoe {shoe_id}. See 'backstride shoes list'.")
+
+
+PAIN_KINDS = ("during", "after_run", "next_morning", "other")
+
+
+def add_pain(*, settings: Settings, score: int, kind: str, location: str | None,
+             onset_min: float | None, onset_km: float | None, run_id: int | None,
+             recorded_on: date | None, note: str | None) -> bool:
+    """Store a pain entry; True when it is new or changed pain, which must be triaged again
+    before the plan's next step (DOMAIN.md §5.3)."""
+    if not 0 <= score <= 10:
+        raise InputError(f"Pain score {score} is out of range: give 0 (none) to 10 (worst).")
+    if kind not in PAIN_KINDS:
+        raise InputError(f"Unknown --when {kind!r}; use one of {', '.join(PAIN_KINDS)}.")
+    for label, value, top in (("--minute", onset_min, 24 * 60), ("--km", onset_km, 400)):
+        if value is not None and not 0 <= value <= top:
+            raise InputError(f"{label} {value:g} is out of range (0 to {top}).")
+    entry = {"score": score, "kind": kind, "location": (location or "").strip() or None,
+             "onset_min": onset_min, "onset_km": onset_km, "activity_id": run_id,
+             "recorded_on": recorded_on or datetime.now(UTC).date(), "note": note}
+    with open_store(settings) as store:
+        try:
+            previous = store.add_pain(entry)
+        except StorageError as exc:
+            raise InputError(str(exc)) from exc
+    before = None if previous is None else (previous["score"], previous["location"])
+    location = entry["location"] if isinstance(entry["location"], str) else None
+    return pain_is_new_or_changed(before, (score, location))
+
+
+def list_pain(*, settings: Settings) -> dict[str, Any]:
+    with open_store(settings) as store:
+        return {"schema": "backstride.pain/1", "entries": store.list_pain()}
+
+
+def _require_triage_after_changed_pain(settings: Settings, triaged_at: datetime) -> None:
+    with open_store(settings) as store:
+        before, after = store.pain_entries_since(triaged_at)
+    state = None if before is None else (before["score"], before["location"])
+    for entry in after:
+        latest = (entry["score"], entry["location"])
+        if pain_is_new_or_changed(state, latest):
+            raise InputError(
+                f"Your pain changed since your last triage ({entry['recorded_on']}: "
+                f"{entry['score']}/10): answer the red-flag questions again ('backstride "
+                "triage') before the next step of your plan.")
+        state = latest

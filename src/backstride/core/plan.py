@@ -265,3 +265,19 @@ def _notes(level: str, cleared: bool, baseline: Baseline | None,
                      "pain while moving does not mean harm. The steps here are slower.")
     notes.append(_shoe_rule())
     return tuple(notes)
+
+
+PAIN_CHANGE_POINTS: Final = 2  # a change of 2 or more on 0-10 counts as changed pain [D]
+
+
+def pain_is_new_or_changed(previous: tuple[int, str | None] | None,
+                           latest: tuple[int, str | None]) -> bool:
+    """(score 0-10, location) of two pain entries: new pain, or a change worth re-asking the
+    red-flag questions about (DOMAIN.md §5.3) before the plan's next step."""
+    score, where = latest
+    if score == 0:
+        return False
+    if previous is None or previous[0] == 0:
+        return True
+    return abs(score - previous[0]) >= PAIN_CHANGE_POINTS or (
+        where is not None and previous[1] is not None and where != previous[1])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import shutil
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
@@ -17,14 +17,34 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, desc, event, insert, select
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Row,
+    and_,
+    create_engine,
+    desc,
+    event,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import SQLAlchemyError
 
+from backstride.adapters.storage.records import ImportOutcome, Measured
 from backstride.adapters.storage.schema import (
+    activities,
+    analyses,
     clearances,
+    pain_entries,
     plans,
     runners,
     selftest_records,
+    series,
+    shoes,
+    sources,
     triage_records,
 )
 from backstride.errors import StorageError
@@ -99,13 +119,18 @@ class Store:
         is_sqlite = url.startswith("sqlite")
         if is_sqlite:
             _prepare_sqlite_file(url)
+        engine: Engine | None = None
         try:
             engine = create_engine(url, future=True)
             if is_sqlite:
                 event.listen(engine, "connect", _sqlite_pragmas)
             store = cls(engine)
             store._ensure_schema(is_sqlite if auto_migrate is None else auto_migrate, url)
-        except SQLAlchemyError as exc:
+        except BaseException as exc:
+            if engine is not None:
+                engine.dispose()  # a refused open leaves no connection behind
+            if not isinstance(exc, SQLAlchemyError):
+                raise
             raise StorageError(f"The history database at {_safe(url)} cannot be opened "
                                f"({type(exc).__name__}). Check --db or BACKSTRIDE_DB.") from exc
         return store
@@ -195,6 +220,177 @@ class Store:
             conn.execute(insert(plans).values(runner_id=runner_id,
                                               created_utc=datetime.now(UTC), plan=plan))
 
+    # --- runs ----------------------------------------------------------------------------
+
+    def known_sha256(self) -> frozenset[str]:
+        with self.engine.connect() as conn:
+            return frozenset(conn.scalars(select(sources.c.sha256)))
+
+    def save_measured(self, item: Measured, *, runner: str = DEFAULT_RUNNER) -> ImportOutcome:
+        """Store one file in one transaction: every row, or none (DESIGN.md §5)."""
+        runner_id = self.runner_id(runner)
+        now = datetime.now(UTC)
+        with self.engine.begin() as conn:
+            if conn.scalar(select(sources.c.id).where(sources.c.sha256 == item.sha256)):
+                return ImportOutcome.ALREADY_IMPORTED
+            twin = _same_run(conn, runner_id, item)
+            if twin is None:
+                activity_id = conn.execute(insert(activities).values(
+                    runner_id=runner_id, created_utc=now, shoe_id=_default_shoe(
+                        conn, runner_id, item.start_utc),
+                    surface_source="file" if item.surface else None,
+                    **_activity_values(item))).inserted_primary_key[0]  # type: ignore[index]
+                self._store_analysed(conn, int(activity_id), item, now)
+                return ImportOutcome.IMPORTED
+            if item.format == "fit" and twin.format != "fit":  # the FIT copy is analysed
+                conn.execute(update(sources).where(sources.c.activity_id == twin.id)
+                             .values(role="duplicate"))
+                conn.execute(update(activities).where(activities.c.id == twin.id)
+                             .values(**_activity_values(item)))
+                conn.execute(series.delete().where(series.c.activity_id == twin.id))
+                self._store_analysed(conn, twin.id, item, now)
+                return ImportOutcome.REPLACED
+            conn.execute(insert(sources).values(
+                activity_id=twin.id, sha256=item.sha256, format=item.format, name=item.name,
+                role="duplicate", imported_utc=now))
+            return ImportOutcome.DUPLICATE
+
+    @staticmethod
+    def _store_analysed(conn: Connection, activity_id: int, item: Measured,
+                        now: datetime) -> None:
+        conn.execute(insert(sources).values(
+            activity_id=activity_id, sha256=item.sha256, format=item.format, name=item.name,
+            role="analysed", imported_utc=now))
+        conn.execute(insert(series).values(activity_id=activity_id, n_records=item.n_records,
+                                           data=item.series))
+        conn.execute(insert(analyses).values(
+            activity_id=activity_id, analyser_version=item.analyser_version, created_utc=now,
+            analysis=item.analysis))
+
+    def list_runs(self, *, runner: str = DEFAULT_RUNNER, limit: int | None = None) -> list[JSON]:
+        """Every run, newest first, with its latest analysis."""
+        runner_id = self.runner_id(runner)
+        query = (select(activities, sources.c.sha256.label("source_sha256"))
+                 .join(sources, and_(sources.c.activity_id == activities.c.id,
+                                     sources.c.role == "analysed"))
+                 .where(activities.c.runner_id == runner_id)
+                 .order_by(desc(activities.c.start_utc), desc(activities.c.id)))
+        if limit is not None:
+            query = query.limit(limit)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+            found = _latest_analyses(conn, [row.id for row in rows])
+        return [_run_json(row, found.get(row.id)) for row in rows]
+
+    def run_analysis(self, activity_id: int, *, runner: str = DEFAULT_RUNNER) -> JSON | None:
+        runner_id = self.runner_id(runner)
+        with self.engine.connect() as conn:
+            owner = conn.scalar(select(activities.c.runner_id).where(
+                activities.c.id == activity_id))
+            if owner != runner_id:
+                return None
+            return _latest_analyses(conn, [activity_id]).get(activity_id)
+
+    def set_surface(self, activity_id: int, surface: str, *,
+                    runner: str = DEFAULT_RUNNER) -> bool:
+        runner_id = self.runner_id(runner)
+        with self.engine.begin() as conn:
+            done = conn.execute(update(activities).where(
+                activities.c.id == activity_id, activities.c.runner_id == runner_id)
+                .values(surface=surface, surface_source="user"))
+            return bool(done.rowcount)
+
+    # --- shoes ---------------------------------------------------------------------------
+
+    def add_shoe(self, *, name: str, start_distance_m: float, added_on: date,
+                 default_from: date | None, default_to: date | None,
+                 runner: str = DEFAULT_RUNNER) -> int:
+        runner_id = self.runner_id(runner)
+        with self.engine.begin() as conn:
+            shoe_id = int(conn.execute(insert(shoes).values(
+                runner_id=runner_id, name=name, start_distance_m=start_distance_m,
+                added_on=added_on, default_from=default_from, default_to=default_to))
+                .inserted_primary_key[0])  # type: ignore[index]
+            if default_from is not None:
+                _assign_runs(conn, runner_id, shoe_id, default_from, default_to)
+            return shoe_id
+
+    def set_default_shoe(self, shoe_id: int, *, default_from: date, default_to: date | None,
+                         runner: str = DEFAULT_RUNNER) -> bool:
+        runner_id = self.runner_id(runner)
+        with self.engine.begin() as conn:
+            done = conn.execute(update(shoes).where(
+                shoes.c.id == shoe_id, shoes.c.runner_id == runner_id)
+                .values(default_from=default_from, default_to=default_to))
+            if done.rowcount:
+                _assign_runs(conn, runner_id, shoe_id, default_from, default_to)
+            return bool(done.rowcount)
+
+    def retire_shoe(self, shoe_id: int, *, on: date, runner: str = DEFAULT_RUNNER) -> bool:
+        runner_id = self.runner_id(runner)
+        with self.engine.begin() as conn:
+            return bool(conn.execute(update(shoes).where(
+                shoes.c.id == shoe_id, shoes.c.runner_id == runner_id)
+                .values(retired_on=on)).rowcount)
+
+    def list_shoes(self, *, runner: str = DEFAULT_RUNNER) -> list[JSON]:
+        """Each shoe with its distance: starting distance plus its runs' distances."""
+        runner_id = self.runner_id(runner)
+        run_distance = (select(activities.c.shoe_id,
+                               func.coalesce(func.sum(activities.c.distance_m), 0.0)
+                               .label("run_m"), func.count().label("n_runs"))
+                        .where(activities.c.shoe_id.is_not(None))
+                        .group_by(activities.c.shoe_id).subquery())
+        query = (select(shoes, run_distance.c.run_m, run_distance.c.n_runs)
+                 .outerjoin(run_distance, run_distance.c.shoe_id == shoes.c.id)
+                 .where(shoes.c.runner_id == runner_id).order_by(shoes.c.id))
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [{"id": r.id, "name": r.name, "added_on": r.added_on.isoformat(),
+                 "retired_on": r.retired_on.isoformat() if r.retired_on else None,
+                 "default_from": r.default_from.isoformat() if r.default_from else None,
+                 "default_to": r.default_to.isoformat() if r.default_to else None,
+                 "n_runs": int(r.n_runs or 0),
+                 "distance_m": float(r.start_distance_m + (r.run_m or 0.0))} for r in rows]
+
+    # --- pain diary ------------------------------------------------------------------------
+
+    def add_pain(self, entry: JSON, *, runner: str = DEFAULT_RUNNER) -> JSON | None:
+        """Store a pain entry; returns the previous entry (to tell new or changed pain)."""
+        runner_id = self.runner_id(runner)
+        with self.engine.begin() as conn:
+            previous = conn.execute(select(pain_entries).where(
+                pain_entries.c.runner_id == runner_id).order_by(
+                desc(pain_entries.c.created_utc), desc(pain_entries.c.id)).limit(1)).first()
+            if entry.get("activity_id") is not None and conn.scalar(select(activities.c.id).where(
+                    activities.c.id == entry["activity_id"],
+                    activities.c.runner_id == runner_id)) is None:
+                raise StorageError(f"There is no run {entry['activity_id']}. See "
+                                   "'backstride runs' for the ids.")
+            conn.execute(insert(pain_entries).values(
+                runner_id=runner_id, created_utc=datetime.now(UTC), **entry))
+        return None if previous is None else _pain_json(previous)
+
+    def list_pain(self, *, runner: str = DEFAULT_RUNNER) -> list[JSON]:
+        runner_id = self.runner_id(runner)
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(pain_entries).where(
+                pain_entries.c.runner_id == runner_id).order_by(
+                pain_entries.c.recorded_on, pain_entries.c.id)).all()
+        return [_pain_json(r) for r in rows]
+
+    def pain_entries_since(self, since: datetime | None, *,
+                           runner: str = DEFAULT_RUNNER) -> tuple[JSON | None, list[JSON]]:
+        """The last pain entry before ``since`` (None: none) and every entry after it."""
+        runner_id = self.runner_id(runner)
+        order = (pain_entries.c.created_utc, pain_entries.c.id)
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(pain_entries).where(
+                pain_entries.c.runner_id == runner_id).order_by(*order)).all()
+        before = [r for r in rows if since is not None and _aware(r.created_utc) <= since]
+        after = [r for r in rows if since is None or _aware(r.created_utc) > since]
+        return (_pain_json(before[-1]) if before else None), [_pain_json(r) for r in after]
+
     def close(self) -> None:
         self.engine.dispose()
 
@@ -243,3 +439,81 @@ def _safe(url: str) -> str:
         scheme, rest = url.split("://", 1)
         return f"{scheme}://…@{rest.split('@', 1)[1]}"
     return url
+
+
+def _activity_values(item: Measured) -> dict[str, Any]:
+    return {"start_utc": item.start_utc, "device_serial": item.device_serial,
+            "device": item.device, "format": item.format, "sport": item.sport,
+            "surface": item.surface, "distance_m": item.distance_m,
+            "duration_s": item.duration_s, "moving_time_s": item.moving_time_s}
+
+
+def _same_run(conn: Connection, runner_id: int, item: Measured) -> Row[Any] | None:
+    """The stored run this file is a copy of: same start to the second, and the same device
+    serial where both carry one, else a distance within 1 %."""
+    if item.start_utc is None:
+        return None
+    start = item.start_utc.replace(microsecond=0)
+    for row in conn.execute(select(activities).where(
+            activities.c.runner_id == runner_id, activities.c.start_utc == start)):
+        if row.device_serial and item.device_serial:
+            if row.device_serial == item.device_serial:
+                return row
+            continue
+        if row.distance_m and item.distance_m and \
+                abs(row.distance_m - item.distance_m) <= 0.01 * max(row.distance_m,
+                                                                     item.distance_m):
+            return row
+    return None
+
+
+def _default_shoe(conn: Connection, runner_id: int, start: datetime | None) -> int | None:
+    if start is None:
+        return None
+    day = start.date()
+    found = conn.scalar(select(shoes.c.id).where(
+        shoes.c.runner_id == runner_id, shoes.c.default_from.is_not(None),
+        shoes.c.default_from <= day,
+        or_(shoes.c.default_to.is_(None), shoes.c.default_to >= day),
+        or_(shoes.c.retired_on.is_(None), shoes.c.retired_on >= day))
+        .order_by(desc(shoes.c.default_from)).limit(1))
+    return None if found is None else int(found)
+
+
+def _latest_analyses(conn: Connection, activity_ids: list[int]) -> dict[int, JSON]:
+    out: dict[int, JSON] = {}
+    for chunk in (activity_ids[i : i + 500] for i in range(0, len(activity_ids), 500)):
+        rows = conn.execute(select(analyses.c.activity_id, analyses.c.analysis)
+                            .where(analyses.c.activity_id.in_(chunk))
+                            .order_by(analyses.c.activity_id, analyses.c.id))
+        for row in rows:
+            out[int(row.activity_id)] = dict(row.analysis)  # the newest wins (ordered by id)
+    return out
+
+
+def _run_json(row: Row[Any], analysis: JSON | None) -> JSON:
+    start = _aware(row.start_utc) if row.start_utc is not None else None
+    return {"id": row.id,
+            "start_utc": start.strftime("%Y-%m-%dT%H:%M:%SZ") if start else None,
+            "distance_m": row.distance_m, "duration_s": row.duration_s,
+            "surface": row.surface, "source_sha256": row.source_sha256,
+            "format": row.format, "device": row.device,
+            "metrics": (analysis or {}).get("metrics", {})}
+
+
+def _assign_runs(conn: Connection, runner_id: int, shoe_id: int, start: date,
+                 end: date | None) -> None:
+    """Runs in the shoe's default date range that have no shoe yet get this one."""
+    after = datetime.combine(start, datetime.min.time(), UTC)
+    conditions = [activities.c.runner_id == runner_id, activities.c.shoe_id.is_(None),
+                  activities.c.start_utc >= after]
+    if end is not None:
+        conditions.append(activities.c.start_utc
+                          < datetime.combine(end, datetime.min.time(), UTC) + timedelta(days=1))
+    conn.execute(update(activities).where(*conditions).values(shoe_id=shoe_id))
+
+
+def _pain_json(row: Row[Any]) -> JSON:
+    return {"id": row.id, "run_id": row.activity_id, "recorded_on": row.recorded_on.isoformat(),
+            "kind": row.kind, "score": row.score, "location": row.location,
+            "onset_min": row.onset_min, "onset_km": row.onset_km, "note": row.note}

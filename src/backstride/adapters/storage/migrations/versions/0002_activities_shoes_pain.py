@@ -6,6 +6,8 @@ Revises: 0001
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -21,7 +23,7 @@ def _id() -> sa.Column[int]:
     return sa.Column("id", sa.Integer(), primary_key=True)
 
 
-def _runner(table: str) -> list[sa.SchemaItem]:
+def _runner(table: str) -> list[Any]:
     return [sa.Column("runner_id", sa.Integer(), nullable=False),
             sa.ForeignKeyConstraint(["runner_id"], ["runners.id"],
                                     name=f"fk_{table}_runner_id_runners")]

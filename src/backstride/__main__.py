@@ -1,0 +1,5 @@
+"""``python -m backstride``: the command line."""
+
+from backstride.cli import main
+
+main()

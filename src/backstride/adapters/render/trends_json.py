@@ -1,0 +1,207 @@
+"""``backstride.trends/1`` JSON and a compact terminal table from :class:`Trends`.
+
+Every key names its unit (``onset_min``, ``median_cadence_spm``); values inside a metric's
+object (``mean``, ``sd``, ``ci95``, ``difference``) are in that metric's contract unit, as in
+the analysis JSON. No wall-clock fields: the same history gives identical JSON.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from backstride.adapters.render.units import METRIC_UNITS
+from backstride.core.history import (
+    OnsetComparison,
+    OnsetSummary,
+    PainFormComparison,
+    StepProgress,
+    Trends,
+    TrendStatus,
+    Week,
+    WeeklyMetric,
+    order_metrics,
+)
+
+SCHEMA: Final = "backstride.trends/1"
+JSON = dict[str, Any]
+
+_BY_KEY: Final = {u.key: u for u in METRIC_UNITS.values()}
+_SHORT: Final = {
+    "cadence_spm": "cad spm", "ground_contact_time_ms": "GCT ms",
+    "vertical_oscillation_mm": "VO mm", "vertical_ratio_pct": "VR %",
+    "step_length_m": "step m", "gct_imbalance_pct": "imbal %", "speed_mps": "m/s",
+}
+
+
+def _r(value: float | None, digits: int = 6) -> float | None:
+    """Rounded to remove binary noise, not to hide precision."""
+    return None if value is None else round(value, digits)
+
+
+def _pair(pair: tuple[float, float] | None, digits: int = 6) -> list[float | None] | None:
+    return None if pair is None else [_r(pair[0], digits), _r(pair[1], digits)]
+
+
+# ---------------------------------------------------------------- JSON
+
+
+def trends_json(trends: Trends) -> JSON:
+    return {
+        "schema": SCHEMA,
+        "weekly": [_week(w) for w in trends.weekly],
+        "cadence_steps": [_step(s) for s in trends.cadence_steps],
+        "pain_vs_form": [_comparison(c) for c in trends.pain_vs_form],
+        "pain_onset_vs_drift": _onsets(trends.pain_onset_vs_drift),
+        "notes": list(trends.notes),
+        "methods": dict(trends.methods),
+    }
+
+
+def _week(w: Week) -> JSON:
+    return {
+        "week_start": w.week_start.isoformat(),
+        "iso_week": f"{w.iso_year}-W{w.iso_week:02d}",
+        "n_runs": w.n_runs,
+        "distance_m": _r(w.distance_m, 1),
+        "moving_time_s": _r(w.moving_time_s, 1),
+        "metrics": {m.metric: _weekly_metric(m) for m in w.metrics},
+    }
+
+
+def _weekly_metric(m: WeeklyMetric) -> JSON:
+    return {"n_runs": m.n_runs, "mean": _r(m.mean), "sd": _r(m.sd), "ci95": _pair(m.ci95),
+            "drift_onset_median_min": _r(m.drift_onset_median_min, 2),
+            "n_drift_onsets": m.n_drift_onsets}
+
+
+def _step(s: StepProgress) -> JSON:
+    return {
+        "week": s.week, "weeks": s.weeks, "target_spm": s.target_spm,
+        "start_date": s.start.isoformat(), "end_date": s.end.isoformat(),
+        "n_runs": s.n_runs, "n_in_pace_band": s.n_in_band,
+        "pace_band_mps": _pair(s.pace_band_mps, 3),
+        "median_cadence_spm": _r(s.median_cadence_spm),
+        "cadence_range_spm": _pair(s.cadence_range_spm),
+        "n_at_target": s.n_at_target, "status": s.status.value, "reason": s.reason,
+    }
+
+
+def _comparison(c: PainFormComparison) -> JSON:
+    return {
+        "metric": c.metric, "status": c.status.value, "reason": c.reason,
+        "n_painful": c.n_painful, "n_pain_free": c.n_pain_free,
+        "mean_painful": _r(c.mean_painful), "mean_pain_free": _r(c.mean_pain_free),
+        "sd_painful": _r(c.sd_painful), "sd_pain_free": _r(c.sd_pain_free),
+        "difference": _r(c.difference), "ci95": _pair(c.ci95), "df": _r(c.df, 3),
+        "hedges_g": _r(c.hedges_g, 4), "hedges_g_ci95": _pair(c.hedges_g_ci95, 4),
+    }
+
+
+def _onsets(o: OnsetSummary) -> JSON:
+    return {
+        "status": o.status.value, "reason": o.reason,
+        "n_painful_runs": o.n_painful_runs, "n_with_pain_onset": o.n_with_pain_onset,
+        "n_runs": o.n_runs, "n_form_first": o.n_form_first, "n_same_time": o.n_same_time,
+        "n_pain_first": o.n_pain_first, "form_first_frac": _r(o.form_first_frac, 4),
+        "form_first_ci95": _pair(o.form_first_ci95, 4),
+        "by_metric": [{"metric": c.metric, "n_runs": c.n_runs, "n_form_first": c.n_form_first,
+                       "n_same_time": c.n_same_time, "n_pain_first": c.n_pain_first}
+                      for c in o.by_metric],
+        "runs": [_onset_run(c) for c in o.comparisons],
+    }
+
+
+def _onset_run(c: OnsetComparison) -> JSON:
+    return {
+        "run_id": c.run_id, "metric": c.metric,
+        "pain_onset_min": _r(c.pain_onset_min, 2), "pain_onset_km": _r(c.pain_onset_km, 3),
+        "drift_onset_min": _r(c.drift_onset_min, 2), "drift_onset_km": _r(c.drift_onset_km, 3),
+        "pain_minus_drift_min": _r(c.pain_minus_drift_min, 2),
+        "pain_minus_drift_km": _r(c.pain_minus_drift_km, 3),
+        "order": c.order.value,
+    }
+
+
+# ---------------------------------------------------------------- text
+
+
+def _decimals(metric: str) -> int:
+    unit = _BY_KEY.get(metric)
+    return unit.decimals if unit is not None else 2
+
+
+def _num(value: float | None, digits: int) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+def trends_text(trends: Trends) -> str:
+    lines = [*_weekly_text(trends.weekly), *_steps_text(trends.cadence_steps),
+             *_pain_text(trends.pain_vs_form), *_onset_text(trends.pain_onset_vs_drift)]
+    if trends.notes:
+        lines.append("Notes")
+        lines.extend(f"  - {note}" for note in trends.notes)
+    return "\n".join(lines)
+
+
+def _weekly_text(weeks: tuple[Week, ...]) -> list[str]:
+    if not weeks:
+        return []
+    keys = order_metrics(m.metric for w in weeks for m in w.metrics)
+    header = f"  {'week':<9}{'runs':>5}{'km':>7}" + "".join(
+        f"{_SHORT.get(k, k):>10}" for k in keys)
+    lines = ["Weekly means (one value per run)", header]
+    for w in weeks:
+        by_key = {m.metric: m for m in w.metrics}
+        km = None if w.distance_m is None else w.distance_m / 1000.0
+        cells = "".join(
+            f"{_num(by_key[k].mean if k in by_key else None, _decimals(k)):>10}" for k in keys)
+        lines.append(f"  {w.iso_year}-W{w.iso_week:02d}{w.n_runs:>5}{_num(km, 1):>7}{cells}")
+    return lines
+
+
+def _steps_text(steps: tuple[StepProgress, ...]) -> list[str]:
+    if not steps:
+        return []
+    lines = ["Cadence steps"]
+    for s in steps:
+        weeks = f"week {s.week}–{s.week + s.weeks - 1}"
+        median = "–" if s.median_cadence_spm is None else f"{s.median_cadence_spm:.1f} spm"
+        lines.append(f"  {weeks:<11} target {s.target_spm:.0f} spm  median {median}  "
+                     f"{s.reason}")
+    return lines
+
+
+def _pain_text(comparisons: tuple[PainFormComparison, ...]) -> list[str]:
+    if not comparisons:
+        return []
+    lines = ["Painful vs pain-free runs (painful minus pain-free, 95 % interval)"]
+    for c in comparisons:
+        if c.status is not TrendStatus.OK or c.ci95 is None:
+            lines.append(f"  {c.metric:<24} not enough data: {c.reason}")
+            continue
+        d = _decimals(c.metric) + 1
+        g = "" if c.hedges_g is None else f"  g {c.hedges_g:+.2f}"
+        lines.append(
+            f"  {c.metric:<24} {_num(c.mean_painful, d)} (n={c.n_painful}) vs "
+            f"{_num(c.mean_pain_free, d)} (n={c.n_pain_free}): {c.difference:+.{d}f} "
+            f"[{c.ci95[0]:.{d}f}, {c.ci95[1]:.{d}f}]{g}")
+    return lines
+
+
+def _onset_text(o: OnsetSummary) -> list[str]:
+    if o.n_painful_runs == 0:
+        return []
+    lines = ["Pain onset vs form drift"]
+    if o.n_runs == 0:
+        lines.append(f"  not enough data: {o.reason}")
+        return lines
+    share = ""
+    if o.form_first_frac is not None and o.form_first_ci95 is not None:
+        low, high = o.form_first_ci95
+        share = (f" ({100 * o.form_first_frac:.0f} %, 95 % interval "
+                 f"{100 * low:.0f}–{100 * high:.0f} %)")
+    lines.append(f"  form drifted first in {o.n_form_first} of {o.n_runs} painful runs{share}; "
+                 f"same time {o.n_same_time}, pain first {o.n_pain_first}")
+    lines.extend(f"    {c.metric:<24} first in {c.n_form_first} of {c.n_runs}"
+                 for c in o.by_metric)
+    return lines

@@ -1,0 +1,123 @@
+"""Imports into a real SQLite history: dedup by hash and fingerprint, the FIT copy analysed,
+re-import adds nothing, a killed import leaves the database whole and a re-run completes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, func, select
+
+from backstride.adapters.formats.fit_writer import simulated_run_messages, write_fit_bytes
+from backstride.adapters.storage.schema import activities, analyses, series, sources
+from backstride.config import Settings
+from backstride.core.simulate import RunPlan, simulate_run
+from backstride.workflows import import_paths, list_runs, run_analysis, set_surface
+from tests.conftest import fixture_file
+
+
+def _settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data")
+
+
+def _simulated_folder(folder: Path, n: int, duration_s: int = 600) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        plan = RunPlan(duration_s=duration_s, pauses=(), walks=(),
+                       start_utc=datetime(2024, 1, 1, 7, tzinfo=UTC) + timedelta(days=i))
+        path = folder / f"run-{i:03d}.fit"
+        path.write_bytes(write_fit_bytes(simulated_run_messages(simulate_run(plan, seed=i))))
+    return folder
+
+
+def test_same_run_in_three_formats_is_one_run_analysed_from_the_fit(tmp_path: Path) -> None:
+    settings = _settings(tmp_path)
+    names = ["fr35-run-4426508309.gpx", "fr35-run-4426508309.tcx", "fr35-run-4426508309.fit"]
+    first = import_paths([fixture_file("watch", names[0])], settings=settings, workers=1)
+    assert first.imported == 1
+    rest = import_paths([fixture_file("watch", n) for n in names[1:]], settings=settings,
+                        workers=1)
+    assert (rest.imported, rest.duplicates) == (0, 2)
+    (run,) = list_runs(settings=settings)["runs"]
+    assert run["format"] == "fit"  # the FIT copy replaced the GPX as the analysed one
+    assert run_analysis(run["id"], settings=settings)["source"]["format"] == "fit"
+
+
+def test_reimport_adds_nothing(tmp_path: Path) -> None:
+    settings = _settings(tmp_path)
+    folder = _simulated_folder(tmp_path / "runs", 3)
+    assert import_paths([folder], settings=settings, workers=1).imported == 3
+    again = import_paths([folder], settings=settings, workers=1)
+    assert (again.imported, again.already_imported) == (0, 3)
+    assert len(list_runs(settings=settings)["runs"]) == 3
+
+
+def test_bad_and_non_running_files_are_reported_not_fatal(tmp_path: Path) -> None:
+    settings = _settings(tmp_path)
+    folder = _simulated_folder(tmp_path / "runs", 2)
+    (folder / "broken.fit").write_bytes(b"\x0e\x10 not really a fit file")
+    shutil.copy(fixture_file("watch", "garmin-fenix-5-walk.fit"), folder / "walk.fit")
+    summary = import_paths([folder], settings=settings, workers=1)
+    assert (summary.imported, summary.not_runs) == (2, 1)
+    assert [name.endswith("broken.fit") for name, _ in summary.skipped] == [True]
+
+
+def test_surface_from_the_file_and_from_the_user(tmp_path: Path) -> None:
+    settings = _settings(tmp_path)
+    import_paths([_simulated_folder(tmp_path / "runs", 1)], settings=settings, workers=1)
+    (run,) = list_runs(settings=settings)["runs"]
+    assert run["surface"] == "road"  # the simulator writes sub_sport street
+    set_surface(run["id"], "trail", settings=settings)
+    assert list_runs(settings=settings)["runs"][0]["surface"] == "trail"
+
+
+def test_parallel_import_gives_the_same_analyses(tmp_path: Path) -> None:
+    folder = _simulated_folder(tmp_path / "runs", 4)
+    serial, pooled = _settings(tmp_path / "a"), _settings(tmp_path / "b")
+    import_paths([folder], settings=serial, workers=1)
+    import_paths([folder], settings=pooled, workers=2)
+    assert list_runs(settings=serial)["runs"] == list_runs(settings=pooled)["runs"]
+
+
+@pytest.mark.slow
+def test_killed_import_leaves_a_whole_database_and_a_rerun_completes(tmp_path: Path) -> None:
+    folder = _simulated_folder(tmp_path / "runs", 40, duration_s=1800)
+    data_dir = tmp_path / "data"
+    env = {**os.environ, "BACKSTRIDE_DATA_DIR": str(data_dir)}
+    command = [sys.executable, "-m", "backstride.cli", "import", str(folder), "--quiet",
+               "--workers", "1"]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    database = data_dir / "backstride.db"
+    engine = create_engine(f"sqlite:///{database}")
+    deadline = time.monotonic() + 60
+    stored = 0
+    while time.monotonic() < deadline and process.poll() is None:
+        if database.exists():
+            try:
+                with engine.connect() as conn:
+                    stored = conn.scalar(select(func.count()).select_from(activities)) or 0
+            except Exception:
+                stored = 0
+        if stored >= 5:
+            process.send_signal(signal.SIGKILL)
+            break
+        time.sleep(0.05)
+    process.wait(timeout=30)
+    assert 5 <= stored < 40, "the import finished before it could be killed"
+    with engine.connect() as conn:
+        n_activities = conn.scalar(select(func.count()).select_from(activities))
+        for table in (sources, series, analyses):  # every stored run is whole
+            assert conn.scalar(select(func.count(func.distinct(table.c.activity_id)))) \
+                == n_activities
+    engine.dispose()
+    summary = import_paths([folder], settings=Settings(data_dir=data_dir), workers=1)
+    assert summary.imported + summary.already_imported == 40
+    assert len(list_runs(settings=Settings(data_dir=data_dir))["runs"]) == 40
