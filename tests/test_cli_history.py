@@ -83,3 +83,27 @@ def test_changed_pain_asks_for_triage_before_the_next_plan(home: Path) -> None:
     entries = json.loads(_run("pain", "--json", "-")[1])["entries"]
     assert [e["score"] for e in entries] == [5, 5] and entries[0]["onset_min"] == 35
     assert _run("pain", "add", "11")[0] == 1
+
+
+def test_trends_over_imported_runs(home: Path) -> None:
+    assert _run("import", str(home / "runs"), "--workers", "1", "--quiet")[0] == 0
+    code, out, _ = _run("trends", "--json", "-")
+    data = json.loads(out)
+    assert code == 0 and data["schema"] == "backstride.trends/1"
+    assert len(data["weekly"]) == 3
+    assert any("pain-free" in note for note in data["notes"])
+    text = _run("trends")[1]
+    assert "Weekly means" in text and "cad spm" in text
+
+
+def test_plan_baseline_and_shoes_come_from_history(home: Path) -> None:
+    assert _run("import", str(home / "runs"), "--workers", "1", "--quiet")[0] == 0
+    assert _run("shoes", "add", "Daily trainer", "--default-from", "2024-01-01")[0] == 0
+    answers = home / "a.json"
+    answers.write_text(json.dumps(demo_answers()))
+    plan = json.loads(_run("plan", "--answers", str(answers), "--json", "-")[1])
+    assert plan["baseline"]["basis"].startswith("median of 3 runs in your pace band")
+    assert plan["cadence_steps"] and plan["cadence_steps"][0]["target_spm"] == round(
+        1.05 * plan["baseline"]["cadence_spm"])
+    (shoe,) = plan["shoes"]
+    assert shoe["name"] == "Daily trainer" and shoe["status"] == "ok" and shoe["distance_m"] > 0

@@ -17,6 +17,7 @@ import click
 from backstride import __version__, questionnaire, workflows
 from backstride.adapters.render.selftest_json import selftest_text
 from backstride.adapters.render.text import text_summary
+from backstride.adapters.render.trends_json import trends_json, trends_text
 from backstride.adapters.render.triage_json import triage_text
 from backstride.adapters.render.units import M_PER_MILE, distance_text
 from backstride.config import UNITS, Settings, load_settings
@@ -561,6 +562,20 @@ def pain_add(ctx: click.Context, score: int, location: str | None, kind: str,
     if changed:
         click.echo("This pain is new or has changed: answer the red-flag questions again "
                    "('backstride triage') before the next step of your plan.")
+
+
+@cli.command("trends")
+@click.option("--json", "json_out", metavar="FILE|-", help="Write backstride.trends/1 JSON.")
+@_global_options
+@click.pass_context
+def trends_command(ctx: click.Context, json_out: str | None) -> None:
+    """Form over the weeks, progress on the cadence steps, and what links pain to form."""
+    app = _app(ctx)
+    found = workflows.trends(settings=app.settings)
+    if json_out is not None:
+        _emit_json(trends_json(found), json_out)
+    if json_out != "-":
+        click.echo(trends_text(found))
 
 
 @cli.command("clearance")

@@ -37,8 +37,16 @@ from backstride.adapters.storage.records import ImportOutcome, Measured, encode_
 from backstride.adapters.storage.store import Clearance, Store, TriageRecord, sqlite_url
 from backstride.config import Settings
 from backstride.core.activity import Activity
+from backstride.core.history import DriftPoint, PainPoint, RunPoint, Trends, build_trends
 from backstride.core.metronome import click_track
-from backstride.core.plan import Baseline, Plan, build_plan, pain_is_new_or_changed
+from backstride.core.plan import (
+    Baseline,
+    Plan,
+    RunSummary,
+    build_plan,
+    history_baseline,
+    pain_is_new_or_changed,
+)
 from backstride.core.report import WatchReport, build_watch_report
 from backstride.core.screening import ScreeningResult, score_self_tests, validate_selftests
 from backstride.core.simulate import RunPlan, demo_answers, demo_selftests, simulate_run
@@ -330,7 +338,10 @@ def make_plan(*, settings: Settings, answers: Path | None = None, results: Path 
         stored_tests = store.latest_selftests()
     screening = None if stored_tests is None else screen_body(stored_tests, settings=settings,
                                                                 save=False)
-    baseline, findings = _baseline(analysis)
+    baseline, findings = (_baseline(analysis) if analysis is not None
+                          else _history_baseline(settings))
+    shoes_in_use = [(shoe["name"], shoe["distance_m"])
+                    for shoe in list_shoes(settings=settings)["shoes"] if not shoe["retired_on"]]
     # The action is recomputed so it names today's emergency_number setting; the stored
     # record (and the clearance that refers to it) stays as it was.
     current = assess(validate_answers(record.answers), emergency_number=settings.emergency_number)
@@ -339,7 +350,7 @@ def make_plan(*, settings: Settings, answers: Path | None = None, results: Path 
         cleared=cleared, baseline=baseline, findings=findings,
         contributors=() if screening is None else tuple(screening.json["contributors"]),
         startback_risk=None if current.startback is None else current.startback.risk.value,
-        shoe_warn_m=settings.shoe_warn_distance_m,
+        shoes=shoes_in_use, shoe_warn_m=settings.shoe_warn_distance_m,
         shoe_replace_m=settings.shoe_replace_distance_m)
     rendered = plan_json(plan)
     with open_store(settings) as store:
@@ -363,6 +374,22 @@ def _baseline(analysis: Path | None) -> tuple[Baseline | None, tuple[str, ...]]:
     when = ((data.get("activity") or {}).get("start_utc") or "date unknown")[:10]
     return Baseline(cadence_spm=float(cadence["value"]),
                     basis=f"single run {when} (one run only: re-measure)"), findings
+
+
+def _history_baseline(settings: Settings) -> tuple[Baseline | None, tuple[str, ...]]:
+    """DOMAIN.md §4.1 from the stored runs, and the findings of the latest run."""
+    with open_store(settings) as store:
+        stored = store.runs_with_analyses()
+    summaries = []
+    for row, analysis in stored:
+        metrics = analysis.get("metrics", {})
+        cadence, speed = metrics.get("cadence_spm", {}), metrics.get("speed_mps", {})
+        if cadence.get("status") == "ok" and speed.get("status") == "ok":
+            summaries.append(RunSummary(start_utc=_utc(row.start_utc),
+                                        cadence_spm=float(cadence["value"]),
+                                        speed_mps=float(speed["value"])))
+    findings = tuple(str(f["id"]) for f in stored[-1][1].get("findings", [])) if stored else ()
+    return history_baseline(summaries), findings
 
 
 def render_plan(planned: Planned, *, settings: Settings) -> str:
@@ -641,3 +668,37 @@ def _require_triage_after_changed_pain(settings: Settings, triaged_at: datetime)
                 f"{entry['score']}/10): answer the red-flag questions again ('backstride "
                 "triage') before the next step of your plan.")
         state = latest
+
+
+# --- trends ------------------------------------------------------------------------------
+
+
+def trends(*, settings: Settings) -> Trends:
+    """Metrics over weeks, progress against the plan's cadence steps, and pain against form."""
+    with open_store(settings) as store:
+        stored = store.runs_with_analyses()
+        pains = store.list_pain()
+        plan = store.latest_plan()
+    runs = [RunPoint(
+        run_id=row.id, start_utc=_utc(row.start_utc), distance_m=row.distance_m,
+        moving_time_s=row.moving_time_s,
+        metrics={key: float(m["value"]) for key, m in analysis.get("metrics", {}).items()
+                 if m.get("status") == "ok" and m.get("value") is not None},
+        drift={d["metric"]: DriftPoint(onset_s=d["onset_s"], onset_m=d["onset_m"],
+                                       change_pct=d["change_pct"] or 0.0,
+                                       significant=d["significant"])
+               for d in analysis.get("drift", [])})
+        for row, analysis in stored]
+    points = [PainPoint(run_id=p["run_id"], recorded_on=date.fromisoformat(p["recorded_on"]),
+                        kind=p["kind"], score=p["score"], onset_min=p["onset_min"],
+                        onset_km=p["onset_km"]) for p in pains]
+    steps: list[tuple[int, int, float]] = []
+    start = None
+    if plan is not None and not plan[0].get("held"):
+        steps = [(s["week"], s["weeks"], s["target_spm"]) for s in plan[0]["cadence_steps"]]
+        start = plan[1].date()
+    return build_trends(runs, points, steps=steps, plan_start=start)
+
+
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

@@ -194,6 +194,21 @@ def test_members_with_climbing_or_absolute_paths_are_reported(tmp_path: Path) ->
     assert not (tmp_path.parent / "evil.fit").exists()
 
 
+def test_a_zip_with_a_huge_file_list_is_refused_before_loading_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(archives, "MAX_DIRECTORY_BYTES", 200)
+    members = [(f"run{i}.fit", fit_bytes(1)) for i in range(5)]
+    [problem] = run_import(write(tmp_path / "many.zip", make_zip(members)))
+    assert isinstance(problem, ImportProblem) and "file list takes" in problem.error
+
+
+def test_too_many_members_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(archives, "MAX_MEMBERS", 2)
+    members = [(f"run{i}.fit", fit_bytes(1)) for i in range(3)]
+    [problem] = run_import(write(tmp_path / "many.zip", make_zip(members)))
+    assert isinstance(problem, ImportProblem) and "more than the 2" in problem.error
+
+
 def test_a_corrupt_zip_is_a_problem(tmp_path: Path) -> None:
     whole = make_zip([("a.fit", fit_bytes(1)), ("b.fit", fit_bytes(2))])
     path = write(tmp_path / "cut.zip", whole[: len(whole) // 2])

@@ -36,6 +36,7 @@ import csv
 import hashlib
 import io
 import json
+import math
 import os
 import posixpath
 import xml.etree.ElementTree as ET  # only for the Element and ParseError types
@@ -57,9 +58,9 @@ from backstride.core.activity import RUNNING, Activity, Session
 from backstride.core.types import BoolArray, FloatArray, IntArray, Issue
 
 __all__ = [
-    "MAX_ARCHIVE_BYTES", "MAX_HEALTH_XML_BYTES", "MAX_MEMBERS", "MAX_MEMBER_BYTES",
-    "MAX_NESTING", "MAX_RATIO", "RATIO_FLOOR_BYTES", "ImportItem", "ImportProblem",
-    "iter_import_items",
+    "MAX_ARCHIVE_BYTES", "MAX_DIRECTORY_BYTES", "MAX_HEALTH_XML_BYTES", "MAX_MEMBERS",
+    "MAX_MEMBER_BYTES", "MAX_NESTING", "MAX_RATIO", "RATIO_FLOOR_BYTES", "ImportItem",
+    "ImportProblem", "iter_import_items",
 ]
 
 MIB: Final = 1024**2
@@ -79,6 +80,8 @@ MAX_NESTING: Final = 3
 """Zip levels read: the export, the zips inside it, and one more."""
 MAX_MEMBERS: Final = 200_000
 """Entries in one zip's directory."""
+MAX_DIRECTORY_BYTES: Final = 64 * MIB
+"""A zip's central directory, checked before it is loaded (each entry costs memory)."""
 MAX_CSV_BYTES: Final = 64 * MIB
 """Strava's ``activities.csv``."""
 
@@ -160,8 +163,7 @@ _PROBLEMS: Final = {
                    "activity; nothing was imported from it."),
     "unknown": ("it is not a FIT, TCX or GPX activity, nor a Garmin, Strava or Apple Health "
                 "export; pass activity files, export zips or the folders holding them."),
-    "zip": ("it is a zip archive inside an export's activity list; pass the archive itself "
-            "to import it."),
+    "zip": "it is a zip archive, not an activity file; unzip it and import what is inside.",
     "health": ("it is an Apple Health export.xml where an activity file was expected; pass "
                "it on its own to import its running workouts."),
 }
@@ -266,6 +268,9 @@ def _iter_folder(folder: Path, top: Path, skipped: list[str]) -> Iterator[Output
         yield ImportProblem(str(folder), f"the folder cannot be read ({exc.strerror or exc}); "
                                          "check its permissions and try again.")
         return
+    if folder.name.casefold() == "di_connect":  # an unzipped Garmin export: uploads only
+        uploads = [e for e in entries if "uploaded-files" in e.name.casefold() and e.is_dir()]
+        entries = uploads or entries
     for entry in entries:
         if _hidden(entry.name):
             continue
@@ -311,16 +316,55 @@ class _Archive:
 def _iter_zip_path(path: Path) -> Iterator[Output]:
     label = str(path)
     try:
-        archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
-        yield ImportProblem(label, f"it is a damaged zip archive ({exc}); download the export "
-                                   "again.")
+        handle = path.open("rb")
+    except OSError as exc:
+        yield ImportProblem(label, f"it cannot be read ({exc.strerror or exc}); check its "
+                                   "permissions and try again.")
         return
-    with archive:
+    with handle:
         try:
-            yield from _iter_zip(_Archive(archive, label, 1, _Budget()))
-        except _ArchiveStop as stop:
-            yield ImportProblem(stop.name, stop.message)
+            archive = _open_zip(handle)
+        except _MemberError as exc:
+            yield ImportProblem(label, str(exc))
+            return
+        with archive:
+            try:
+                yield from _iter_zip(_Archive(archive, label, 1, _Budget()))
+            except _ArchiveStop as stop:
+                yield ImportProblem(stop.name, stop.message)
+
+
+def _directory_bytes(handle: IO[bytes]) -> int | None:
+    """The central directory's size as the zip's end record declares it (zip64 included)."""
+    size = handle.seek(0, os.SEEK_END)
+    handle.seek(max(0, size - 65536 - 22))
+    tail = handle.read()
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) < at + 22:
+        return None
+    declared = int.from_bytes(tail[at + 12 : at + 16], "little")
+    locator = tail.rfind(b"PK\x06\x07", 0, at)
+    if declared == 0xFFFFFFFF and locator >= 0 and len(tail) >= locator + 20:
+        handle.seek(int.from_bytes(tail[locator + 8 : locator + 16], "little"))
+        record = handle.read(56)
+        if record[:4] == b"PK\x06\x06" and len(record) == 56:
+            declared = int.from_bytes(record[40:48], "little")
+    return declared
+
+
+def _open_zip(handle: IO[bytes]) -> zipfile.ZipFile:
+    """A zip read from ``handle`` (left open); :class:`_MemberError` when damaged or huge."""
+    try:
+        directory = _directory_bytes(handle)
+        if directory is not None and directory > MAX_DIRECTORY_BYTES:
+            raise _MemberError(
+                f"its file list takes {_size(directory)}, above the "
+                f"{_size(MAX_DIRECTORY_BYTES)} backstride reads (millions of entries: a "
+                "possible zip bomb); unzip it and import the folders that hold activities.")
+        return zipfile.ZipFile(handle)
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
+        raise _MemberError(f"it is a damaged zip archive ({exc}); download the export "
+                           "again.") from exc
 
 
 def _unsafe(name: str) -> bool:
@@ -397,14 +441,9 @@ def _iter_nested(arch: _Archive, info: zipfile.ZipInfo) -> Iterator[Output]:
                                    "skipped. Unzip it and import the folder."))
         return
     try:
-        data = _read_member(arch, info, MAX_MEMBER_BYTES, charge=False)
-        inner = zipfile.ZipFile(io.BytesIO(data))
+        inner = _open_zip(io.BytesIO(_read_member(arch, info, MAX_MEMBER_BYTES, charge=False)))
     except _MemberError as exc:
         yield ImportProblem(name, str(exc))
-        return
-    except (zipfile.BadZipFile, EOFError, ValueError) as exc:
-        yield ImportProblem(name, f"it is a damaged zip archive ({exc}); download the export "
-                                  "again.")
         return
     with inner:
         yield from _iter_zip(_Archive(inner, name, arch.depth + 1, arch.budget, arch.seen))
@@ -665,7 +704,7 @@ class _Records:
         if factor is None:
             self.unknown.setdefault((kind, unit), array("d")).append((start + end) / 2)
             return
-        if not np.isfinite(value) or end < start:
+        if not math.isfinite(value) or end < start:
             return
         source = self.sources.setdefault(attrib.get("sourceName", ""), len(self.sources))
         starts, ends, values, sources = self.columns[kind]
@@ -690,7 +729,7 @@ class _Workout:
 
 
 def _workout_distance(elem: ET.Element, issues: list[Issue]) -> float | None:
-    """totalDistance (older exports) or the DistanceWalkingRunning statistic (iOS 16 on)."""
+    """totalDistance (older exports) or the DistanceWalkingRunning statistic (newer ones)."""
     value, unit = elem.get("totalDistance"), elem.get("totalDistanceUnit")
     if value is None:
         for stat in elem.iter("WorkoutStatistics"):

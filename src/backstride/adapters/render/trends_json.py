@@ -146,7 +146,8 @@ def trends_text(trends: Trends) -> str:
 def _weekly_text(weeks: tuple[Week, ...]) -> list[str]:
     if not weeks:
         return []
-    keys = order_metrics(m.metric for w in weeks for m in w.metrics)
+    # The terminal table shows the form metrics; every metric is in the JSON.
+    keys = [k for k in order_metrics(m.metric for w in weeks for m in w.metrics) if k in _SHORT]
     header = f"  {'week':<9}{'runs':>5}{'km':>7}" + "".join(
         f"{_SHORT.get(k, k):>10}" for k in keys)
     lines = ["Weekly means (one value per run)", header]

@@ -282,6 +282,23 @@ class Store:
             found = _latest_analyses(conn, [row.id for row in rows])
         return [_run_json(row, found.get(row.id)) for row in rows]
 
+    def runs_with_analyses(self, *, runner: str = DEFAULT_RUNNER) -> list[tuple[Row[Any], JSON]]:
+        """(activity row, latest analysis) of every dated run, oldest first: for trends."""
+        runner_id = self.runner_id(runner)
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(activities).where(
+                activities.c.runner_id == runner_id, activities.c.start_utc.is_not(None))
+                .order_by(activities.c.start_utc, activities.c.id)).all()
+            found = _latest_analyses(conn, [row.id for row in rows])
+        return [(row, found[row.id]) for row in rows if row.id in found]
+
+    def latest_plan(self, *, runner: str = DEFAULT_RUNNER) -> tuple[JSON, datetime] | None:
+        runner_id = self.runner_id(runner)
+        with self.engine.connect() as conn:
+            row = conn.execute(select(plans).where(plans.c.runner_id == runner_id).order_by(
+                desc(plans.c.created_utc), desc(plans.c.id)).limit(1)).first()
+        return None if row is None else (dict(row.plan), _aware(row.created_utc))
+
     def run_analysis(self, activity_id: int, *, runner: str = DEFAULT_RUNNER) -> JSON | None:
         runner_id = self.runner_id(runner)
         with self.engine.connect() as conn:
