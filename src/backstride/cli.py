@@ -55,8 +55,14 @@ class AppContext:
 
         def update(done: int, total_now: int | None) -> None:
             length = total_now if total_now is not None else total
+            if self.quiet:
+                return
+            if length is None:  # a running count when the total is not known in advance
+                click.echo(f"\r{label}: {done}", nl=False, err=True)
+                shown[0] = done
+                return
             if not bars:
-                if self.quiet or length is None or length < 2:
+                if length < 2:
                     return
                 bar = click.progressbar(length=length, label=label, file=sys.stderr)
                 bar.__enter__()
@@ -69,6 +75,8 @@ class AppContext:
         finally:
             for bar in bars:
                 bar.__exit__(None, None, None)
+            if not bars and shown[0] and (total is None):
+                click.echo("", err=True)
 
 
 def _global_options(command: F) -> F:

@@ -13,7 +13,7 @@ import json
 import os
 import tempfile
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -517,18 +517,21 @@ def import_paths(paths: Sequence[Path], *, settings: Settings, workers: int | No
     counts = dict.fromkeys(ImportOutcome, 0)
     skipped: list[tuple[str, str]] = []
     not_runs = 0
-    items: list[ImportItem] = []
-    for found in iter_import_items(paths):
-        if isinstance(found, ImportProblem):
-            skipped.append((found.name, found.error))
-        else:
-            items.append(found)
     with open_store(settings) as store:
         known = store.known_sha256()
-        todo = [i for i in items if i.path is None or _quick_sha(i.path) not in known]
-        counts[ImportOutcome.ALREADY_IMPORTED] += len(items) - len(todo)
-        for done, outcome in enumerate(map_in_order(decode_and_measure, todo, workers=workers),
-                                       start=1):
+
+        def todo() -> Iterator[ImportItem]:
+            """Items as the archives yield them (memory stays flat); known files skipped."""
+            for found in iter_import_items(paths):
+                if isinstance(found, ImportProblem):
+                    skipped.append((found.name, found.error))
+                elif found.path is not None and _quick_sha(found.path) in known:
+                    counts[ImportOutcome.ALREADY_IMPORTED] += 1
+                else:
+                    yield found
+
+        for done, outcome in enumerate(map_in_order(decode_and_measure, todo(),
+                                                    workers=workers), start=1):
             if isinstance(outcome, Failed):
                 skipped.append((str(outcome.path), outcome.error))
             elif isinstance(outcome, NotRun):
@@ -536,7 +539,7 @@ def import_paths(paths: Sequence[Path], *, settings: Settings, workers: int | No
             else:
                 counts[store.save_measured(outcome)] += 1
             if progress is not None:
-                progress(done, len(todo))
+                progress(done, None)
     return ImportSummary(
         imported=counts[ImportOutcome.IMPORTED],
         already_imported=counts[ImportOutcome.ALREADY_IMPORTED],

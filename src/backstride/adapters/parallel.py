@@ -7,15 +7,13 @@ each as it arrives. Ray joins here when batches need a cluster.
 from __future__ import annotations
 
 import os
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from typing import TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
-
-CHUNK: int = 4  # inputs per task sent to a worker: amortises pickling of small items
-
 
 def worker_count(workers: int | None) -> int:
     """None means all cores; 1 means in-process (no pool)."""
@@ -28,5 +26,14 @@ def map_in_order(function: Callable[[T], R], items: Iterable[T], *,
     if count == 1:
         yield from map(function, items)
         return
+    # A bounded window of tasks in flight: the inputs may be archive members in memory, so
+    # they are read only as fast as workers take them (Executor.map would read them all).
+    window = 4 * count
     with ProcessPoolExecutor(max_workers=count) as pool:
-        yield from pool.map(function, items, chunksize=CHUNK)
+        pending: deque[Future[R]] = deque()
+        for item in items:
+            pending.append(pool.submit(function, item))
+            if len(pending) >= window:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
