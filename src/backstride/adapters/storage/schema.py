@@ -79,7 +79,7 @@ activities = Table(
     Column("start_utc", DateTime(timezone=True), nullable=True, index=True),
     Column("device_serial", String(40), nullable=True),
     Column("device", String(200), nullable=True),
-    Column("format", String(8), nullable=False),  # of the analysed source
+    Column("format", String(16), nullable=False),  # of the analysed source
     Column("sport", String(32), nullable=False),
     Column("surface", String(16), nullable=True),  # road, trail, track, treadmill, grass
     Column("surface_source", String(8), nullable=True),  # "file" (sub_sport) or "user"
@@ -94,7 +94,7 @@ sources = Table(
     Column("id", Integer, primary_key=True),
     Column("activity_id", Integer, ForeignKey("activities.id"), nullable=False, index=True),
     Column("sha256", String(64), nullable=False, unique=True),  # of the decompressed bytes
-    Column("format", String(8), nullable=False),
+    Column("format", String(16), nullable=False),
     Column("name", String(500), nullable=False),
     Column("role", String(12), nullable=False),  # "analysed" or "duplicate"
     Column("imported_utc", DateTime(timezone=True), nullable=False),
