@@ -40,7 +40,7 @@ def test_adapters_do_not_reach_up() -> None:
 
 
 def test_workflows_do_not_import_interfaces() -> None:
-    _check(SRC / "workflows.py", WORKFLOWS_MAY_NOT)
+    _check(SRC / "workflows", WORKFLOWS_MAY_NOT)
 
 
 def test_cli_uses_workflows_not_adapters() -> None:

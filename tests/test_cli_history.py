@@ -107,3 +107,14 @@ def test_plan_baseline_and_shoes_come_from_history(home: Path) -> None:
         1.05 * plan["baseline"]["cadence_spm"])
     (shoe,) = plan["shoes"]
     assert shoe["name"] == "Daily trainer" and shoe["status"] == "ok" and shoe["distance_m"] > 0
+
+
+def test_a_file_that_is_not_a_database_is_a_clear_error_and_left_alone(home: Path) -> None:
+    data = home / "data"
+    data.mkdir()
+    database = data / "backstride.db"
+    database.write_bytes(b"these are my notes, not a database" * 10)
+    before = database.read_bytes()
+    code, _out, err = _run("runs")
+    assert code == 1 and err.startswith("backstride: error:") and "cannot be opened" in err
+    assert "Traceback" not in err and database.read_bytes() == before

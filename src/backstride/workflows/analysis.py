@@ -1,0 +1,77 @@
+"""Analysing watch files: one or many, a failed input is a value, not an exception."""
+
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from backstride.adapters.formats import read_activity
+from backstride.adapters.render.analysis_json import analysis_json
+from backstride.adapters.render.html import render_analysis_html
+from backstride.adapters.render.plot_data import plot_series
+from backstride.config import Settings
+from backstride.core.report import WatchReport, build_watch_report
+from backstride.core.types import Progress
+from backstride.errors import BackstrideError, InputError
+
+VIDEO_SUFFIXES = {".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm"}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Failed:
+    path: Path
+    error: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Analysed:
+    path: Path
+    report: WatchReport
+
+    def json(self) -> dict[str, Any]:
+        return analysis_json(self.report)
+
+
+Outcome = Analysed | Failed
+
+
+def analyze_path(path: Path) -> Analysed:
+    """Analyse one watch file; raises a ``BackstrideError`` saying what is wrong."""
+    if path.suffix.lower() in VIDEO_SUFFIXES:
+        raise InputError(f"{path.name} is a video; this version of backstride analyses watch "
+                         "files (FIT, TCX, GPX) only. Pass a watch file.")
+    activity = read_activity(path)
+    return Analysed(path=path, report=build_watch_report(activity, source_name=path.name))
+
+
+def analyze_paths(paths: Sequence[Path], *, progress: Progress | None = None) -> list[Outcome]:
+    """Every input is processed; a bad one becomes a :class:`Failed` and the rest go on."""
+    outcomes: list[Outcome] = []
+    for done, path in enumerate(paths, start=1):
+        try:
+            outcomes.append(analyze_path(path))
+        except BackstrideError as exc:
+            outcomes.append(Failed(path=path, error=str(exc)))
+        except (OSError, ValueError, MemoryError) as exc:  # never a traceback for a bad input
+            outcomes.append(Failed(path=path, error=(
+                f"{path.name} could not be analysed ({type(exc).__name__}: {exc}). "
+                "Check the file; if it opens in your watch app, please report this.")))
+        if progress is not None:
+            progress(done, len(paths))
+    return outcomes
+
+
+def render_html(outcome: Analysed, *, settings: Settings) -> str:
+    return render_analysis_html(outcome.json(), plot_series(outcome.report),
+                                units=settings.units)
+
+
+def report_paths(outcomes: Sequence[Outcome], target: Path) -> dict[Path, Path]:
+    """Where each input's HTML report goes: FILE.html for one input, else one per input in
+    the directory ``target``."""
+    if len(outcomes) == 1 and target.suffix.lower() in (".html", ".htm") and not target.is_dir():
+        return {outcomes[0].path: target}
+    return {o.path: target / f"{o.path.stem}.html" for o in outcomes}

@@ -1,0 +1,230 @@
+"""Triage, self-tests and the plan: red flags first, then what the body lacks, then the fix."""
+
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from backstride.adapters.audio import write_wav
+from backstride.adapters.formats.fit_workout import Intensity, WorkoutStep, cadence_workout_bytes
+from backstride.adapters.render.ics import plan_ics
+from backstride.adapters.render.plan_json import plan_json
+from backstride.adapters.render.selftest_json import selftest_json
+from backstride.adapters.render.triage_json import answers_json, triage_json
+from backstride.adapters.storage.store import TriageRecord
+from backstride.config import Settings
+from backstride.core.metronome import click_track
+from backstride.core.plan import (
+    Baseline,
+    Plan,
+    RunSummary,
+    build_plan,
+    history_baseline,
+)
+from backstride.core.screening import ScreeningResult, score_self_tests, validate_selftests
+from backstride.core.triage import TriageResult, assess, validate_answers
+from backstride.errors import InputError
+from backstride.workflows._files import read_json_file, write_text_atomic
+from backstride.workflows.history import (
+    as_utc,
+    list_shoes,
+    open_store,
+    require_triage_after_changed_pain,
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Triaged:
+    result: TriageResult
+    answers: dict[str, Any]
+    json: dict[str, Any]
+
+
+def assess_back(answers: dict[str, Any], *, settings: Settings, save: bool = True) -> Triaged:
+    """Validate the answers, assess them, and record both in history (answers as given)."""
+    checked = validate_answers(answers)
+    result = assess(checked, emergency_number=settings.emergency_number)
+    outcome = Triaged(result=result, answers=answers_json(checked), json=triage_json(result))
+    if save:
+        with open_store(settings) as store:
+            latest = store.latest_triage()
+            # The same answers again are the same triage (a clearance given for it still
+            # counts), unless pain was logged since: then this is the re-ask, and it counts.
+            repeated = latest is not None and latest.answers == outcome.answers and not (
+                store.pain_entries_since(latest.created_utc)[1])
+            if not repeated:
+                store.save_triage(outcome.answers, outcome.json)
+    return outcome
+
+
+def triage_state(settings: Settings) -> tuple[TriageRecord | None, bool]:
+    """The latest triage on record, and whether a clinician's clearance came after it."""
+    with open_store(settings) as store:
+        record, clearance = store.latest_triage(), store.latest_clearance()
+    # Only a clearance recorded after this triage counts: a new urgent answer set (changed
+    # symptoms) needs a new clearance, even on the same day. Re-running the same answers
+    # does not make a new triage record (assess_back), so it keeps its clearance.
+    cleared = record is not None and clearance is not None and (
+        clearance.created_utc > record.created_utc
+        and clearance.cleared_on >= record.created_utc.date())
+    return record, cleared
+
+
+def check_selftests_allowed(settings: Settings) -> None:
+    """No self-tests while triage is urgent or emergency and no clearance is recorded
+    (DOMAIN.md §6): testing a back that needs a clinician first is not safe. Triage comes
+    first (§5.3), so no self-tests before any triage either."""
+    record, cleared = triage_state(settings)
+    if record is None:
+        raise InputError("Answer the red-flag questions first ('backstride triage'): they say "
+                         "whether self-tests are safe for you now.")
+    if record.level in ("urgent", "emergency") and not cleared:
+        raise InputError(
+            f"Your last triage was {record.level}: {record.result['action']} Self-tests wait "
+            "until a clinician has seen you; then record it with 'backstride clearance --by "
+            "NAME'.")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Screened:
+    result: ScreeningResult
+    json: dict[str, Any]
+
+
+def screen_body(results: dict[str, Any], *, settings: Settings, save: bool = True) -> Screened:
+    if save:
+        check_selftests_allowed(settings)
+    screened = score_self_tests(validate_selftests(results))
+    outcome = Screened(result=screened, json=selftest_json(screened))
+    if save:
+        with open_store(settings) as store:
+            store.save_selftests(results, outcome.json)
+    return outcome
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Planned:
+    plan: Plan
+    json: dict[str, Any]
+    triage: dict[str, Any]
+    selftests: dict[str, Any] | None
+
+
+def make_plan(*, settings: Settings, answers: Path | None = None, results: Path | None = None,
+              analysis: Path | None = None) -> Planned:
+    """The plan from triage (file or history), self-tests (file or history) and a cadence
+    baseline (an analysis file; history baselines come with the run history)."""
+    if answers is not None:
+        assess_back(read_json_file(answers, "triage answers"), settings=settings)
+    record, cleared = triage_state(settings)
+    if record is None:
+        raise InputError("No triage on record: answer the red-flag questions first "
+                         "('backstride triage'), or pass --answers FILE.")
+    require_triage_after_changed_pain(settings, record.created_utc)
+    held = record.level in ("urgent", "emergency") and not cleared
+    if results is not None:
+        tests = read_json_file(results, "self-test results")
+        screen_body(tests, settings=settings, save=not held)  # a held plan records none
+    with open_store(settings) as store:
+        stored_tests = store.latest_selftests()
+    screening = None if stored_tests is None else screen_body(stored_tests, settings=settings,
+                                                                save=False)
+    baseline, findings = (_baseline(analysis) if analysis is not None
+                          else _history_baseline(settings))
+    shoes_in_use = [(shoe["name"], shoe["distance_m"])
+                    for shoe in list_shoes(settings=settings)["shoes"] if not shoe["retired_on"]]
+    # The action is recomputed so it names today's emergency_number setting; the stored
+    # record (and the clearance that refers to it) stays as it was.
+    current = assess(validate_answers(record.answers), emergency_number=settings.emergency_number)
+    plan = build_plan(
+        triage_level=current.level.value, triage_action=current.action,
+        cleared=cleared, baseline=baseline, findings=findings,
+        contributors=() if screening is None else tuple(screening.json["contributors"]),
+        startback_risk=None if current.startback is None else current.startback.risk.value,
+        shoes=shoes_in_use, shoe_warn_m=settings.shoe_warn_distance_m,
+        shoe_replace_m=settings.shoe_replace_distance_m)
+    rendered = plan_json(plan)
+    with open_store(settings) as store:
+        store.save_plan(rendered)
+    return Planned(plan=plan, json=rendered, triage=triage_json(current),
+                   selftests=None if screening is None else screening.json)
+
+
+def _baseline(analysis: Path | None) -> tuple[Baseline | None, tuple[str, ...]]:
+    if analysis is None:
+        return None, ()
+    data = read_json_file(analysis, "analysis (backstride analyze --json)")
+    if data.get("schema") != "backstride.analysis/1":
+        raise InputError(f"{analysis.name} is not a backstride.analysis/1 file (schema "
+                         f"{data.get('schema')!r}). Make one with: backstride analyze RUN "
+                         "--json FILE.json")
+    cadence = (data.get("metrics") or {}).get("cadence_spm") or {}
+    findings = tuple(str(f.get("id")) for f in data.get("findings") or [])
+    if cadence.get("status") != "ok" or not isinstance(cadence.get("value"), int | float):
+        return None, findings
+    when = ((data.get("activity") or {}).get("start_utc") or "date unknown")[:10]
+    return Baseline(cadence_spm=float(cadence["value"]),
+                    basis=f"single run {when} (one run only: re-measure)"), findings
+
+
+def _history_baseline(settings: Settings) -> tuple[Baseline | None, tuple[str, ...]]:
+    """DOMAIN.md §4.1 from the stored runs, and the findings of the latest run."""
+    with open_store(settings) as store:
+        stored = store.runs_with_analyses()
+    summaries = []
+    for row, analysis in stored:
+        metrics = analysis.get("metrics", {})
+        cadence, speed = metrics.get("cadence_spm", {}), metrics.get("speed_mps", {})
+        if cadence.get("status") == "ok" and speed.get("status") == "ok":
+            summaries.append(RunSummary(start_utc=as_utc(row.start_utc),
+                                        cadence_spm=float(cadence["value"]),
+                                        speed_mps=float(speed["value"])))
+    findings = tuple(str(f["id"]) for f in stored[-1][1].get("findings", [])) if stored else ()
+    return history_baseline(summaries), findings
+
+
+def render_plan(planned: Planned, *, settings: Settings) -> str:
+    from backstride.adapters.render.plan_html import render_plan_html
+
+    return render_plan_html(planned.json, triage=planned.triage, selftests=planned.selftests,
+                            units=settings.units)
+
+
+KEY_RUN_MINUTES = (20, 25, 30)  # the metronome weeks build the run toward 30 min (§4.2 rule 4)
+
+
+def write_workouts(plan: Plan, directory: Path) -> list[Path]:
+    """One FIT workout per week: the week's key run with the cadence alert range."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for step in plan.cadence_steps:
+        for offset in range(step.weeks):
+            week = step.week + offset
+            minutes = KEY_RUN_MINUTES[min(offset, len(KEY_RUN_MINUTES) - 1)]
+            name = f"Week {week} cadence {step.target_spm:.0f}"
+            data = cadence_workout_bytes(name, [
+                WorkoutStep(name="Warm-up", duration_s=600, intensity=Intensity.WARMUP),
+                WorkoutStep(name=f"Cadence {step.target_spm:.0f}", duration_s=minutes * 60,
+                            cadence_low_spm=step.range_spm[0],
+                            cadence_high_spm=step.range_spm[1]),
+                WorkoutStep(name="Cool-down", duration_s=300, intensity=Intensity.COOLDOWN),
+            ])
+            path = directory / f"week-{week:02d}-cadence-{step.target_spm:.0f}.fit"
+            path.write_bytes(data)
+            written.append(path)
+    return written
+
+
+def write_calendar(plan: Plan, path: Path, *, start: date | None = None) -> Path:
+    write_text_atomic(path, plan_ics(plan, start=start or datetime.now(UTC).date()))
+    return path
+
+
+def write_metronome(*, cadence_spm: float, minutes: float, accent_every: int | None,
+                    out: Path) -> Path:
+    track = click_track(cadence_spm, minutes * 60.0, accent_every=accent_every)
+    write_wav(out, track)
+    return out

@@ -1,0 +1,195 @@
+"""The history database: opening and migrating it, runs, shoes, pain diary, trends."""
+
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from backstride.adapters.storage.store import Clearance, Store, sqlite_url
+from backstride.config import Settings
+from backstride.core.history import DriftPoint, PainPoint, RunPoint, Trends, build_trends
+from backstride.core.plan import (
+    pain_is_new_or_changed,
+)
+from backstride.errors import InputError, StorageError
+
+
+def database_url(settings: Settings) -> str:
+    return settings.db or sqlite_url(settings.data_dir / "backstride.db")
+
+
+def open_store(settings: Settings, *, auto_migrate: bool | None = None) -> Store:
+    """The history database: SQLite in ``data_dir`` unless ``--db``/``BACKSTRIDE_DB`` says
+    otherwise. SQLite migrates itself on open (after a backup); PostgreSQL only through
+    ``migrate_database``."""
+    return Store.open(database_url(settings), auto_migrate=auto_migrate)
+
+
+def migrate_database(settings: Settings) -> str:
+    """Upgrade the schema (the only way a PostgreSQL database is migrated)."""
+    store = open_store(settings, auto_migrate=True)
+    store.close()
+    return database_url(settings)
+
+
+def record_clearance(*, settings: Settings, cleared_by: str, cleared_on: date | None,
+                     note: str | None) -> Clearance:
+    if not cleared_by.strip():
+        raise InputError("--by needs the clinician's name (for example --by 'Dr Rao').")
+    day = cleared_on or datetime.now(UTC).date()
+    if day > datetime.now(UTC).date():
+        raise InputError(f"--date {day.isoformat()} is in the future; give the day the "
+                         "clinician cleared you (YYYY-MM-DD).")
+    with open_store(settings) as store:
+        record = store.latest_triage()
+        if record is not None and record.level in ("urgent", "emergency") \
+                and day < record.created_utc.date():
+            raise InputError(
+                f"--date {day.isoformat()} is before your last {record.level} triage "
+                f"({record.created_utc.date().isoformat()}): a clearance must come after the "
+                "clinician has seen you for these symptoms.")
+        return store.save_clearance(cleared_by=cleared_by.strip(), cleared_on=day, note=note)
+
+
+SURFACES = ("road", "trail", "track", "treadmill", "grass")
+
+
+def list_runs(*, settings: Settings, limit: int | None = None) -> dict[str, Any]:
+    with open_store(settings) as store:
+        return {"schema": "backstride.runs/1", "runs": store.list_runs(limit=limit)}
+
+
+def run_analysis(run_id: int, *, settings: Settings) -> dict[str, Any]:
+    with open_store(settings) as store:
+        found = store.run_analysis(run_id)
+    if found is None:
+        raise InputError(f"There is no run {run_id}. See 'backstride runs' for the ids.")
+    return found
+
+
+def set_surface(run_id: int, surface: str, *, settings: Settings) -> None:
+    if surface not in SURFACES:
+        raise InputError(f"Unknown surface {surface!r}; use one of {', '.join(SURFACES)}.")
+    with open_store(settings) as store:
+        if not store.set_surface(run_id, surface):
+            raise InputError(f"There is no run {run_id}. See 'backstride runs' for the ids.")
+
+
+def add_shoe(*, settings: Settings, name: str, start_distance_m: float,
+             default_from: date | None, default_to: date | None) -> int:
+    if not name.strip():
+        raise InputError("A shoe needs a name (for example 'Pegasus 40 blue').")
+    if start_distance_m < 0 or start_distance_m > 5_000_000:
+        raise InputError(f"The starting distance {start_distance_m:g} m is not plausible; give "
+                         "the distance the shoe has already run (0 for new shoes).")
+    if default_from and default_to and default_to < default_from:
+        raise InputError("--default-to is before --default-from.")
+    with open_store(settings) as store:
+        return store.add_shoe(name=name.strip(), start_distance_m=start_distance_m,
+                              added_on=datetime.now(UTC).date(), default_from=default_from,
+                              default_to=default_to)
+
+
+def list_shoes(*, settings: Settings) -> dict[str, Any]:
+    with open_store(settings) as store:
+        found = store.list_shoes()
+    for shoe in found:
+        shoe["status"] = ("retired" if shoe["retired_on"] else
+                          "replace" if shoe["distance_m"] >= settings.shoe_replace_distance_m
+                          else "replace_soon"
+                          if shoe["distance_m"] >= settings.shoe_warn_distance_m else "ok")
+    return {"schema": "backstride.shoes/1", "warn_m": settings.shoe_warn_distance_m,
+            "replace_m": settings.shoe_replace_distance_m, "shoes": found}
+
+
+def retire_shoe(shoe_id: int, *, settings: Settings, on: date | None) -> None:
+    with open_store(settings) as store:
+        if not store.retire_shoe(shoe_id, on=on or datetime.now(UTC).date()):
+            raise InputError(f"There is no shoe {shoe_id}. See 'backstride shoes list'.")
+
+
+def set_default_shoe(shoe_id: int, *, settings: Settings, default_from: date,
+                     default_to: date | None) -> None:
+    with open_store(settings) as store:
+        if not store.set_default_shoe(shoe_id, default_from=default_from,
+                                      default_to=default_to):
+            raise InputError(f"There is no shoe {shoe_id}. See 'backstride shoes list'.")
+
+
+PAIN_KINDS = ("during", "after_run", "next_morning", "other")
+
+
+def add_pain(*, settings: Settings, score: int, kind: str, location: str | None,
+             onset_min: float | None, onset_km: float | None, run_id: int | None,
+             recorded_on: date | None, note: str | None) -> bool:
+    """Store a pain entry; True when it is new or changed pain, which must be triaged again
+    before the plan's next step (DOMAIN.md §5.3)."""
+    if not 0 <= score <= 10:
+        raise InputError(f"Pain score {score} is out of range: give 0 (none) to 10 (worst).")
+    if kind not in PAIN_KINDS:
+        raise InputError(f"Unknown --when {kind!r}; use one of {', '.join(PAIN_KINDS)}.")
+    for label, value, top in (("--minute", onset_min, 24 * 60), ("--km", onset_km, 400)):
+        if value is not None and not 0 <= value <= top:
+            raise InputError(f"{label} {value:g} is out of range (0 to {top}).")
+    entry = {"score": score, "kind": kind, "location": (location or "").strip() or None,
+             "onset_min": onset_min, "onset_km": onset_km, "activity_id": run_id,
+             "recorded_on": recorded_on or datetime.now(UTC).date(), "note": note}
+    with open_store(settings) as store:
+        try:
+            previous = store.add_pain(entry)
+        except StorageError as exc:
+            raise InputError(str(exc)) from exc
+    before = None if previous is None else (previous["score"], previous["location"])
+    location = entry["location"] if isinstance(entry["location"], str) else None
+    return pain_is_new_or_changed(before, (score, location))
+
+
+def list_pain(*, settings: Settings) -> dict[str, Any]:
+    with open_store(settings) as store:
+        return {"schema": "backstride.pain/1", "entries": store.list_pain()}
+
+
+def require_triage_after_changed_pain(settings: Settings, triaged_at: datetime) -> None:
+    with open_store(settings) as store:
+        before, after = store.pain_entries_since(triaged_at)
+    state = None if before is None else (before["score"], before["location"])
+    for entry in after:
+        latest = (entry["score"], entry["location"])
+        if pain_is_new_or_changed(state, latest):
+            raise InputError(
+                f"Your pain changed since your last triage ({entry['recorded_on']}: "
+                f"{entry['score']}/10): answer the red-flag questions again ('backstride "
+                "triage') before the next step of your plan.")
+        state = latest
+
+
+def trends(*, settings: Settings) -> Trends:
+    """Metrics over weeks, progress against the plan's cadence steps, and pain against form."""
+    with open_store(settings) as store:
+        stored = store.runs_with_analyses()
+        pains = store.list_pain()
+        plan = store.latest_plan()
+    runs = [RunPoint(
+        run_id=row.id, start_utc=as_utc(row.start_utc), distance_m=row.distance_m,
+        moving_time_s=row.moving_time_s,
+        metrics={key: float(m["value"]) for key, m in analysis.get("metrics", {}).items()
+                 if m.get("status") == "ok" and m.get("value") is not None},
+        drift={d["metric"]: DriftPoint(onset_s=d["onset_s"], onset_m=d["onset_m"],
+                                       change_pct=d["change_pct"] or 0.0,
+                                       significant=d["significant"])
+               for d in analysis.get("drift", [])})
+        for row, analysis in stored]
+    points = [PainPoint(run_id=p["run_id"], recorded_on=date.fromisoformat(p["recorded_on"]),
+                        kind=p["kind"], score=p["score"], onset_min=p["onset_min"],
+                        onset_km=p["onset_km"]) for p in pains]
+    steps: list[tuple[int, int, float]] = []
+    start = None
+    if plan is not None and not plan[0].get("held"):
+        steps = [(s["week"], s["weeks"], s["target_spm"]) for s in plan[0]["cadence_steps"]]
+        start = plan[1].date()
+    return build_trends(runs, points, steps=steps, plan_start=start)
+
+
+def as_utc(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
