@@ -1,0 +1,170 @@
+"""Commands for triage, self-tests, the plan, the metronome and clearances."""
+
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from backstride import questionnaire, workflows
+from backstride.adapters.render.selftest_json import selftest_text
+from backstride.adapters.render.triage_json import triage_text
+from backstride.cli_common import app_of, emit_json, global_options
+
+
+@click.command("triage")
+@click.option("--answers", "answers_path", type=click.Path(path_type=Path),
+              help="A backstride.answers/1 file; without it the questions are asked here.")
+@click.option("--json", "json_out", metavar="FILE|-", help="Write backstride.triage/1 JSON.")
+@click.option("--save", "save_path", type=click.Path(path_type=Path),
+              default=Path("backstride-answers.json"), show_default=True,
+              help="Interactive mode: where to save your answers.")
+@global_options
+@click.pass_context
+def triage_command(ctx: click.Context, answers_path: Path | None, json_out: str | None,
+                   save_path: Path) -> None:
+    """Red-flag triage and STarT Back: do you need to see a clinician first?"""
+    app = app_of(ctx)
+    if answers_path is not None:
+        answers = workflows.read_json_file(answers_path, "triage answers")
+    else:
+        app.say("A few questions about your back pain, the most important first. "
+                "Answer y, n, a number, or u if you are not sure.")
+        answers, _stopped = questionnaire.ask_triage()
+        workflows.write_text_atomic(save_path, json.dumps(answers, indent=2) + "\n")
+    outcome = workflows.assess_back(answers, settings=app.settings)
+    if json_out is not None:
+        emit_json(outcome.json, json_out)
+    if json_out != "-":
+        click.echo(triage_text(outcome.result))
+        if answers_path is None:
+            app.note(f"Your answers are saved in {save_path} (re-run with --answers).")
+
+
+@click.command("selftest")
+@click.option("--results", "results_path", type=click.Path(path_type=Path),
+              help="A backstride.selftests/1 file; without it each test is explained and "
+                   "asked here.")
+@click.option("--json", "json_out", metavar="FILE|-",
+              help="Write backstride.selftest_result/1 JSON.")
+@click.option("--save", "save_path", type=click.Path(path_type=Path),
+              default=Path("backstride-selftests.json"), show_default=True,
+              help="Interactive mode: where to save your results.")
+@global_options
+@click.pass_context
+def selftest_command(ctx: click.Context, results_path: Path | None, json_out: str | None,
+                     save_path: Path) -> None:
+    """Home self-tests of core, hips and flexibility, scored against norms."""
+    app = app_of(ctx)
+    if results_path is not None:
+        results = workflows.read_json_file(results_path, "self-test results")
+    else:
+        workflows.check_selftests_allowed(app.settings)
+        app.say("Home self-tests. Skip any you cannot do (Enter); stop any test that hurts "
+                "your back or leg and answer p.")
+        results = questionnaire.ask_selftests()
+        workflows.write_text_atomic(save_path, json.dumps(results, indent=2) + "\n")
+    outcome = workflows.screen_body(results, settings=app.settings)
+    if json_out is not None:
+        emit_json(outcome.json, json_out)
+    if json_out != "-":
+        click.echo(selftest_text(outcome.result))
+
+
+@click.command("plan")
+@click.option("--answers", type=click.Path(path_type=Path), help="Triage answers file.")
+@click.option("--results", type=click.Path(path_type=Path), help="Self-test results file.")
+@click.option("--analysis", type=click.Path(path_type=Path),
+              help="An analysis JSON (backstride analyze --json) for the cadence baseline.")
+@click.option("--json", "json_out", metavar="FILE|-", help="Write backstride.plan/1 JSON.")
+@click.option("--report", type=click.Path(path_type=Path), help="Write the plan as HTML.")
+@click.option("--workout-dir", type=click.Path(path_type=Path, file_okay=False),
+              help="Write each week's key run as a FIT workout with a cadence alert range.")
+@click.option("--ics", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write the plan as a calendar file.")
+@global_options
+@click.pass_context
+def plan_command(ctx: click.Context, answers: Path | None, results: Path | None,
+                 analysis: Path | None, json_out: str | None, report: Path | None,
+                 workout_dir: Path | None, ics: Path | None) -> None:
+    """Your plan: triage first, then cadence steps, exercises, shoes and surfaces."""
+    app = app_of(ctx)
+    settings = app.settings
+    planned = workflows.make_plan(settings=settings, answers=answers, results=results,
+                                  analysis=analysis)
+    if json_out is not None:
+        emit_json(planned.json, json_out)
+    if report is not None:
+        workflows.write_text_atomic(report, workflows.render_plan(planned, settings=settings))
+        app.note(f"plan report: {report}")
+    if workout_dir is not None:
+        written = workflows.write_workouts(planned.plan, workout_dir)
+        app.note(f"{len(written)} watch workouts in {workout_dir}" if written else
+                 "No watch workouts: the plan has no cadence steps.")
+    if ics is not None:
+        app.note(f"calendar: {workflows.write_calendar(planned.plan, ics)}")
+    if json_out != "-":
+        click.echo(plan_text(planned.json))
+
+
+def plan_text(plan: dict[str, Any]) -> str:
+    lines = [f"{plan['triage']['level'].replace('_', ' ').upper()}: {plan['triage']['action']}"]
+    if plan["held"]:
+        lines.append(f"PLAN HELD: {plan['hold_reason']}")
+    if plan["baseline"]:
+        lines.append(f"Cadence baseline {plan['baseline']['cadence_spm']:.0f} spm "
+                     f"({plan['baseline']['basis']})")
+    for step in plan["cadence_steps"]:
+        low, high = step["range_spm"]
+        lines.append(f"  weeks {step['week']}-{step['week'] + step['weeks'] - 1}: "
+                     f"{step['target_spm']:.0f} spm (watch alert {low:.0f}-{high:.0f}); "
+                     f"metronome: backstride metronome --spm {step['target_spm']:.0f}")
+    for exercise in plan["exercises"]:
+        lines.append(f"  {exercise['when']:<13} {exercise['name']}: {exercise['dose']}, "
+                     f"{exercise['days_per_week']} days/week (why: {exercise['why']})")
+    for item in plan["remeasure"]:
+        lines.append(f"  week {item['week']}: re-measure {item['what']}")
+    lines.extend(f"  note: {note}" for note in plan["notes"])
+    return "\n".join(lines)
+
+
+@click.command("metronome")
+@click.option("--spm", type=float, required=True, help="Steps per minute (one click a step).")
+@click.option("--minutes", type=float, default=5.0, show_default=True)
+@click.option("--accent-every", type=int, default=None, help="Accent every Kth click.")
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="WAV file to write (default metronome-<spm>spm.wav).")
+@global_options
+@click.pass_context
+def metronome_command(ctx: click.Context, spm: float, minutes: float, accent_every: int | None,
+                      out: Path | None) -> None:
+    """A click track at your target cadence, as a WAV file to play on a run."""
+    app = app_of(ctx)
+    target = out or Path(f"metronome-{spm:g}spm.wav")
+    workflows.write_metronome(cadence_spm=spm, minutes=minutes, accent_every=accent_every,
+                              out=target)
+    app.say(f"{target}: {spm:g} steps per minute for {minutes:g} min")
+
+
+
+@click.command("clearance")
+@click.option("--by", "cleared_by", required=True, help="The clinician who cleared you.")
+@click.option("--date", "cleared_on", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="The day you were cleared (YYYY-MM-DD; default today).")
+@click.option("--note", default=None, help="What the clinician said, in a few words.")
+@global_options
+@click.pass_context
+def clearance_command(ctx: click.Context, cleared_by: str, cleared_on: Any,
+                      note: str | None) -> None:
+    """Record that a clinician has cleared you: lifts the plan hold."""
+    app = app_of(ctx)
+    saved = workflows.record_clearance(
+        settings=app.settings, cleared_by=cleared_by,
+        cleared_on=cleared_on.date() if cleared_on is not None else None, note=note)
+    app.say(f"Recorded: cleared by {saved.cleared_by} on {saved.cleared_on.isoformat()}. "
+            "Run 'backstride plan' to make your plan.")
+
+
