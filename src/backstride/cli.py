@@ -17,7 +17,7 @@ from backstride.cli_care import plan_text
 from backstride.cli_common import AppContext, app_of, fail, global_options
 from backstride.config import Settings
 from backstride.core.report import DISCLAIMER
-from backstride.errors import BackstrideError
+from backstride.errors import BackstrideError, MissingDependencyError
 
 
 class _Group(click.Group):
@@ -125,6 +125,32 @@ def demo_command(ctx: click.Context, out_dir: Path) -> None:
         result.fit_path, result.json_path, result.plan_path, *result.other_paths)))
     click.echo(str(result.report_path))
 
+
+
+@cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; the default keeps the app on this computer.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8765, show_default=True)
+@click.option("--team", is_flag=True, help="Logins, each user sees only their runners.")
+@global_options
+@click.pass_context
+def serve_command(ctx: click.Context, host: str, port: int, team: bool) -> None:
+    """The local web app in your browser."""
+    app = app_of(ctx)
+    if team:
+        fail(["Team mode (logins and roles) is not in this version yet; run without --team "
+              "for the single-user local app."])
+    try:
+        import uvicorn
+
+        from backstride.web.app import create_app
+    except ImportError as exc:
+        raise MissingDependencyError("The web app", "web") from exc
+    where = "only this computer can reach it" if host in ("127.0.0.1", "localhost", "::1") \
+        else "other computers on your network can reach it: it holds health data"
+    click.echo(f"backstride web app on http://{host}:{port} ({where}). Ctrl+C stops it.",
+               err=True)
+    uvicorn.run(create_app(app.settings), host=host, port=port, log_level="warning")
 
 
 for _command in (cli_care.triage_command, cli_care.selftest_command, cli_care.plan_command,

@@ -6,6 +6,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
+import numpy as np
+
+from backstride.adapters.render.html import render_analysis_html
+from backstride.adapters.render.plot_data import plot_columns
+from backstride.adapters.render.units import METRIC_UNITS
+from backstride.adapters.storage.records import decode_series
 from backstride.adapters.storage.store import Clearance, Store, sqlite_url
 from backstride.config import Settings
 from backstride.core.history import DriftPoint, PainPoint, RunPoint, Trends, build_trends
@@ -193,3 +199,24 @@ def trends(*, settings: Settings) -> Trends:
 
 def as_utc(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def run_report_html(run_id: int, *, settings: Settings, plotly_src: str | None = None) -> str:
+    """The stored run's HTML report, drawn from its stored analysis and analysed series."""
+    analysis = run_analysis(run_id, settings=settings)
+    with open_store(settings) as store:
+        blob = store.run_series(run_id)
+    plot: dict[str, list[float | None]] = {}
+    if blob is not None:
+        t_s, columns = decode_series(blob)
+        running = columns.pop("running", np.ones_like(t_s)) > 0.5
+        timer_s = columns.pop("timer_s", t_s)
+        measured = [name for name, unit in METRIC_UNITS.items()
+                    if (analysis["metrics"].get(unit.key) or {}).get("status") == "ok"]
+        plot = plot_columns(running, timer_s, columns, measured)
+    return render_analysis_html(analysis, plot, units=settings.units, plotly_src=plotly_src)
+
+
+def run_id_for_sha256(sha256: str, *, settings: Settings) -> int | None:
+    with open_store(settings) as store:
+        return store.run_id_for_source(sha256)

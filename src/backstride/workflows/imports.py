@@ -12,6 +12,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from backstride import __version__
 from backstride.adapters.archives import ImportItem, ImportProblem, iter_import_items
 from backstride.adapters.formats import read_activity, read_activity_bytes, read_bytes
@@ -56,7 +58,8 @@ def measure_activity(name: str, activity: Activity) -> Measured | NotRun:
     sports = {s.sport for s in activity.sessions}
     if activity.sessions and not sports & {"running", "unknown", "generic"}:
         return NotRun(name=name, sport=", ".join(sorted(sports)))
-    report = build_watch_report(activity, source_name=name)
+    # The analysis names the file, not where it sat (an upload folder, an archive path).
+    report = build_watch_report(activity, source_name=Path(name.rsplit("!", 1)[-1]).name)
     run = report.run
     sub_sports = [leg.sub_sport for leg in run.legs if leg.sub_sport]
     return Measured(
@@ -66,7 +69,8 @@ def measure_activity(name: str, activity: Activity) -> Measured | NotRun:
         surface=SURFACE_FROM_SUB_SPORT.get(sub_sports[0]) if sub_sports else None,
         distance_m=run.distance_m, duration_s=run.duration_s, moving_time_s=run.moving_time_s,
         n_records=int(activity.t_s.size),
-        series=encode_series(activity.t_s, dict(activity.series)),
+        series=encode_series(activity.t_s, {
+            **run.series, "running": run.running.astype(np.float64), "timer_s": run.timer_s}),
         analysis=analysis_json(report), analyser_version=__version__)
 
 

@@ -71,8 +71,9 @@ _PLOT_CONFIG: Final = {"responsive": True, "displaylogo": False, "displayModeBar
 
 
 def render_analysis_html(analysis: dict[str, Any], series: Mapping[str, Sequence[float | None]],
-                         *, units: str = "metric") -> str:
-    """The analysis as one HTML document that works offline (plotly.js inline)."""
+                         *, units: str = "metric", plotly_src: str | None = None) -> str:
+    """The analysis as one HTML document that works offline (plotly.js inline, or loaded from
+    ``plotly_src`` on the same server, as the web app does)."""
     imperial = units == "imperial"
     metrics: dict[str, JSON] = analysis.get("metrics") or {}
     source: JSON = analysis.get("source") or {}
@@ -91,7 +92,8 @@ def render_analysis_html(analysis: dict[str, Any], series: Mapping[str, Sequence
         "device_legs": [_device_leg(leg, metrics, imperial)
                         for leg in analysis.get("device_summary") or []],
         "warnings": list((analysis.get("quality") or {}).get("warnings") or []),
-        "plotlyjs": _plotlyjs(),
+        "plotlyjs": None if plotly_src else _plotlyjs(),
+        "plotly_src": plotly_src,
         "plot_config": _PLOT_CONFIG,
         "units": "imperial" if imperial else "metric",
     }

@@ -13,7 +13,7 @@ import numpy as np
 from backstride.core.types import FloatArray
 
 # Series kept at full precision; the rest fit float32 (7 significant digits: 0.1 mm, 0.01 %).
-_FLOAT64 = frozenset({"t_s", "distance_m", "lat_deg", "lon_deg"})
+_FLOAT64 = frozenset({"t_s", "timer_s", "distance_m", "lat_deg", "lon_deg"})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

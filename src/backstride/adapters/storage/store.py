@@ -299,6 +299,22 @@ class Store:
                 desc(plans.c.created_utc), desc(plans.c.id)).limit(1)).first()
         return None if row is None else (dict(row.plan), _aware(row.created_utc))
 
+    def run_id_for_source(self, sha256: str, *, runner: str = DEFAULT_RUNNER) -> int | None:
+        runner_id = self.runner_id(runner)
+        with self.engine.connect() as conn:
+            found = conn.scalar(select(activities.c.id).join(
+                sources, sources.c.activity_id == activities.c.id).where(
+                sources.c.sha256 == sha256, activities.c.runner_id == runner_id))
+        return None if found is None else int(found)
+
+    def run_series(self, activity_id: int, *, runner: str = DEFAULT_RUNNER) -> bytes | None:
+        runner_id = self.runner_id(runner)
+        with self.engine.connect() as conn:
+            data = conn.scalar(select(series.c.data).join(
+                activities, activities.c.id == series.c.activity_id).where(
+                series.c.activity_id == activity_id, activities.c.runner_id == runner_id))
+        return None if data is None else bytes(data)
+
     def run_analysis(self, activity_id: int, *, runner: str = DEFAULT_RUNNER) -> JSON | None:
         runner_id = self.runner_id(runner)
         with self.engine.connect() as conn:

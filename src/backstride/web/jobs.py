@@ -1,0 +1,67 @@
+"""One background worker for long jobs (an analysis, an import), so a page never freezes:
+the page polls ``/jobs/{id}`` and shows the progress."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+Work = Callable[[Callable[[int, int | None], None]], str]
+"""A job gets a progress callback and returns the URL to show when it is done."""
+
+
+@dataclass
+class Job:
+    id: str
+    label: str
+    done: int = 0
+    total: int | None = None
+    state: str = "running"  # running, done, failed
+    result_url: str | None = None
+    error: str | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def json(self) -> dict[str, Any]:
+        with self.lock:
+            return {"id": self.id, "label": self.label, "done": self.done, "total": self.total,
+                    "state": self.state, "result_url": self.result_url, "error": self.error}
+
+
+class JobRunner:
+    def __init__(self) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="backstride-job")
+        self._jobs: dict[str, Job] = {}
+
+    def submit(self, label: str, work: Work) -> Job:
+        job = Job(id=uuid.uuid4().hex, label=label)
+        self._jobs[job.id] = job
+
+        def progress(done: int, total: int | None) -> None:
+            with job.lock:
+                job.done, job.total = done, total
+
+        def run() -> None:
+            from backstride.errors import BackstrideError
+
+            try:
+                url = work(progress)
+            except BackstrideError as exc:
+                with job.lock:
+                    job.state, job.error = "failed", str(exc)
+                return
+            except Exception as exc:
+                with job.lock:
+                    job.state, job.error = "failed", f"{type(exc).__name__}: {exc}"
+                return
+            with job.lock:
+                job.state, job.result_url = "done", url
+
+        self._pool.submit(run)
+        return job
+
+    def get(self, job_id: str) -> Job | None:
+        return self._jobs.get(job_id)

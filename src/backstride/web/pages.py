@@ -1,0 +1,46 @@
+"""Rendering pages: one Jinja2 environment per process, the CSRF token and units in every page."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from backstride.adapters.render.units import distance_text, pace_text
+from backstride.config import Settings
+from backstride.core.report import DISCLAIMER
+from backstride.web import security
+
+NAV = (("/", "Dashboard"), ("/analyse", "Analyse"), ("/runs", "Runs"), ("/triage", "Triage"),
+       ("/selftests", "Self-tests"), ("/plan", "Plan"), ("/pain", "Pain diary"),
+       ("/shoes", "Shoes"),
+       ("/trends", "Trends"),
+       ("/import", "Import"))
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    env = Environment(loader=PackageLoader("backstride.web", "templates"),
+                      autoescape=select_autoescape(["html", "j2"]), trim_blocks=True,
+                      lstrip_blocks=True)
+    env.globals.update(distance_text=distance_text, pace_text=pace_text, nav=NAV,
+                       disclaimer=DISCLAIMER)
+    return env
+
+
+def settings_of(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def render(request: Request, template: str, *, status_code: int = 200,
+           **context: Any) -> HTMLResponse:
+    secret = security.ensure_csrf_secret(request)
+    html = environment().get_template(template).render(
+        request=request, csrf_token=security.csrf_token(secret), csrf_field=security.CSRF_FIELD,
+        units=settings_of(request).units, path=request.url.path, **context)
+    response = HTMLResponse(html, status_code=status_code)
+    return response

@@ -1,0 +1,107 @@
+"""Dashboard, analysing an upload (with progress), the run list and a run's report."""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, HTTPException, Request, UploadFile
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+
+from backstride import workflows
+from backstride.errors import InputError
+from backstride.web import security
+from backstride.web.pages import render, settings_of
+
+router = APIRouter()
+
+
+@router.get("/", response_class=HTMLResponse)
+def dashboard(request: Request) -> HTMLResponse:
+    settings = settings_of(request)
+    runs = workflows.list_runs(settings=settings, limit=8)["runs"]
+    shoes = [s for s in workflows.list_shoes(settings=settings)["shoes"]
+             if s["status"] in ("replace_soon", "replace")]
+    record, cleared = workflows.triage_state(settings)
+    cadence = [(r["start_utc"], (r["metrics"].get("cadence_spm") or {}).get("value"))
+               for r in reversed(workflows.list_runs(settings=settings, limit=30)["runs"])]
+    return render(request, "dashboard.html.j2", runs=runs, shoe_alerts=shoes,
+                  triage=None if record is None else record.result, cleared=cleared,
+                  cadence=[c for c in cadence if c[1] is not None])
+
+
+@router.get("/analyse", response_class=HTMLResponse)
+def analyse_form(request: Request) -> HTMLResponse:
+    return render(request, "analyse.html.j2")
+
+
+@router.post("/analyse")
+async def analyse_upload(request: Request,
+                         file: Annotated[UploadFile, File()]) -> RedirectResponse:
+    """Store the upload, then import and analyse it in the background."""
+    settings = settings_of(request)
+    data = await security.read_upload(file)
+    if not data:
+        raise InputError("The upload is empty: choose a FIT, TCX or GPX file from your watch.")
+    name = Path(file.filename or "upload").name or "upload"
+    folder = Path(tempfile.mkdtemp(prefix="backstride-upload-"))
+    upload = folder / name  # a bare name in a fresh folder: no path traversal
+    upload.write_bytes(data)
+
+    def work(progress: Any) -> str:
+        summary = workflows.import_paths([upload], settings=settings, workers=1,
+                                         progress=progress)
+        if summary.skipped:
+            raise InputError(summary.skipped[0][1])
+        sha = hashlib.sha256(_decompressed(data)).hexdigest()
+        run_id = workflows.run_id_for_sha256(sha, settings=settings)
+        if run_id is None:
+            raise InputError(f"{name} holds no run to analyse (is it a walk or a ride?).")
+        return f"/runs/{run_id}"
+
+    job = request.app.state.jobs.submit(f"Analysing {name}", work)
+    return RedirectResponse(f"/jobs/{job.id}", status_code=303)
+
+
+def _decompressed(data: bytes) -> bytes:
+    import gzip
+
+    return gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
+
+
+@router.get("/jobs/{job_id}", response_model=None)
+def job_page(request: Request, job_id: str) -> HTMLResponse | JSONResponse:
+    job = request.app.state.jobs.get(job_id)
+    if job is None:
+        raise HTTPException(status_code=404, detail="No such job: it may have finished long ago.")
+    if "application/json" in request.headers.get("accept", ""):
+        return JSONResponse(job.json())
+    return render(request, "job.html.j2", job=job.json())
+
+
+@router.get("/runs", response_class=HTMLResponse)
+def runs_page(request: Request) -> HTMLResponse:
+    return render(request, "runs.html.j2",
+                  runs=workflows.list_runs(settings=settings_of(request))["runs"])
+
+
+@router.get("/runs/{run_id}", response_class=HTMLResponse)
+def run_page(request: Request, run_id: int) -> HTMLResponse:
+    analysis = workflows.run_analysis(run_id, settings=settings_of(request))
+    return render(request, "run.html.j2", run_id=run_id, analysis=analysis,
+                  surfaces=workflows.SURFACES)
+
+
+@router.get("/runs/{run_id}/report", response_class=HTMLResponse)
+def run_report(request: Request, run_id: int) -> HTMLResponse:
+    return HTMLResponse(workflows.run_report_html(run_id, settings=settings_of(request),
+                                                  plotly_src="/static-lib/plotly.min.js"))
+
+
+@router.post("/runs/{run_id}/surface")
+async def run_surface(request: Request, run_id: int) -> RedirectResponse:
+    form = await request.form()
+    workflows.set_surface(run_id, str(form.get("surface", "")), settings=settings_of(request))
+    return RedirectResponse(f"/runs/{run_id}", status_code=303)

@@ -1,0 +1,103 @@
+"""Web tests: FastAPI's TestClient for routes; a live server and headless Chromium (Playwright
+driving the Debian chromium package) for end-to-end tests. With CI=true (scripts/test.sh sets
+BACKSTRIDE_REQUIRE_SERVICES=1) a missing browser fails instead of skipping."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from backstride.config import Settings
+from backstride.web.app import create_app
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data")
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings), base_url="http://127.0.0.1:8765") as test_client:
+        yield test_client
+
+
+def csrf_of(client: TestClient, page: str = "/") -> str:
+    """The CSRF token of a page's forms (the cookie is kept by the client)."""
+    import re
+
+    html = client.get(page).text
+    found = re.search(r'name="csrf_token" value="([0-9a-f]+)"', html)
+    assert found, f"no CSRF token on {page}"
+    return found.group(1)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def live_server(settings: Settings) -> Iterator[str]:
+    import uvicorn
+
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def _chromium() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found is None:
+        if os.environ.get("BACKSTRIDE_REQUIRE_SERVICES") == "1":
+            pytest.fail("Chromium is required (CI=true) but not installed: run scripts/setup.sh")
+        pytest.skip("Chromium not installed (scripts/setup.sh installs it)")
+    return found
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    with playwright_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=_chromium(), headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--no-first-run"])
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    opened = context.new_page()
+    yield opened
+    context.close()
+
+
+def screenshot(page: Any, name: str) -> Path:
+    """Full-page screenshot for reviewers, kept in docs/screenshots."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
