@@ -25,6 +25,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from statistics import median
 from typing import Final
 
@@ -338,7 +339,7 @@ def _mean_sd_ci(values: FloatArray) -> tuple[float, float | None, tuple[float, f
     if values.size < 2:
         return mean, None, None
     sd = float(np.std(values, ddof=1))
-    half = float(stats.t.ppf(0.5 + CONFIDENCE / 2, values.size - 1)) * sd / math.sqrt(values.size)
+    half = _t_quantile(values.size - 1) * sd / math.sqrt(values.size)
     return mean, sd, (mean - half, mean + half)
 
 
@@ -573,7 +574,7 @@ def welch_difference(a: FloatArray, b: FloatArray) -> WelchDifference:
         return WelchDifference(difference=diff, ci95=(diff, diff), df=None, hedges_g=None,
                                hedges_g_ci95=None)
     df = se2**2 / ((va / n_a) ** 2 / (n_a - 1) + (vb / n_b) ** 2 / (n_b - 1))
-    half = float(stats.t.ppf(0.5 + CONFIDENCE / 2, df)) * math.sqrt(se2)
+    half = _t_quantile(df) * math.sqrt(se2)
     pooled_sd = math.sqrt(((n_a - 1) * va + (n_b - 1) * vb) / (n_a + n_b - 2))
     g = (1.0 - 3.0 / (4.0 * (n_a + n_b) - 9.0)) * diff / pooled_sd
     se_g = math.sqrt((n_a + n_b) / (n_a * n_b) + g**2 / (2.0 * (n_a + n_b)))
@@ -712,3 +713,9 @@ def _onset_notes(summary: OnsetSummary) -> list[str]:
                 f"({MIN_ONSET_RUNS} needed)."]
     return [f"{counted}. Form drifting first does not show that the drift brings on the pain: "
             "both can follow fatigue as a run goes on."]
+
+
+@lru_cache(maxsize=1024)
+def _t_quantile(df: float) -> float:
+    """Two-sided 95 % t quantile; cached, since weekly tables ask for the same few df."""
+    return float(stats.t.ppf(0.5 + CONFIDENCE / 2, df))

@@ -21,6 +21,7 @@ def create_app(settings: Settings) -> FastAPI:
                   openapi_url=None, dependencies=[Depends(security.check_csrf)])
     app.state.settings = settings
     app.state.jobs = JobRunner()
+    app.state.cache = {}  # pages computed from the whole history, by history version
     app.middleware("http")(security.security_headers)
     app.mount("/static", StaticFiles(packages=[("backstride.web", "static")]), name="static")
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -13,6 +14,8 @@ from backstride.adapters.render.units import distance_text, pace_text
 from backstride.config import Settings
 from backstride.core.report import DISCLAIMER
 from backstride.web import security
+
+T = TypeVar("T")
 
 NAV = (("/", "Dashboard"), ("/analyse", "Analyse"), ("/runs", "Runs"), ("/triage", "Triage"),
        ("/selftests", "Self-tests"), ("/plan", "Plan"), ("/pain", "Pain diary"),
@@ -44,3 +47,22 @@ def render(request: Request, template: str, *, status_code: int = 200,
         units=settings_of(request).units, path=request.url.path, **context)
     response = HTMLResponse(html, status_code=status_code)
     return response
+
+
+CACHE_SIZE = 64
+
+
+def cached(request: Request, key: tuple[object, ...], compute: Callable[[], T]) -> T:
+    """A result computed from the whole history, kept until the history changes (its
+    version is part of the key), so a page over 1,500 runs is fast after its first view."""
+    from backstride import workflows
+
+    store: dict[tuple[object, ...], Any] = request.app.state.cache
+    full_key = (*key, workflows.history_version(settings=settings_of(request)),
+                settings_of(request).units)
+    if full_key not in store:
+        if len(store) >= CACHE_SIZE:
+            store.pop(next(iter(store)))
+        store[full_key] = compute()
+    found: T = store[full_key]
+    return found

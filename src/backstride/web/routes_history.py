@@ -26,7 +26,7 @@ from backstride.config import Settings
 from backstride.core.types import Progress
 from backstride.errors import InputError
 from backstride.web import security
-from backstride.web.pages import render, settings_of
+from backstride.web.pages import cached, render, settings_of
 
 router = APIRouter()
 
@@ -201,7 +201,8 @@ def _round_distance(distance_m: float, settings: Settings) -> str:
 
 @router.get("/trends", response_class=HTMLResponse)
 def trends_page(request: Request) -> HTMLResponse:
-    found = trends_json(workflows.trends(settings=settings_of(request)))
+    found = cached(request, ("trends",),
+                   lambda: trends_json(workflows.trends(settings=settings_of(request))))
     weekly = list(reversed(found["weekly"]))
     shown = [k for k in TREND_METRICS if any(k in w["metrics"] for w in weekly)]
     comparisons = found["pain_vs_form"]

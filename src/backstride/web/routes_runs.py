@@ -13,9 +13,10 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from backstride import workflows
 from backstride.errors import InputError
 from backstride.web import security
-from backstride.web.pages import render, settings_of
+from backstride.web.pages import cached, render, settings_of
 
 router = APIRouter()
+RUNS_PER_PAGE = 50
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -82,9 +83,14 @@ def job_page(request: Request, job_id: str) -> HTMLResponse | JSONResponse:
 
 
 @router.get("/runs", response_class=HTMLResponse)
-def runs_page(request: Request) -> HTMLResponse:
-    return render(request, "runs.html.j2",
-                  runs=workflows.list_runs(settings=settings_of(request))["runs"])
+def runs_page(request: Request, page: int = 1) -> HTMLResponse:
+    settings = settings_of(request)
+    total = workflows.count_runs(settings=settings)
+    pages = max(1, -(-total // RUNS_PER_PAGE))
+    page = min(max(page, 1), pages)
+    runs = workflows.list_runs(settings=settings, limit=RUNS_PER_PAGE,
+                               offset=(page - 1) * RUNS_PER_PAGE)["runs"]
+    return render(request, "runs.html.j2", runs=runs, page=page, pages=pages, total=total)
 
 
 @router.get("/runs/{run_id}", response_class=HTMLResponse)
@@ -96,8 +102,9 @@ def run_page(request: Request, run_id: int) -> HTMLResponse:
 
 @router.get("/runs/{run_id}/report", response_class=HTMLResponse)
 def run_report(request: Request, run_id: int) -> HTMLResponse:
-    return HTMLResponse(workflows.run_report_html(run_id, settings=settings_of(request),
-                                                  plotly_src="/static-lib/plotly.min.js"))
+    html = cached(request, ("report", run_id), lambda: workflows.run_report_html(
+        run_id, settings=settings_of(request), plotly_src="/static-lib/plotly.min.js"))
+    return HTMLResponse(html)
 
 
 @router.post("/runs/{run_id}/surface")

@@ -61,9 +61,22 @@ def record_clearance(*, settings: Settings, cleared_by: str, cleared_on: date | 
 SURFACES = ("road", "trail", "track", "treadmill", "grass")
 
 
-def list_runs(*, settings: Settings, limit: int | None = None) -> dict[str, Any]:
+def list_runs(*, settings: Settings, limit: int | None = None, offset: int = 0
+              ) -> dict[str, Any]:
     with open_store(settings) as store:
-        return {"schema": "backstride.runs/1", "runs": store.list_runs(limit=limit)}
+        return {"schema": "backstride.runs/1",
+                "runs": store.list_runs(limit=limit, offset=offset)}
+
+
+def count_runs(*, settings: Settings) -> int:
+    with open_store(settings) as store:
+        return store.count_runs()
+
+
+def history_version(*, settings: Settings) -> tuple[int, ...]:
+    """A key that changes with every write to the history (for caching whole-history pages)."""
+    with open_store(settings) as store:
+        return store.history_version()
 
 
 def run_analysis(run_id: int, *, settings: Settings) -> dict[str, Any]:

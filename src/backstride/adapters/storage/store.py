@@ -267,8 +267,9 @@ class Store:
             activity_id=activity_id, analyser_version=item.analyser_version, created_utc=now,
             analysis=item.analysis))
 
-    def list_runs(self, *, runner: str = DEFAULT_RUNNER, limit: int | None = None) -> list[JSON]:
-        """Every run, newest first, with its latest analysis."""
+    def list_runs(self, *, runner: str = DEFAULT_RUNNER, limit: int | None = None,
+                  offset: int = 0) -> list[JSON]:
+        """Every run, newest first, with its latest analysis (a page of them with limit)."""
         runner_id = self.runner_id(runner)
         query = (select(activities, sources.c.sha256.label("source_sha256"))
                  .join(sources, and_(sources.c.activity_id == activities.c.id,
@@ -277,10 +278,30 @@ class Store:
                  .order_by(desc(activities.c.start_utc), desc(activities.c.id)))
         if limit is not None:
             query = query.limit(limit)
+        if offset:
+            query = query.offset(offset)
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
             found = _latest_analyses(conn, [row.id for row in rows])
         return [_run_json(row, found.get(row.id)) for row in rows]
+
+    def count_runs(self, *, runner: str = DEFAULT_RUNNER) -> int:
+        runner_id = self.runner_id(runner)
+        with self.engine.connect() as conn:
+            return int(conn.scalar(select(func.count()).select_from(activities).where(
+                activities.c.runner_id == runner_id)) or 0)
+
+    def history_version(self) -> tuple[int, ...]:
+        """Changes whenever a run, analysis, pain entry, shoe, triage or plan is added or
+        changed: a cheap key for caching pages computed from the whole history."""
+        with self.engine.connect() as conn:
+            return tuple(int(conn.scalar(select(func.coalesce(func.max(t.c.id), 0))) or 0)
+                         for t in (activities, analyses, pain_entries, shoes, triage_records,
+                                   plans, clearances)) + (
+                int(conn.scalar(select(func.count()).select_from(activities).where(
+                    activities.c.surface_source == "user")) or 0),
+                int(conn.scalar(select(func.count()).select_from(shoes).where(
+                    shoes.c.retired_on.is_not(None))) or 0))
 
     def runs_with_analyses(self, *, runner: str = DEFAULT_RUNNER) -> list[tuple[Row[Any], JSON]]:
         """(activity row, latest analysis) of every dated run, oldest first: for trends."""
