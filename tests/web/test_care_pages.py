@@ -10,6 +10,7 @@ import re
 import wave
 import zipfile
 from datetime import UTC, datetime
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -452,7 +453,7 @@ def test_self_care_plan_and_metronome_in_the_browser(live_server: str, page: Any
     page.wait_for_timeout(1500)
     state = page.evaluate("window.backstrideMetronome")
     assert state["playing"] and state["spm"] == 164 and state["ticks"] > 3
-    gaps = [b - a for a, b in zip(state["times"], state["times"][1:], strict=False)]
+    gaps = [b - a for a, b in pairwise(state["times"])]
     assert gaps == pytest.approx([60 / 164] * len(gaps), abs=1e-9)
     pressed = page.locator("[data-metronome-toggle]")
     assert pressed.get_attribute("aria-pressed") == "true"
@@ -462,7 +463,7 @@ def test_self_care_plan_and_metronome_in_the_browser(live_server: str, page: Any
     page.locator("#metronome-spm").fill("180")
     page.wait_for_timeout(1200)
     times = page.evaluate("window.backstrideMetronome.times")[-3:]  # after the change
-    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    gaps = [b - a for a, b in pairwise(times)]
     assert gaps == pytest.approx([60 / 180] * 2, abs=1e-9)
     assert page.locator("[data-metronome-wav]").get_attribute("href") == (
         "/plan/metronome-180.wav")

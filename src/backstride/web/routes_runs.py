@@ -100,6 +100,14 @@ def run_page(request: Request, run_id: int) -> HTMLResponse:
                   surfaces=workflows.SURFACES)
 
 
+@router.get("/runs/{run_id}/analysis.json")
+def run_json(request: Request, run_id: int) -> JSONResponse:
+    """The run's backstride.analysis/1, as `backstride runs show ID --json` writes it."""
+    analysis = workflows.run_analysis(run_id, settings=settings_of(request))
+    return JSONResponse(analysis, headers={
+        "Content-Disposition": f'attachment; filename="run-{run_id}.analysis.json"'})
+
+
 @router.get("/runs/{run_id}/report", response_class=HTMLResponse)
 def run_report(request: Request, run_id: int) -> HTMLResponse:
     html = cached(request, ("report", run_id), lambda: workflows.run_report_html(

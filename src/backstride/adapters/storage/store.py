@@ -294,14 +294,15 @@ class Store:
     def history_version(self) -> tuple[int, ...]:
         """Changes whenever a run, analysis, pain entry, shoe, triage or plan is added or
         changed: a cheap key for caching pages computed from the whole history."""
+        tables = (activities, analyses, pain_entries, shoes, triage_records, plans, clearances)
         with self.engine.connect() as conn:
-            return tuple(int(conn.scalar(select(func.coalesce(func.max(t.c.id), 0))) or 0)
-                         for t in (activities, analyses, pain_entries, shoes, triage_records,
-                                   plans, clearances)) + (
-                int(conn.scalar(select(func.count()).select_from(activities).where(
-                    activities.c.surface_source == "user")) or 0),
-                int(conn.scalar(select(func.count()).select_from(shoes).where(
-                    shoes.c.retired_on.is_not(None))) or 0))
+            latest = [int(conn.scalar(select(func.coalesce(func.max(t.c.id), 0))) or 0)
+                      for t in tables]
+            user_surfaces = conn.scalar(select(func.count()).select_from(activities).where(
+                activities.c.surface_source == "user")) or 0
+            retired = conn.scalar(select(func.count()).select_from(shoes).where(
+                shoes.c.retired_on.is_not(None))) or 0
+        return (*latest, int(user_surfaces), int(retired))
 
     def runs_with_analyses(self, *, runner: str = DEFAULT_RUNNER) -> list[tuple[Row[Any], JSON]]:
         """(activity row, latest analysis) of every dated run, oldest first: for trends."""
