@@ -118,3 +118,12 @@ def test_a_file_that_is_not_a_database_is_a_clear_error_and_left_alone(home: Pat
     code, _out, err = _run("runs")
     assert code == 1 and err.startswith("backstride: error:") and "cannot be opened" in err
     assert "Traceback" not in err and database.read_bytes() == before
+
+
+def test_batch_without_ray_reports_each_failure(home: Path) -> None:
+    (home / "runs" / "bad.fit").write_bytes(b"not a fit file")
+    code, out, err = _run("batch", str(home / "runs"), "--workers", "1", "--json", "-")
+    summary = json.loads(out)
+    assert code == 1 and summary["imported"] == 3
+    assert [s["name"].endswith("bad.fit") for s in summary["skipped"]] == [True]
+    assert err.count("backstride: error:") == 1

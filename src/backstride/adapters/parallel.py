@@ -1,7 +1,8 @@
-"""Run one function over many inputs: in-process, or a local process pool on all cores.
+"""Run one function over many inputs: in-process, a local process pool on all cores, or a
+Ray cluster (only when asked for: ``--ray ADDRESS`` or ``RAY_ADDRESS``).
 
 Results come back in input order, one at a time, so the caller (the only writer) can store
-each as it arrives. Ray joins here when batches need a cluster.
+each as it arrives; every path runs the same function, so every path gives the same results.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -37,3 +38,32 @@ def map_in_order(function: Callable[[T], R], items: Iterable[T], *,
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
+
+
+def map_on_ray(function: Callable[[T], R], items: Iterable[T], *,
+               address: str | None) -> Iterator[R]:
+    """The same on Ray: ``address`` of a running cluster, or "local" for a local one."""
+    try:
+        import ray
+    except ImportError as exc:
+        from backstride.errors import MissingDependencyError
+
+        raise MissingDependencyError("Batches on Ray", "ray") from exc
+    started_here = not ray.is_initialized()
+    if started_here:
+        ray.init(address=None if address in (None, "", "local") else address,
+                 include_dashboard=False, log_to_driver=False, ignore_reinit_error=True)
+    remote = ray.remote(function)
+    cpus = ray.cluster_resources().get("CPU", 1)  # type: ignore[no-untyped-call]  # ray's stub
+    window = 4 * max(1, int(cpus))
+    try:
+        pending: deque[Any] = deque()
+        for item in items:
+            pending.append(remote.remote(item))
+            if len(pending) >= window:
+                yield ray.get(pending.popleft())
+        while pending:
+            yield ray.get(pending.popleft())
+    finally:
+        if started_here:
+            ray.shutdown()

@@ -17,7 +17,7 @@ import numpy as np
 from backstride import __version__
 from backstride.adapters.archives import ImportItem, ImportProblem, iter_import_items
 from backstride.adapters.formats import read_activity, read_activity_bytes, read_bytes
-from backstride.adapters.parallel import map_in_order
+from backstride.adapters.parallel import map_in_order, map_on_ray
 from backstride.adapters.render.analysis_json import analysis_json
 from backstride.adapters.storage.records import ImportOutcome, Measured, encode_series
 from backstride.config import Settings
@@ -101,7 +101,8 @@ def decode_and_measure(item: ImportItem) -> Measured | NotRun | Failed:
 
 
 def import_paths(paths: Sequence[Path], *, settings: Settings, workers: int | None = None,
-                 progress: Progress | None = None) -> ImportSummary:
+                 progress: Progress | None = None, ray_address: str | None = None
+                 ) -> ImportSummary:
     """Import files, folders and export archives. Workers decode and measure; only this
     process writes, one transaction per file, so a killed import leaves every stored run
     whole and a re-run picks up where it stopped."""
@@ -121,8 +122,10 @@ def import_paths(paths: Sequence[Path], *, settings: Settings, workers: int | No
                 else:
                     yield found
 
-        for done, outcome in enumerate(map_in_order(decode_and_measure, todo(),
-                                                    workers=workers), start=1):
+        results = (map_on_ray(decode_and_measure, todo(), address=ray_address)
+                   if ray_address is not None else
+                   map_in_order(decode_and_measure, todo(), workers=workers))
+        for done, outcome in enumerate(results, start=1):
             if isinstance(outcome, Failed):
                 skipped.append((str(outcome.path), outcome.error))
             elif isinstance(outcome, NotRun):
