@@ -54,7 +54,9 @@ def analyze_paths(paths: Sequence[Path], *, progress: Progress | None = None) ->
         try:
             outcomes.append(analyze_path(path))
         except BackstrideError as exc:
-            outcomes.append(Failed(path=path, error=str(exc)))
+            message = str(exc)  # with several inputs, each error line names its file
+            outcomes.append(Failed(path=path, error=message if path.name in message
+                                   else f"{path.name}: {message}"))
         except (OSError, ValueError, MemoryError) as exc:  # never a traceback for a bad input
             outcomes.append(Failed(path=path, error=(
                 f"{path.name} could not be analysed ({type(exc).__name__}: {exc}). "
