@@ -150,7 +150,8 @@ def serve_command(ctx: click.Context, host: str, port: int, team: bool) -> None:
         else "other computers on your network can reach it: it holds health data"
     click.echo(f"backstride web app on http://{host}:{port} ({where}). Ctrl+C stops it.",
                err=True)
-    uvicorn.run(create_app(app.settings), host=host, port=port, log_level="warning")
+    uvicorn.run(create_app(app.settings, hosts=(host,)), host=host, port=port,
+                log_level="warning")
 
 
 for _command in (cli_care.triage_command, cli_care.selftest_command, cli_care.plan_command,

@@ -9,7 +9,7 @@ walking breaks and a fatigue drift with a known onset are part of the truth.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Final
 
@@ -75,6 +75,9 @@ class SimulatedRun:
 
 def simulate_run(plan: RunPlan | None = None, *, seed: int = 7) -> SimulatedRun:
     plan = plan or RunPlan()
+    # Pauses and walks that would fall after the end of a short run do not happen.
+    plan = replace(plan, pauses=tuple(p for p in plan.pauses if p[0] < plan.duration_s),
+                   walks=tuple(w for w in plan.walks if w[0] < plan.duration_s))
     rng = np.random.default_rng(seed)
     timer_s = np.arange(plan.duration_s, dtype=np.float64)
     elapsed_s = _with_pauses(timer_s, plan.pauses)

@@ -16,10 +16,13 @@ from backstride.web import pages, security
 from backstride.web.jobs import JobRunner
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(settings: Settings, *, hosts: tuple[str, ...] = ()) -> FastAPI:
+    """``hosts``: names besides the loopback ones the app answers to (the ``--host`` given)."""
     app = FastAPI(title="backstride", version=__version__, docs_url=None, redoc_url=None,
                   openapi_url=None, dependencies=[Depends(security.check_csrf)])
     app.state.settings = settings
+    app.state.allowed_hosts = (*security.LOOPBACK_HOSTS, "testserver",
+                               *(h.lower() for h in hosts))
     app.state.jobs = JobRunner()
     app.state.cache = {}  # pages computed from the whole history, by history version
     app.middleware("http")(security.security_headers)

@@ -10,6 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+MAX_WAITING = 8
+KEEP_FINISHED = 50
 Work = Callable[[Callable[[int, int | None], None]], str]
 """A job gets a progress callback and returns the URL to show when it is done."""
 
@@ -37,6 +39,14 @@ class JobRunner:
         self._jobs: dict[str, Job] = {}
 
     def submit(self, label: str, work: Work) -> Job:
+        running = [j for j in self._jobs.values() if j.state == "running"]
+        if len(running) >= MAX_WAITING:
+            from fastapi import HTTPException
+
+            raise HTTPException(status_code=429, detail=(
+                f"{len(running)} jobs are already waiting: let them finish, then try again."))
+        for old in [j for j in self._jobs.values() if j.state != "running"][:-KEEP_FINISHED]:
+            self._jobs.pop(old.id, None)  # finished jobs are kept only for their result page
         job = Job(id=uuid.uuid4().hex, label=label)
         self._jobs[job.id] = job
 

@@ -60,7 +60,7 @@ TEST_UNIT_WORDS: Final = {"s": "seconds", "reps": "full repetitions", "deg": "de
                           "h/day": "hours a day"}
 STOPPED_PAIN: Final = Mark.STOPPED_PAIN.value
 METRONOME_MINUTES: Final = 5.0  # as `backstride metronome`
-MAX_METRONOME_MINUTES: Final = 60.0  # a download stays a sensible size (about 320 MB at most)
+MAX_METRONOME_MINUTES: Final = 10.0  # a download stays a sensible size (about 53 MB at most)
 DEFAULT_METRONOME_SPM: Final = 170.0  # the demo's, when the plan has no cadence step
 PHONE_NUMBER: Final = re.compile(r"\+?[0-9][0-9 ]{1,14}")
 
@@ -196,7 +196,7 @@ async def _uploaded_json(upload: UploadFile, what: str) -> dict[str, Any]:
     data = await security.read_upload(upload, limit=1024 * 1024)
     folder = Path(tempfile.mkdtemp(prefix="backstride-upload-"))
     try:
-        path = folder / (Path(upload.filename or "upload.json").name or "upload.json")
+        path = folder / security.safe_file_name(upload.filename, "upload.json")
         path.write_bytes(data)
         return workflows.read_json_file(path, what)
     finally:

@@ -7,7 +7,6 @@ with the message and what was typed (422).
 
 from __future__ import annotations
 
-import re
 import shutil
 import tempfile
 import uuid
@@ -281,8 +280,4 @@ def _summaries(request: Request) -> OrderedDict[str, dict[str, Any]]:
     return found
 
 
-def safe_file_name(name: str | None) -> str:
-    """The upload's base name with only safe characters: never a path, never hidden."""
-    base = re.split(r"[/\\]", name or "")[-1]
-    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", base).lstrip(".")[:120]
-    return cleaned or "upload"
+safe_file_name = security.safe_file_name

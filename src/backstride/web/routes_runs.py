@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, HTTPException, Request, UploadFile
+from fastapi import Path as FastApiPath
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from backstride import workflows
@@ -16,6 +17,7 @@ from backstride.web import security
 from backstride.web.pages import cached, render, settings_of
 
 router = APIRouter()
+RunId = Annotated[int, FastApiPath(ge=1, le=2**31 - 1)]
 RUNS_PER_PAGE = 50
 
 
@@ -46,17 +48,21 @@ async def analyse_upload(request: Request,
     data = await security.read_upload(file)
     if not data:
         raise InputError("The upload is empty: choose a FIT, TCX or GPX file from your watch.")
-    name = Path(file.filename or "upload").name or "upload"
+    name = security.safe_file_name(file.filename)
     folder = Path(tempfile.mkdtemp(prefix="backstride-upload-"))
-    upload = folder / name  # a bare name in a fresh folder: no path traversal
+    upload = folder / name  # a cleaned bare name in a fresh folder: no path traversal
     upload.write_bytes(data)
+    del data  # the job reads the file; the bytes need not wait in memory
 
     def work(progress: Any) -> str:
-        summary = workflows.import_paths([upload], settings=settings, workers=1,
-                                         progress=progress)
-        if summary.skipped:
-            raise InputError(summary.skipped[0][1])
-        sha = hashlib.sha256(_decompressed(data)).hexdigest()
+        try:
+            summary = workflows.import_paths([upload], settings=settings, workers=1,
+                                             progress=progress)
+            if summary.skipped:
+                raise InputError(summary.skipped[0][1])
+            sha = workflows.content_sha256(upload.read_bytes(), name)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)  # the run is in the history now
         run_id = workflows.run_id_for_sha256(sha, settings=settings)
         if run_id is None:
             raise InputError(f"{name} holds no run to analyse (is it a walk or a ride?).")
@@ -64,12 +70,6 @@ async def analyse_upload(request: Request,
 
     job = request.app.state.jobs.submit(f"Analysing {name}", work)
     return RedirectResponse(f"/jobs/{job.id}", status_code=303)
-
-
-def _decompressed(data: bytes) -> bytes:
-    import gzip
-
-    return gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
 
 
 @router.get("/jobs/{job_id}", response_model=None)
@@ -94,14 +94,14 @@ def runs_page(request: Request, page: int = 1) -> HTMLResponse:
 
 
 @router.get("/runs/{run_id}", response_class=HTMLResponse)
-def run_page(request: Request, run_id: int) -> HTMLResponse:
+def run_page(request: Request, run_id: RunId) -> HTMLResponse:
     analysis = workflows.run_analysis(run_id, settings=settings_of(request))
     return render(request, "run.html.j2", run_id=run_id, analysis=analysis,
                   surfaces=workflows.SURFACES)
 
 
 @router.get("/runs/{run_id}/analysis.json")
-def run_json(request: Request, run_id: int) -> JSONResponse:
+def run_json(request: Request, run_id: RunId) -> JSONResponse:
     """The run's backstride.analysis/1, as `backstride runs show ID --json` writes it."""
     analysis = workflows.run_analysis(run_id, settings=settings_of(request))
     return JSONResponse(analysis, headers={
@@ -109,14 +109,14 @@ def run_json(request: Request, run_id: int) -> JSONResponse:
 
 
 @router.get("/runs/{run_id}/report", response_class=HTMLResponse)
-def run_report(request: Request, run_id: int) -> HTMLResponse:
+def run_report(request: Request, run_id: RunId) -> HTMLResponse:
     html = cached(request, ("report", run_id), lambda: workflows.run_report_html(
         run_id, settings=settings_of(request), plotly_src="/static-lib/plotly.min.js"))
     return HTMLResponse(html)
 
 
 @router.post("/runs/{run_id}/surface")
-async def run_surface(request: Request, run_id: int) -> RedirectResponse:
+async def run_surface(request: Request, run_id: RunId) -> RedirectResponse:
     form = await request.form()
     workflows.set_surface(run_id, str(form.get("surface", "")), settings=settings_of(request))
     return RedirectResponse(f"/runs/{run_id}", status_code=303)

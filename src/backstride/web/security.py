@@ -1,5 +1,8 @@
 """Security for a local app that holds health data.
 
+- Hosts: only requests addressed to this machine's loopback names (or the --host given) are
+  answered, so a website that rebinds its domain to 127.0.0.1 gets nothing (DNS rebinding);
+  cross-site requests (Sec-Fetch-Site, a foreign Origin) are refused before any body is read.
 - CSRF: a random secret in an HttpOnly, SameSite=Strict cookie, and a token derived from it in
   every form (and the ``X-CSRF-Token`` header for scripts); every state-changing request must
   carry a token that matches its cookie, and an Origin, when sent, must be this server.
@@ -12,11 +15,16 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
+import re
 import secrets
 from collections.abc import Awaitable, Callable
 from typing import Final
 
 from fastapi import HTTPException, Request, Response, UploadFile
+from fastapi.responses import PlainTextResponse
+
+logger = logging.getLogger(__name__)
 
 CSRF_COOKIE: Final = "backstride_csrf"
 CSRF_FIELD: Final = "csrf_token"
@@ -29,7 +37,10 @@ CSP: Final = ("default-src 'self'; img-src 'self' data: blob:; media-src 'self' 
               "object-src 'none'")
 # The self-contained reports (analysis, plan) carry their own inline scripts; they are our
 # own escaped output, shown in a sandboxed frame of the same origin.
-REPORT_CSP: Final = CSP.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'")
+REPORT_CSP: Final = (CSP.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'")
+                     + "; sandbox allow-scripts")  # its scripts never run as the app's origin
+REPORT_PATHS: Final = re.compile(r"^/(runs/\d+|plan)/report$")
+LOOPBACK_HOSTS: Final = ("127.0.0.1", "localhost", "[::1]", "::1")
 
 
 def csrf_token(secret: str) -> str:
@@ -45,13 +56,33 @@ def ensure_csrf_secret(request: Request) -> str:
     return secret
 
 
+def host_allowed(request: Request) -> bool:
+    host = (request.headers.get("host") or "").lower()
+    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    allowed: tuple[str, ...] = request.app.state.allowed_hosts
+    return name in allowed
+
+
+def refusal(request: Request) -> str | None:
+    """Why a request must not reach the app at all, before its body is read."""
+    if not host_allowed(request):
+        return "This address is not backstride's; open it at http://127.0.0.1 instead."
+    # The sandboxed report frame has an opaque origin: its requests for our scripts count as
+    # cross-site, and static files hold no data, so only they are served cross-site.
+    static = request.method == "GET" and request.url.path.startswith(("/static/", "/static-lib/"))
+    if request.headers.get("sec-fetch-site") == "cross-site" and not static:
+        return "Cross-site request refused."
+    origin = request.headers.get("origin")
+    if request.method not in SAFE_METHODS and origin is not None and \
+            origin != f"{request.url.scheme}://{request.headers.get('host', '')}":
+        return "Cross-site request refused."
+    return None
+
+
 async def check_csrf(request: Request) -> None:
     """Refuse a state change that does not come from one of this app's own pages."""
     if request.method in SAFE_METHODS:
         return
-    origin = request.headers.get("origin")
-    if origin is not None and origin != f"{request.url.scheme}://{request.url.netloc}":
-        raise HTTPException(status_code=403, detail="Cross-site request refused.")
     secret = request.cookies.get(CSRF_COOKIE)
     sent = request.headers.get(CSRF_HEADER)
     if sent is None and request.headers.get("content-type", "").startswith(
@@ -67,8 +98,18 @@ async def check_csrf(request: Request) -> None:
 
 async def security_headers(request: Request,
                            call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-    response = await call_next(request)
-    report = request.url.path.endswith("/report")
+    reason = refusal(request)
+    if reason is not None:
+        response: Response = PlainTextResponse(reason, status_code=403)
+    else:
+        try:
+            response = await call_next(request)
+        except Exception:
+            logger.exception("request failed: %s %s", request.method, request.url.path)
+            response = PlainTextResponse(
+                "Something went wrong on our side (it is logged). Go back and try again.",
+                status_code=500)
+    report = REPORT_PATHS.match(request.url.path) is not None
     response.headers.setdefault("Content-Security-Policy", REPORT_CSP if report else CSP)
     response.headers["X-Content-Type-Options"] = "nosniff"
     # same-origin: other sites get no referrer, and our own form posts carry their Origin
@@ -79,6 +120,13 @@ async def security_headers(request: Request,
         response.set_cookie(CSRF_COOKIE, new_secret, httponly=True, samesite="strict",
                             secure=request.url.scheme == "https")
     return response
+
+
+def safe_file_name(name: str | None, default: str = "upload") -> str:
+    """The upload's base name with only safe characters: never a path, never hidden."""
+    base = re.split(r"[/\\]", name or "")[-1]
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", base).lstrip(".")[:120]
+    return cleaned or default
 
 
 async def read_upload(upload: UploadFile, *, limit: int = MAX_UPLOAD_BYTES) -> bytes:

@@ -56,6 +56,7 @@ from backstride.workflows.history import (
 from backstride.workflows.imports import (
     ImportSummary,
     NotRun,
+    content_sha256,
     decode_and_measure,
     import_paths,
     measure_activity,
@@ -80,6 +81,7 @@ __all__ = [
     "analyze_paths",
     "assess_back",
     "check_selftests_allowed",
+    "content_sha256",
     "count_runs",
     "database_url",
     "decode_and_measure",

@@ -3,9 +3,7 @@
 
 from __future__ import annotations
 
-import gzip
 import hashlib
-import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,7 +14,12 @@ import numpy as np
 
 from backstride import __version__
 from backstride.adapters.archives import ImportItem, ImportProblem, iter_import_items
-from backstride.adapters.formats import read_activity, read_activity_bytes, read_bytes
+from backstride.adapters.formats import (
+    gunzip_bounded,
+    read_activity,
+    read_activity_bytes,
+    read_bytes,
+)
 from backstride.adapters.parallel import map_in_order, map_on_ray
 from backstride.adapters.render.analysis_json import analysis_json
 from backstride.adapters.storage.records import ImportOutcome, Measured, encode_series
@@ -141,6 +144,13 @@ def import_paths(paths: Sequence[Path], *, settings: Settings, workers: int | No
         not_runs=not_runs, skipped=tuple(skipped))
 
 
+def content_sha256(data: bytes, name: str) -> str:
+    """The import key of bytes in memory: SHA-256 after undoing gzip (bounded)."""
+    if data[:2] == b"\x1f\x8b":
+        data = gunzip_bounded(data, Path(name))
+    return hashlib.sha256(data).hexdigest()
+
+
 def _quick_sha(path: Path) -> str:
     """SHA-256 of the decompressed bytes, without decoding: skips known files fast."""
     try:
@@ -149,7 +159,7 @@ def _quick_sha(path: Path) -> str:
         return ""
     if data[:2] == b"\x1f\x8b":
         try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError, zlib.error):
+            data = gunzip_bounded(data, path)
+        except InputError:
             return ""
     return hashlib.sha256(data).hexdigest()

@@ -7,7 +7,6 @@ decompressed bytes so both copies of one file share one import key.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import zlib
 from collections.abc import Callable
@@ -92,14 +91,40 @@ def read_activity(path: str | Path, *, strict: bool = False) -> Activity:
     return read_activity_bytes(read_bytes(path), path, strict=strict)
 
 
+def gunzip_bounded(data: bytes, path: Path, *, limit: int | None = None) -> bytes:
+    """Undo gzip (every member), refusing output beyond ``limit`` (default ``MAX_BYTES``): a
+    small gzip of zeros must not become gigabytes in memory."""
+    limit = MAX_BYTES if limit is None else limit
+    out: list[bytes] = []
+    size = 0
+    rest = data
+    try:
+        while rest[:2] == b"\x1f\x8b":
+            inflater = zlib.decompressobj(wbits=31)
+            while True:
+                chunk = inflater.decompress(rest, max(1, limit + 1 - size))
+                out.append(chunk)
+                size += len(chunk)
+                if size > limit:
+                    raise InputError(
+                        f"{path.name} unpacks to more than {limit // (1024 * 1024)} MB, far "
+                        "larger than any watch file (a compression bomb?); it was not read.")
+                if inflater.eof or not inflater.unconsumed_tail:
+                    break
+                rest = inflater.unconsumed_tail
+            if not inflater.eof:
+                raise CorruptFileError(path, "its gzip data ends early")
+            rest = inflater.unused_data
+    except zlib.error as exc:
+        raise CorruptFileError(path, "it is a damaged gzip archive") from exc
+    return b"".join(out)
+
+
 def read_activity_bytes(data: bytes, path: Path, *, strict: bool = False) -> Activity:
     """The same from bytes already in memory (archive members); gzip is undone here too.
     ``path`` names the file in messages."""
     if data[:2] == b"\x1f\x8b":
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise CorruptFileError(path, "it is a damaged gzip archive") from exc
+        data = gunzip_bounded(data, path)
     if not data:
         raise InputError(f"{path.name} is empty (0 bytes). Export the activity again.")
     kind = detect_format(data)
