@@ -21,6 +21,7 @@ from sqlalchemy import (
     Connection,
     Engine,
     Row,
+    Table,
     and_,
     create_engine,
     desc,
@@ -164,12 +165,15 @@ class Store:
                 runner_id=runner_id, created_utc=datetime.now(UTC), level=result["level"],
                 answers=answers, result=result))
 
-    def latest_triage(self, *, runner: str = DEFAULT_RUNNER) -> TriageRecord | None:
+    def _latest(self, table: Table, runner: str) -> Row[Any] | None:
+        """The runner's newest row of a dated table (by time, then id)."""
         runner_id = self.runner_id(runner)
         with self.engine.connect() as conn:
-            row = conn.execute(select(triage_records).where(
-                triage_records.c.runner_id == runner_id).order_by(
-                desc(triage_records.c.created_utc), desc(triage_records.c.id)).limit(1)).first()
+            return conn.execute(select(table).where(table.c.runner_id == runner_id).order_by(
+                desc(table.c.created_utc), desc(table.c.id)).limit(1)).first()
+
+    def latest_triage(self, *, runner: str = DEFAULT_RUNNER) -> TriageRecord | None:
+        row = self._latest(triage_records, runner)
         if row is None:
             return None
         return TriageRecord(created_utc=_aware(row.created_utc), level=row.level,
@@ -187,11 +191,7 @@ class Store:
                          created_utc=created)
 
     def latest_clearance(self, *, runner: str = DEFAULT_RUNNER) -> Clearance | None:
-        runner_id = self.runner_id(runner)
-        with self.engine.connect() as conn:
-            row = conn.execute(select(clearances).where(
-                clearances.c.runner_id == runner_id).order_by(
-                desc(clearances.c.created_utc), desc(clearances.c.id)).limit(1)).first()
+        row = self._latest(clearances, runner)
         if row is None:
             return None
         return Clearance(cleared_on=row.cleared_on, cleared_by=row.cleared_by, note=row.note,
@@ -206,12 +206,7 @@ class Store:
                 result=result))
 
     def latest_selftests(self, *, runner: str = DEFAULT_RUNNER) -> JSON | None:
-        runner_id = self.runner_id(runner)
-        with self.engine.connect() as conn:
-            row = conn.execute(select(selftest_records.c.results).where(
-                selftest_records.c.runner_id == runner_id).order_by(
-                desc(selftest_records.c.created_utc), desc(selftest_records.c.id)).limit(1)
-            ).first()
+        row = self._latest(selftest_records, runner)
         return None if row is None else dict(row.results)
 
     def save_plan(self, plan: JSON, *, runner: str = DEFAULT_RUNNER) -> None:
@@ -315,10 +310,7 @@ class Store:
         return [(row, found[row.id]) for row in rows if row.id in found]
 
     def latest_plan(self, *, runner: str = DEFAULT_RUNNER) -> tuple[JSON, datetime] | None:
-        runner_id = self.runner_id(runner)
-        with self.engine.connect() as conn:
-            row = conn.execute(select(plans).where(plans.c.runner_id == runner_id).order_by(
-                desc(plans.c.created_utc), desc(plans.c.id)).limit(1)).first()
+        row = self._latest(plans, runner)
         return None if row is None else (dict(row.plan), _aware(row.created_utc))
 
     def run_id_for_source(self, sha256: str, *, runner: str = DEFAULT_RUNNER) -> int | None:
