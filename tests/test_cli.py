@@ -114,3 +114,11 @@ def test_version() -> None:
 def test_video_options_on_a_watch_file_are_noted(sim_fit: Path) -> None:
     code, _out, err = _run("analyze", str(sim_fit), "--view", "side")
     assert code == 0 and "apply to videos" in err
+
+
+def test_guide_filming_prints_the_capture_protocol() -> None:
+    code, out, _err = _run("guide", "filming")
+    assert code == 0
+    for words in ("tripod", "hip height", "60 frames per second", "960 pixels", "10 seconds",
+                  "2 seconds standing still"):
+        assert words in out

@@ -16,6 +16,7 @@ from backstride.adapters.render.triage_json import triage_text
 from backstride.cli_care import plan_text
 from backstride.cli_common import AppContext, app_of, fail, global_options
 from backstride.config import Settings
+from backstride.core.filming import filming_guide_text
 from backstride.core.report import DISCLAIMER
 from backstride.errors import BackstrideError, MissingDependencyError
 
@@ -152,6 +153,17 @@ def serve_command(ctx: click.Context, host: str, port: int, team: bool) -> None:
                err=True)
     uvicorn.run(create_app(app.settings, hosts=(host,)), host=host, port=port,
                 log_level="warning")
+
+
+@cli.group("guide")
+def guide_group() -> None:
+    """How-to guides."""
+
+
+@guide_group.command("filming")
+def guide_filming() -> None:
+    """The capture protocol: how to film your running so it can be measured."""
+    click.echo(filming_guide_text())
 
 
 for _command in (cli_care.triage_command, cli_care.selftest_command, cli_care.plan_command,

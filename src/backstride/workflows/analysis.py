@@ -42,7 +42,8 @@ def analyze_path(path: Path) -> Analysed:
     """Analyse one watch file; raises a ``BackstrideError`` saying what is wrong."""
     if path.suffix.lower() in VIDEO_SUFFIXES:
         raise InputError(f"{path.name} is a video; this version of backstride analyses watch "
-                         "files (FIT, TCX, GPX) only. Pass a watch file.")
+                         "files (FIT, TCX, GPX) only. Pass a watch file; 'backstride guide "
+                         "filming' says how to film for the coming video analysis.")
     activity = read_activity(path)
     return Analysed(path=path, report=build_watch_report(activity, source_name=path.name))
 
