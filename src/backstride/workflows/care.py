@@ -115,8 +115,9 @@ class Planned:
 
 def make_plan(*, settings: Settings, answers: Path | None = None, results: Path | None = None,
               analysis: Path | None = None) -> Planned:
-    """The plan from triage (file or history), self-tests (file or history) and a cadence
-    baseline (an analysis file; history baselines come with the run history)."""
+    """The plan from triage (file or history), self-tests (file or history), a cadence
+    baseline (an analysis file, else the stored runs: DOMAIN.md §4.1) with the latest run's
+    findings, and the shoes in use."""
     if answers is not None:
         assess_back(read_json_file(answers, "triage answers"), settings=settings)
     record, cleared = triage_state(settings)
