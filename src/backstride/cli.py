@@ -151,8 +151,23 @@ def serve_command(ctx: click.Context, host: str, port: int, team: bool) -> None:
         else "other computers on your network can reach it: it holds health data"
     click.echo(f"backstride web app on http://{host}:{port} ({where}). Ctrl+C stops it.",
                err=True)
-    uvicorn.run(create_app(app.settings, hosts=(host,)), host=host, port=port,
+    uvicorn.run(create_app(app.settings, hosts=_host_names(host)), host=host, port=port,
                 log_level="warning")
+
+
+def _host_names(host: str) -> tuple[str, ...]:
+    """Names a browser may use to reach the server: the --host itself, and for a wildcard
+    address this machine's name and addresses (other Host headers are refused)."""
+    if host not in ("0.0.0.0", "::"):
+        return (host,)
+    import socket
+
+    name = socket.gethostname()
+    try:
+        addresses = socket.gethostbyname_ex(name)[2]
+    except OSError:
+        addresses = []
+    return (host, name, socket.getfqdn(), *addresses)
 
 
 @cli.group("guide")

@@ -64,3 +64,12 @@ def test_huge_ids_and_odd_names_are_not_server_errors(client: TestClient) -> Non
                             files={"file": (name, b"<gpx></gpx>", "text/xml")},
                             follow_redirects=False)
         assert reply.status_code in (303, 422), name
+
+
+def test_a_host_given_to_serve_is_answered(settings) -> None:  # type: ignore[no-untyped-def]
+    from backstride.web.app import create_app
+
+    with TestClient(create_app(settings, hosts=("192.168.1.5",)),
+                    base_url="http://192.168.1.5:8765") as lan:
+        assert lan.get("/").status_code == 200
+        assert lan.get("/", headers={"host": "evil.example"}).status_code == 403
