@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gc
 from datetime import UTC, date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -111,3 +112,18 @@ def test_db_migrate_command_migrates(database_url: str) -> None:
     store = Store.open(database_url, auto_migrate=False)
     assert current_revision(store.engine) == head_revision()
     store.close()
+
+
+def test_databases_migrate_safely_from_several_threads(tmp_path: Path) -> None:
+    """Alembic migrates through module-level state: the web app's threads must not collide."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from backstride.adapters.storage.store import Store, head_revision, sqlite_url
+
+    urls = [sqlite_url(tmp_path / f"h{i}.db") for i in range(8)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        stores = list(pool.map(Store.open, urls))
+    for store in stores:
+        assert store.latest_triage() is None
+        store.close()
+    assert head_revision() == "0002"

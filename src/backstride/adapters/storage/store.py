@@ -8,6 +8,7 @@ Every write is one transaction: all of its rows, or none.
 from __future__ import annotations
 
 import shutil
+import threading
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -76,13 +77,19 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
+# Alembic runs migrations through module-level proxies: two threads migrating at once (the
+# web app's first requests and a background job) would trip over each other.
+_MIGRATION_LOCK = threading.Lock()
+
+
 def migrate(engine: Engine) -> None:
     """Upgrade the schema to the code's head revision."""
-    _refuse_newer(engine)
-    config = _alembic_config()
-    with engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.upgrade(config, "head")
+    with _MIGRATION_LOCK:
+        _refuse_newer(engine)
+        config = _alembic_config()
+        with engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
 
 
 def _refuse_newer(engine: Engine) -> None:
@@ -138,6 +145,10 @@ class Store:
 
     def _ensure_schema(self, auto_migrate: bool, url: str) -> None:
         current = current_revision(self.engine)
+        if current == head_revision():
+            return
+        with _MIGRATION_LOCK:  # another thread may be migrating this database right now
+            current = current_revision(self.engine)
         if current == head_revision():
             return
         _refuse_newer(self.engine)
