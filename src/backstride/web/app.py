@@ -3,6 +3,7 @@ app instance, so tests and the CLI can each build their own."""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
@@ -25,6 +26,7 @@ def create_app(settings: Settings, *, hosts: tuple[str, ...] = ()) -> FastAPI:
                                *(h.lower() for h in hosts))
     app.state.jobs = JobRunner()
     app.state.cache = {}  # pages computed from the whole history, by history version
+    app.state.cache_lock = threading.Lock()
     app.middleware("http")(security.security_headers)
     app.mount("/static", StaticFiles(packages=[("backstride.web", "static")]), name="static")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any, TypeVar
@@ -58,11 +59,16 @@ def cached(request: Request, key: tuple[object, ...], compute: Callable[[], T]) 
     from backstride import workflows
 
     store: dict[tuple[object, ...], Any] = request.app.state.cache
+    lock: threading.Lock = request.app.state.cache_lock
     full_key = (*key, workflows.history_version(settings=settings_of(request)),
                 settings_of(request).units)
-    if full_key not in store:
+    with lock:
+        if full_key in store:
+            found: T = store[full_key]
+            return found
+    value = compute()  # outside the lock: two first views may both compute, harmlessly
+    with lock:
         if len(store) >= CACHE_SIZE:
             store.pop(next(iter(store)))
-        store[full_key] = compute()
-    found: T = store[full_key]
-    return found
+        store[full_key] = value
+    return value
