@@ -72,6 +72,8 @@ def runs_group(ctx: click.Context, json_out: str | None, limit: int | None) -> N
     if json_out is not None:
         emit_json(data, json_out)
     if json_out != "-":
+        if not data["runs"]:
+            app.say("No runs yet: backstride import PATH… (files, folders, export archives).")
         for run in data["runs"]:
             cadence = (run["metrics"].get("cadence_spm") or {}).get("value")
             shown = f"{cadence:.0f} spm" if cadence is not None else "–"
@@ -204,6 +206,8 @@ def pain_group(ctx: click.Context, json_out: str | None) -> None:
     if json_out is not None:
         emit_json(data, json_out)
     if json_out != "-":
+        if not data["entries"]:
+            app.say("No pain entries yet: backstride pain add SCORE [--where TEXT] [--minute M]")
         for entry in data["entries"]:
             onset = (f" from minute {entry['onset_min']:g}" if entry["onset_min"] is not None
                      else f" from km {entry['onset_km']:g}" if entry["onset_km"] is not None
