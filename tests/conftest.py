@@ -29,6 +29,19 @@ def fixture_file(*parts: str) -> Path:
     return path
 
 
+def chromium_path() -> str:
+    """The Debian Chromium the browser tests drive; skipped when absent, failed under CI=true
+    (scripts/test.sh sets BACKSTRIDE_REQUIRE_SERVICES=1)."""
+    import shutil
+
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found is None:
+        if os.environ.get("BACKSTRIDE_REQUIRE_SERVICES") == "1":
+            pytest.fail("Chromium is required (CI=true) but not installed: run scripts/setup.sh")
+        pytest.skip("Chromium not installed (scripts/setup.sh installs it)")
+    return found
+
+
 @pytest.fixture
 def watch_file() -> object:
     return lambda name: fixture_file("watch", name)

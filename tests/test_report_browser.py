@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -13,21 +11,13 @@ from backstride.adapters.formats.fit_writer import simulated_run_messages, write
 from backstride.config import load_settings
 from backstride.core.simulate import RunPlan, simulate_run
 from backstride.workflows import analyze_path, render_html
+from tests.conftest import chromium_path
 
 pytestmark = pytest.mark.browser
 
 
-def _chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found is None:
-        if os.environ.get("BACKSTRIDE_REQUIRE_SERVICES") == "1":
-            pytest.fail("Chromium is required (CI=true) but not installed: run scripts/setup.sh")
-        pytest.skip("Chromium not installed (scripts/setup.sh installs it)")
-    return found
-
-
 def test_report_draws_its_charts_offline(tmp_path: Path) -> None:
-    browser = _chromium()
+    browser = chromium_path()
     fit = tmp_path / "run.fit"
     fit.write_bytes(write_fit_bytes(simulated_run_messages(simulate_run(
         RunPlan(duration_s=1500), seed=4))))

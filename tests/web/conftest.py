@@ -4,8 +4,6 @@ BACKSTRIDE_REQUIRE_SERVICES=1) a missing browser fails instead of skipping."""
 
 from __future__ import annotations
 
-import os
-import shutil
 import socket
 import threading
 import time
@@ -18,6 +16,7 @@ from fastapi.testclient import TestClient
 
 from backstride.config import Settings
 from backstride.web.app import create_app
+from tests.conftest import chromium_path
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
@@ -66,21 +65,12 @@ def live_server(settings: Settings) -> Iterator[str]:
     thread.join(timeout=10)
 
 
-def _chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found is None:
-        if os.environ.get("BACKSTRIDE_REQUIRE_SERVICES") == "1":
-            pytest.fail("Chromium is required (CI=true) but not installed: run scripts/setup.sh")
-        pytest.skip("Chromium not installed (scripts/setup.sh installs it)")
-    return found
-
-
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     playwright_api = pytest.importorskip("playwright.sync_api")
     with playwright_api.sync_playwright() as playwright:
         launched = playwright.chromium.launch(
-            executable_path=_chromium(), headless=True,
+            executable_path=chromium_path(), headless=True,
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--no-first-run"])
         yield launched
