@@ -1,0 +1,161 @@
+"""Small synthetic clips made with PyAV at test time (never stored in the repo).
+
+A clip shows a white square moving right across a dark frame, with a red marker in the
+top-left corner of the *upright* picture, so a test can tell which way a frame was turned.
+"""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+MARKER_PX = 8
+"""Side of the red square in the upright picture's top-left corner."""
+
+
+def picture(index: int, width: int, height: int, *, noise: bool = False) -> np.ndarray:
+    """Frame ``index`` as the viewer should see it: ``(height, width, 3)`` RGB. ``noise``: a
+    fresh random background each frame, so the file is mostly picture data (damage tests)."""
+    frame = np.full((height, width, 3), 30, dtype=np.uint8)
+    if noise:
+        frame = np.random.default_rng(index).integers(0, 120, frame.shape, dtype=np.uint8)
+    side = max(4, min(width, height) // 6)
+    x = (index * 3) % max(1, width - side)
+    top = (height - side) // 2
+    frame[top:top + side, x:x + side] = 255
+    frame[:MARKER_PX, :MARKER_PX] = (255, 0, 0)
+    return frame
+
+
+def make_clip(path: Path, *, width: int = 96, height: int = 64, frames: int = 30,
+              rate: int = 30, codec: str = "libx264", faststart: bool = False,
+              rotation_cw: int = 0, audio: bool = False, noise: bool = False,
+              pix_fmt: str = "yuv420p") -> Path:
+    """Encode a clip. ``rotation_cw``: the file stores each picture turned that far
+    counterclockwise plus a display matrix saying "turn it ``rotation_cw`` clockwise" — how a
+    phone stores a portrait clip. ``width``/``height`` are the upright picture's; odd sizes
+    need ``pix_fmt="yuv444p"``."""
+    import av
+
+    quarter_turns = rotation_cw // 90
+    stored_w, stored_h = (height, width) if quarter_turns % 2 else (width, height)
+    options = {"movflags": "+faststart"} if faststart else {}
+    with av.open(str(path), mode="w", options=options) as container:
+        stream = container.add_stream(codec, rate=rate)
+        stream.width, stream.height, stream.pix_fmt = stored_w, stored_h, pix_fmt
+        sound = container.add_stream("aac", rate=44100) if audio else None
+        for index in range(frames):
+            stored = np.ascontiguousarray(np.rot90(picture(index, width, height, noise=noise),
+                                                    quarter_turns))
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(stored, format="rgb24")))
+        container.mux(stream.encode(None))
+        if sound is not None:
+            _add_tone(av, container, sound, frames / rate)
+    if rotation_cw:
+        set_rotation(path, rotation_cw)
+    return path
+
+
+def _add_tone(av: Any, container: Any, stream: Any, seconds: float) -> None:
+    samples = int(44100 * seconds)
+    tone = (0.2 * np.sin(2 * np.pi * 440 * np.arange(samples) / 44100)).astype(np.float32)
+    frame = av.AudioFrame.from_ndarray(tone[None, :], format="fltp", layout="mono")
+    frame.sample_rate, frame.pts = 44100, 0
+    container.mux(stream.encode(frame))
+    container.mux(stream.encode(None))
+
+
+def set_rotation(path: Path, clockwise_deg: int) -> None:
+    """Write a rotation into the first track header's display matrix (MP4/MOV).
+
+    PyAV cannot write a display matrix (av 16: no stream side data, and the ``rotate`` tag is
+    ignored by FFmpeg's muxer), so the 3×3 matrix in ``tkhd`` is patched in place. Fixed-point
+    16.16 for a, b, c, d and 2.30 for w, as ISO/IEC 14496-12 §8.3.2 lays it out.
+    """
+    one, w = 0x10000, 0x40000000
+    matrices = {
+        90: (0, one, 0, -one, 0, 0, 0, 0, w),
+        180: (-one, 0, 0, 0, -one, 0, 0, 0, w),
+        270: (0, -one, 0, one, 0, 0, 0, 0, w),
+    }
+    data = bytearray(path.read_bytes())
+    box = data.find(b"tkhd")
+    assert box > 0, "no tkhd box"
+    version = data[box + 4]
+    times = 8 + 8 + 4 + 4 + 8 if version == 1 else 4 + 4 + 4 + 4 + 4
+    offset = box + 4 + 4 + times + 8 + 2 + 2 + 2 + 2  # reserved, layer, group, volume, reserved
+    struct.pack_into(">9i", data, offset, *matrices[clockwise_deg])
+    path.write_bytes(bytes(data))
+
+
+def write_audio_only(path: Path) -> Path:
+    import av
+
+    with av.open(str(path), mode="w") as container:
+        _add_tone(av, container, container.add_stream("aac", rate=44100), 1.0)
+    return path
+
+
+def write_zero_frame_matroska(path: Path) -> Path:
+    """A Matroska file with a video track and no frame at all (header only)."""
+    import av
+
+    with av.open(str(path), mode="w", format="matroska") as container:
+        stream = container.add_stream("libx264", rate=30)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        container.start_encoding()
+    return path
+
+
+def write_png(path: Path) -> Path:
+    import cv2
+
+    ok, encoded = cv2.imencode(".png", picture(0, 64, 48))
+    assert ok
+    path.write_bytes(encoded.tobytes())
+    return path
+
+
+def truncate(source: Path, target: Path, fraction: float) -> Path:
+    data = source.read_bytes()
+    target.write_bytes(data[: int(len(data) * fraction)])
+    return target
+
+
+def damage_middle(source: Path, target: Path, seed: int = 0) -> Path:
+    """Overwrite 2 % of the media data (the mdat box), a third of the way into it."""
+    data = bytearray(source.read_bytes())
+    box = data.find(b"mdat")
+    size = struct.unpack(">I", data[box - 4:box])[0]
+    start, length = box + size // 3, size // 50
+    data[start:start + length] = np.random.default_rng(seed).bytes(length)
+    target.write_bytes(bytes(data))
+    return target
+
+
+def rotated_copy(source: Path, target: Path, *, clockwise: int, frames: int) -> Path:
+    """The first ``frames`` of ``source`` stored as a phone would: each picture turned
+    counterclockwise, plus a display matrix saying to turn it ``clockwise`` back."""
+    import av
+
+    with av.open(str(source)) as reader, av.open(str(target), mode="w") as writer:
+        original = reader.streams.video[0]
+        quarter_turns = clockwise // 90
+        stream = writer.add_stream("libx264", rate=original.average_rate,
+                                   options={"crf": "16", "preset": "veryfast"})
+        for index, frame in enumerate(reader.decode(original)):
+            if index == frames:
+                break
+            stored = np.ascontiguousarray(np.rot90(frame.to_ndarray(format="rgb24"),
+                                                   quarter_turns))
+            if index == 0:
+                stream.width, stream.height = stored.shape[1], stored.shape[0]
+                stream.pix_fmt = "yuv420p"
+            writer.mux(stream.encode(av.VideoFrame.from_ndarray(stored, format="rgb24")))
+        writer.mux(stream.encode(None))
+    if clockwise:
+        set_rotation(target, clockwise)
+    return target

@@ -1,0 +1,178 @@
+"""estimate_poses(): decoding in a thread beside the model, on generated clips with stand-in
+estimators (no model); errors on either side end the thread and reach the caller."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Generator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from backstride.core.pose import LANDMARK_COUNT, Joint
+from backstride.core.types import FloatArray
+from tests.adapters import clips
+
+pytest.importorskip("av", reason="needs the video extra")
+pytestmark = pytest.mark.video
+
+from backstride.adapters import video as video_module  # noqa: E402
+from backstride.adapters.pose.pipeline import (  # noqa: E402
+    QUEUE_FRAMES,
+    estimate_poses,
+    estimate_poses_bare,
+)
+from backstride.adapters.video import DamagedVideoError, RgbFrame  # noqa: E402
+
+
+class SquareFinder:
+    """Puts every keypoint on the centre of the clip's white square; no person when absent."""
+
+    def __init__(self) -> None:
+        self.closed = False
+        self.calls = 0
+
+    def estimate(self, frame_rgb: RgbFrame) -> tuple[FloatArray | None, FloatArray]:
+        self.calls += 1
+        ys, xs = np.nonzero(frame_rgb.min(axis=2) > 200)
+        if xs.size == 0:
+            return None, np.zeros(LANDMARK_COUNT)
+        xy = np.tile([xs.mean(), ys.mean()], (LANDMARK_COUNT, 1))
+        return xy, np.full(LANDMARK_COUNT, 0.9)
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def no_decode_thread_left() -> bool:
+    return not any(t.name == "backstride-decode" for t in threading.enumerate())
+
+
+@pytest.fixture
+def clip(tmp_path: Path) -> Path:
+    return clips.make_clip(tmp_path / "clip.mp4", width=96, height=64, frames=40, rate=30)
+
+
+def test_keypoints_follow_the_frames_in_order(clip: Path) -> None:
+    finder = SquareFinder()
+    poses = estimate_poses(clip, estimator_factory=lambda: finder)
+    assert poses.frame_count == 40
+    assert poses.t_s == pytest.approx(np.arange(40) / 30, abs=1e-6)
+    assert (poses.width_px, poses.height_px, poses.frame_rate_hz) == (96, 64, 30.0)
+    side = 64 // 6
+    expected_x = [(i * 3) % (96 - side) + (side - 1) / 2 for i in range(40)]
+    assert poses.joint(Joint.LEFT_HIP)[:, 0] == pytest.approx(expected_x, abs=1.0)
+    assert finder.closed
+    assert no_decode_thread_left()
+
+
+def test_threaded_and_bare_loops_agree(clip: Path) -> None:
+    threaded = estimate_poses(clip, estimator_factory=SquareFinder)
+    bare = estimate_poses_bare(clip, estimator_factory=SquareFinder)
+    np.testing.assert_array_equal(threaded.t_s, bare.t_s)
+    np.testing.assert_array_equal(threaded.xy_px, bare.xy_px)
+
+
+def test_max_frames_and_progress(clip: Path) -> None:
+    seen: list[tuple[int, int | None]] = []
+    poses = estimate_poses(clip, estimator_factory=SquareFinder, max_frames=12,
+                           progress=lambda done, total: seen.append((done, total)))
+    assert poses.frame_count == 12
+    assert seen == [(i, 12) for i in range(1, 13)]
+    assert no_decode_thread_left()
+
+
+def test_frames_without_a_person_are_nan(tmp_path: Path) -> None:
+    clip = clips.make_clip(tmp_path / "clip.mp4", frames=10)
+
+    class Sometimes(SquareFinder):
+        def estimate(self, frame_rgb: RgbFrame) -> tuple[FloatArray | None, FloatArray]:
+            result = super().estimate(frame_rgb)
+            return (None, np.zeros(LANDMARK_COUNT)) if self.calls % 2 else result
+
+    poses = estimate_poses(clip, estimator_factory=Sometimes)
+    assert poses.detected.tolist() == [False, True] * 5
+    assert np.all(poses.visibility[~poses.detected] == 0)
+
+
+def test_model_error_reaches_the_caller_and_the_thread_ends(clip: Path) -> None:
+    class Failing(SquareFinder):
+        def estimate(self, frame_rgb: RgbFrame) -> tuple[FloatArray | None, FloatArray]:
+            if self.calls == 3:
+                raise RuntimeError("graph failed")
+            return super().estimate(frame_rgb)
+
+    failing = Failing()
+    with pytest.raises(RuntimeError, match="graph failed"):
+        estimate_poses(clip, estimator_factory=lambda: failing)
+    assert failing.closed
+    assert no_decode_thread_left()
+
+
+def test_keyboard_interrupt_stops_the_thread(clip: Path) -> None:
+    class Interrupted(SquareFinder):
+        def estimate(self, frame_rgb: RgbFrame) -> tuple[FloatArray | None, FloatArray]:
+            if self.calls == 2:
+                raise KeyboardInterrupt
+            return super().estimate(frame_rgb)
+
+    with pytest.raises(KeyboardInterrupt):
+        estimate_poses(clip, estimator_factory=Interrupted)
+    assert no_decode_thread_left()
+
+
+def test_decode_error_in_the_thread_reaches_the_caller(
+        clip: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    original = video_module.Video.frames
+
+    def breaking(self: video_module.Video, *, max_frames: int | None = None,
+                 ) -> Generator[tuple[float, RgbFrame], None, None]:
+        for index, item in enumerate(original(self, max_frames=max_frames)):
+            if index == 5:
+                raise DamagedVideoError(self.info.path, "test damage")
+            yield item
+
+    monkeypatch.setattr(video_module.Video, "frames", breaking)
+    finder = SquareFinder()
+    with pytest.raises(DamagedVideoError, match=r"clip\.mp4 is damaged: test damage"):
+        estimate_poses(clip, estimator_factory=lambda: finder)
+    assert finder.calls == 5
+    assert finder.closed
+    assert no_decode_thread_left()
+
+
+def test_decoding_runs_at_most_a_queue_ahead(
+        clip: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Memory stays bounded: the decoder never gets far ahead of a slow model."""
+    decoded = 0
+    original = video_module.Video.frames
+
+    def counting(self: video_module.Video, *, max_frames: int | None = None,
+                 ) -> Generator[tuple[float, RgbFrame], None, None]:
+        nonlocal decoded
+        for item in original(self, max_frames=max_frames):
+            decoded += 1
+            yield item
+
+    lead: list[int] = []
+
+    class Slow(SquareFinder):
+        def estimate(self, frame_rgb: RgbFrame) -> tuple[FloatArray | None, FloatArray]:
+            threading.Event().wait(0.01)
+            lead.append(decoded - self.calls)
+            return super().estimate(frame_rgb)
+
+    monkeypatch.setattr(video_module.Video, "frames", counting)
+    estimate_poses(clip, estimator_factory=Slow)
+    # The queue, plus the frame the consumer holds and the one the producer waits to put.
+    assert max(lead) <= QUEUE_FRAMES + 2
+    assert max(lead) >= 2  # and decoding did run ahead, in parallel
+
+
+def test_decode_issues_reach_the_pose_sequence(tmp_path: Path) -> None:
+    whole = clips.make_clip(tmp_path / "whole.mp4", frames=60, noise=True)
+    damaged = clips.damage_middle(whole, tmp_path / "damaged.mp4")
+    poses = estimate_poses(damaged, estimator_factory=SquareFinder)
+    assert "video_damaged" in {issue.code for issue in poses.issues}
+
