@@ -109,7 +109,7 @@ def _onset_samples(n_clicks: int, sample_rate_hz: int,
                    cadence_spm: float) -> npt.NDArray[np.int64]:
     index = np.arange(n_clicks, dtype=np.float64)
     # i · 60 · rate is an exact integer in float64 (< 2**53); one division, one rounding.
-    return np.rint(index * (60.0 * sample_rate_hz) / cadence_spm).astype(np.int64)
+    return np.asarray(np.rint(index * (60.0 * sample_rate_hz) / cadence_spm), dtype=np.int64)
 
 
 def _click(sample_rate_hz: int, frequency_hz: float, peak_dbfs: float) -> Int16Array:

@@ -1,4 +1,5 @@
-"""One watch file's full result: the activity, its running metrics, gauges and findings."""
+"""One input's full result: a watch file's activity, metrics, gauges and findings, or a
+video's form analysis and findings."""
 
 from __future__ import annotations
 
@@ -6,7 +7,12 @@ from dataclasses import dataclass
 
 from backstride.core.activity import Activity
 from backstride.core.findings import Finding, Gauge, build_findings, build_gauges
+from backstride.core.form import FormAnalysis, analyze_form
+from backstride.core.form_findings import build_form_findings
+from backstride.core.gait import View
+from backstride.core.pose import PoseSequence
 from backstride.core.running import RunAnalysis, process_activity
+from backstride.core.types import Issue
 
 DISCLAIMER = ("backstride gives information, not a diagnosis: form findings are possible "
               "contributors to back pain, not causes. See a clinician for pain that worries you.")
@@ -28,3 +34,24 @@ def build_watch_report(activity: Activity, *, source_name: str) -> WatchReport:
     gauges = build_gauges(run.metrics, pod=pod)
     return WatchReport(source_name=source_name, activity=activity, run=run, gauges=gauges,
                        findings=build_findings(run.metrics, run.drift, gauges))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VideoReport:
+    """One clip's result: what the camera saw, the form metrics and their findings."""
+
+    source_name: str
+    sha256: str
+    poses: PoseSequence
+    form: FormAnalysis
+    findings: tuple[Finding, ...]
+    issues: tuple[Issue, ...]  # decoding problems and gate warnings, in that order
+
+
+def build_video_report(poses: PoseSequence, *, source_name: str, sha256: str,
+                       view: View | None = None, height_m: float | None = None,
+                       decode_issues: tuple[Issue, ...] = ()) -> VideoReport:
+    form = analyze_form(poses, sha256=sha256, view=view, height_m=height_m)
+    return VideoReport(source_name=source_name, sha256=sha256, poses=poses, form=form,
+                       findings=build_form_findings(form.metrics),
+                       issues=(*decode_issues, *form.issues))

@@ -157,7 +157,7 @@ def _smooth_noise(rng: np.random.Generator, n: int, sd: float) -> FloatArray:
 
 
 def _quantise(values: FloatArray, step: float) -> FloatArray:
-    return np.round(values / step) * step
+    return np.asarray(np.round(values / step) * step, dtype=np.float64)
 
 
 def demo_answers() -> dict[str, object]:

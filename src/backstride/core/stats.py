@@ -30,7 +30,7 @@ def block_ids(t_s: FloatArray, block_s: float = BLOCK_S) -> IntArray:
     """Consecutive block numbers (0, 1, ...) of the samples, by time."""
     raw = np.floor((t_s - t_s[0]) / block_s).astype(np.int64) if t_s.size else t_s.astype(np.int64)
     _, ids = np.unique(raw, return_inverse=True)
-    return ids.astype(np.int64)
+    return np.asarray(ids, dtype=np.int64)
 
 
 def bootstrap_mean_ci95(

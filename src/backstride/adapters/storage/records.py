@@ -49,7 +49,7 @@ def encode_series(t_s: FloatArray, series: dict[str, FloatArray]) -> bytes:
     arrays = {name: values.astype(np.float64 if name in _FLOAT64 else np.float32)
               for name, values in {"t_s": t_s, **series}.items()}
     buffer = io.BytesIO()
-    np.savez_compressed(buffer, **arrays)  # type: ignore[arg-type]
+    np.savez_compressed(buffer, **arrays)  # type: ignore[arg-type,unused-ignore]
     return buffer.getvalue()
 
 
