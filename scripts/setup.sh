@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up everything the demo and the tests need on a fresh Debian machine with Python 3.11:
-# Debian packages (Chromium for the browser test of the report, PostgreSQL for the storage tests:
+# Debian packages (Chromium for the browser test of the report, PostgreSQL for the storage tests,
+# OpenCV's GL and GLib libraries for the video analysis;
 # scripts/test.sh runs a throwaway server of its own, never the system one), a .venv in the
 # checkout and the package with every extra. Safe to run again.
 set -euo pipefail
@@ -8,7 +9,8 @@ cd "$(dirname "$0")/.."
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else "$@"; fi; }
 
-debian_packages=(chromium postgresql)
+# libgl1 and libglib2.0-0: OpenCV (the video extra, via MediaPipe) loads them at import.
+debian_packages=(chromium postgresql libgl1 libglib2.0-0)
 missing=()
 for pkg in "${debian_packages[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
