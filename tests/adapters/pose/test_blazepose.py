@@ -88,16 +88,16 @@ def test_model_files_opened_are_the_wheels_and_no_socket_connects(tmp_path: Path
     script = ("import numpy as np\n"
               "from backstride.adapters.pose import get_estimator\n"
               "e = get_estimator(); e.estimate(np.zeros((256, 256, 3), np.uint8)); e.close()\n")
-    trace = tmp_path / "trace.txt"
-    result = subprocess.run(
-        [strace, "-f", "-qq", "-e", "trace=openat,open,connect", "-o", str(trace),
+    trace = tmp_path / "trace"
+    result = subprocess.run(  # -ff: a file per thread, so no call is split over two lines
+        [strace, "-ff", "-qq", "-e", "trace=openat,open,connect", "-o", str(trace),
          sys.executable, "-c", script],
         capture_output=True, text=True, timeout=120, cwd=tmp_path,
         env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
     if result.returncode != 0 and "ptrace" in result.stderr:
         pytest.skip(f"strace cannot trace here: {result.stderr.strip()[:200]}")
     assert result.returncode == 0, result.stderr[-2000:]
-    lines = trace.read_text().splitlines()
+    lines = [line for part in tmp_path.glob("trace.*") for line in part.read_text().splitlines()]
     opened = {re.search(r'"([^"]+\.tflite)"', line).group(1)  # type: ignore[union-attr]
               for line in lines if ".tflite" in line and not re.search(r"= -1 E", line)}
     assert opened == {str(site_packages() / relative) for relative in MODEL_FILES}
@@ -134,3 +134,21 @@ def test_rotated_phone_clip_gives_the_upright_keypoints(tmp_path: Path) -> None:
               Joint.LEFT_SHOULDER]
     error_px = np.linalg.norm(a.xy_px[both][:, joints] - b.xy_px[both][:, joints], axis=-1)
     assert np.median(error_px) < 6.0
+
+
+@pytest.mark.fixtures
+def test_model_start_up_notices_stay_off_stderr() -> None:
+    """MediaPipe's native start-up notices go to the log, not to the CLI's stderr."""
+    clip = fixture_file(*TREADMILL)
+    script = ("import sys\nfrom pathlib import Path\n"
+              "from backstride.adapters.pose import get_estimator\n"
+              "from backstride.adapters.video import open_video\n"
+              "e = get_estimator()\n"
+              "for _, frame in open_video(Path(sys.argv[1])).frames(max_frames=3):\n"
+              "    assert e.estimate(frame)[0] is not None\n"
+              "e.close()\n")
+    result = subprocess.run([sys.executable, "-c", script, str(clip)], capture_output=True,
+                            text=True, timeout=120,
+                            env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stderr == ""
