@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from backstride import __version__, cli_care, cli_history, workflows
+from backstride import __version__, cli_care, cli_history, cli_users, workflows
 from backstride.adapters.render.text import text_summary
 from backstride.adapters.render.triage_json import triage_text
 from backstride.cli_care import plan_text
@@ -132,27 +132,54 @@ def demo_command(ctx: click.Context, out_dir: Path) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on; the default keeps the app on this computer.")
 @click.option("--port", type=click.IntRange(1, 65535), default=8765, show_default=True)
-@click.option("--team", is_flag=True, help="Logins, each user sees only their runners.")
+@click.option("--team", is_flag=True,
+              help="Logins: each user sees only their runners (users: 'backstride users').")
+@click.option("--ssl-certfile", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="TLS certificate (PEM) to serve HTTPS; with --ssl-keyfile.")
+@click.option("--ssl-keyfile", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="The certificate's private key (PEM).")
 @global_options
 @click.pass_context
-def serve_command(ctx: click.Context, host: str, port: int, team: bool) -> None:
+def serve_command(ctx: click.Context, host: str, port: int, team: bool,
+                  ssl_certfile: Path | None, ssl_keyfile: Path | None) -> None:
     """The local web app in your browser."""
     app = app_of(ctx)
-    if team:
-        fail(["Team mode (logins and roles) is not in this version yet; run without --team "
-              "for the single-user local app."])
+    if (ssl_certfile is None) != (ssl_keyfile is None):
+        fail(["Give --ssl-certfile and --ssl-keyfile together (the certificate and its key)."])
+    for path in (ssl_certfile, ssl_keyfile):
+        if path is not None and not path.is_file():
+            fail([f"{path} does not exist or is not a file; give the PEM file's path."])
     try:
         import uvicorn
 
         from backstride.web.app import create_app
     except ImportError as exc:
         raise MissingDependencyError("The web app", "web") from exc
-    where = "only this computer can reach it" if host in ("127.0.0.1", "localhost", "::1") \
+    users = workflows.check_team_ready(settings=app.settings) if team else 0
+    tls = ssl_certfile is not None
+    for line in serve_notes(host, port, team=team, tls=tls, users=users):
+        click.echo(line, err=True)
+    uvicorn.run(create_app(app.settings, hosts=_host_names(host), team=team), host=host,
+                port=port, log_level="warning",
+                ssl_certfile=None if ssl_certfile is None else str(ssl_certfile),
+                ssl_keyfile=None if ssl_keyfile is None else str(ssl_keyfile))
+
+
+def serve_notes(host: str, port: int, *, team: bool, tls: bool, users: int) -> list[str]:
+    """What serve says on stderr as it starts: where, who can reach it, and the warnings."""
+    loopback = host in ("127.0.0.1", "localhost", "::1")
+    where = "only this computer can reach it" if loopback \
         else "other computers on your network can reach it: it holds health data"
-    click.echo(f"backstride web app on http://{host}:{port} ({where}). Ctrl+C stops it.",
-               err=True)
-    uvicorn.run(create_app(app.settings, hosts=_host_names(host)), host=host, port=port,
-                log_level="warning")
+    notes = [f"backstride web app on {'https' if tls else 'http'}://{host}:{port} ({where}). "
+             "Ctrl+C stops it."]
+    if team:
+        notes.append(f"Team mode: {users} user{'s' if users != 1 else ''}; everyone logs in "
+                     "and sees only their own runners.")
+        if not loopback and not tls:
+            notes.append("warning: no TLS: passwords and session cookies cross the network in "
+                         "clear text, readable by anyone on it. Give --ssl-certfile and "
+                         "--ssl-keyfile, or put an HTTPS proxy in front (docs/team.md).")
+    return notes
 
 
 def _host_names(host: str) -> tuple[str, ...]:
@@ -185,7 +212,8 @@ for _command in (cli_care.triage_command, cli_care.selftest_command, cli_care.pl
                  cli_care.metronome_command, cli_care.clearance_command,
                  cli_history.import_command, cli_history.batch_command,
                  cli_history.runs_group, cli_history.shoes_group,
-                 cli_history.pain_group, cli_history.trends_command, cli_history.db_group):
+                 cli_history.pain_group, cli_history.trends_command, cli_history.db_group,
+                 cli_users.users_group):
     cli.add_command(_command)
 
 

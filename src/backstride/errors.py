@@ -7,6 +7,7 @@
         UnsupportedFormatError  not a FIT, TCX or GPX file
         CorruptFileError        damaged beyond recovery (path and byte offset)
         InsufficientDataError   nothing computable (no running records)
+        NotFoundError           no such run, shoe, user or runner (or not one you may see)
       StorageError              database unreachable, or its schema is newer than the code
       ConfigError               bad setting value or unknown key
       MissingDependencyError    an optional extra is not installed
@@ -50,6 +51,11 @@ class CorruptFileError(InputError):
 
 class InsufficientDataError(InputError):
     """Readable, but nothing in it can be measured."""
+
+
+class NotFoundError(InputError):
+    """No such run, shoe, user or runner; in team mode also one the user may not see, and
+    said the same way, so ids and names do not leak."""
 
 
 class StorageError(BackstrideError):

@@ -7,21 +7,28 @@ import threading
 from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from backstride import __version__
 from backstride.config import Settings
-from backstride.errors import BackstrideError, InputError
-from backstride.web import pages, security
+from backstride.errors import BackstrideError, InputError, NotFoundError
+from backstride.web import auth, pages, security
 from backstride.web.jobs import JobRunner
 
 
-def create_app(settings: Settings, *, hosts: tuple[str, ...] = ()) -> FastAPI:
-    """``hosts``: names besides the loopback ones the app answers to (the ``--host`` given)."""
+def create_app(settings: Settings, *, hosts: tuple[str, ...] = (), team: bool = False
+               ) -> FastAPI:
+    """``hosts``: names besides the loopback ones the app answers to (the ``--host`` given).
+    ``team``: logins, and each user sees only their runners (web.auth); without it the app
+    is the single local runner's, with no logins."""
+    # Who is asking comes first: the CSRF token is bound to the user and runner in team mode.
     app = FastAPI(title="backstride", version=__version__, docs_url=None, redoc_url=None,
-                  openapi_url=None, dependencies=[Depends(security.check_csrf)])
+                  openapi_url=None, dependencies=[Depends(auth.authenticate),
+                                                  Depends(security.check_csrf)])
     app.state.settings = settings
+    app.state.team = team
+    app.state.login_throttle = auth.LoginThrottle()
     app.state.allowed_hosts = (*security.LOOPBACK_HOSTS, "testserver",
                                *(h.lower() for h in hosts))
     app.state.jobs = JobRunner()
@@ -37,6 +44,17 @@ def create_app(settings: Settings, *, hosts: tuple[str, ...] = ()) -> FastAPI:
         return Response(get_plotlyjs(), media_type="text/javascript",
                         headers={"Cache-Control": "public, max-age=86400"})
 
+    @app.exception_handler(auth.Redirect)
+    async def redirect(_request: Request, exc: auth.Redirect) -> RedirectResponse:
+        return RedirectResponse(exc.location, status_code=303)
+
+    @app.exception_handler(NotFoundError)
+    async def not_found(request: Request, exc: NotFoundError) -> HTMLResponse:
+        # Team mode: another runner's run and a missing one look the same, and 404 is what
+        # "not there" means; the local app keeps its documented 422.
+        return pages.render(request, "error.html.j2", status_code=404 if team else 422,
+                            message=str(exc))
+
     @app.exception_handler(InputError)
     async def input_error(request: Request, exc: InputError) -> HTMLResponse:
         return pages.render(request, "error.html.j2", status_code=422, message=str(exc))
@@ -50,8 +68,9 @@ def create_app(settings: Settings, *, hosts: tuple[str, ...] = ()) -> FastAPI:
         return pages.render(request, "error.html.j2", status_code=exc.status_code,
                             message=str(exc.detail))
 
-    from backstride.web import routes_care, routes_history, routes_runs
+    from backstride.web import routes_care, routes_history, routes_runs, routes_team
 
-    for router in (routes_runs.router, routes_care.router, routes_history.router):
+    for router in (routes_runs.router, routes_care.router, routes_history.router,
+                   routes_team.router):
         app.include_router(router)
     return app

@@ -25,6 +25,7 @@ class Job:
     state: str = "running"  # running, done, failed
     result_url: str | None = None
     error: str | None = None
+    owner: str | None = None  # team mode: the username that started it (only they see it)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def json(self) -> dict[str, Any]:
@@ -38,7 +39,7 @@ class JobRunner:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="backstride-job")
         self._jobs: dict[str, Job] = {}
 
-    def submit(self, label: str, work: Work) -> Job:
+    def submit(self, label: str, work: Work, *, owner: str | None = None) -> Job:
         running = [j for j in self._jobs.values() if j.state == "running"]
         if len(running) >= MAX_WAITING:
             from fastapi import HTTPException
@@ -47,7 +48,7 @@ class JobRunner:
                 f"{len(running)} jobs are already waiting: let them finish, then try again."))
         for old in [j for j in self._jobs.values() if j.state != "running"][:-KEEP_FINISHED]:
             self._jobs.pop(old.id, None)  # finished jobs are kept only for their result page
-        job = Job(id=uuid.uuid4().hex, label=label)
+        job = Job(id=uuid.uuid4().hex, label=label, owner=owner)
         self._jobs[job.id] = job
 
         def progress(done: int, total: int | None) -> None:

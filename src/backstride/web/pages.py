@@ -43,9 +43,12 @@ def settings_of(request: Request) -> Settings:
 def render(request: Request, template: str, *, status_code: int = 200,
            **context: Any) -> HTMLResponse:
     secret = security.ensure_csrf_secret(request)
+    viewer = getattr(request.state, "viewer", None)
     html = environment().get_template(template).render(
-        request=request, csrf_token=security.csrf_token(secret), csrf_field=security.CSRF_FIELD,
-        units=settings_of(request).units, path=request.url.path, **context)
+        request=request, csrf_token=security.csrf_token(secret, security.scope_of(request)),
+        csrf_field=security.CSRF_FIELD, units=settings_of(request).units,
+        path=request.url.path, team=bool(getattr(request.app.state, "team", False)),
+        viewer=None if viewer is None or viewer.user is None else viewer, **context)
     response = HTMLResponse(html, status_code=status_code)
     return response
 
@@ -60,7 +63,10 @@ def cached(request: Request, key: tuple[object, ...], compute: Callable[[], T]) 
 
     store: dict[tuple[object, ...], Any] = request.app.state.cache
     lock: threading.Lock = request.app.state.cache_lock
-    full_key = (*key, workflows.history_version(settings=settings_of(request)),
+    # The runner is part of every key: one runner's page is never served to another.
+    viewer = getattr(request.state, "viewer", None)
+    full_key = (getattr(viewer, "runner", None), *key,
+                workflows.history_version(settings=settings_of(request)),
                 settings_of(request).units)
     with lock:
         if full_key in store:

@@ -2,8 +2,9 @@
 browser. Each handler reads a form, calls one workflow and shows the result; the questions, the
 tests, the rules and the plan all come from the core tables through the workflows.
 
-The plan of the last "make my plan" is kept on the app instance, so the page, the printable
-page and every download show the same plan; a new triage, self-test or clearance drops it.
+The plan of the last "make my plan" is kept on the app instance (one per runner), so the page,
+the printable page and every download show the same plan; a new triage, self-test or clearance
+drops it.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ from backstride.core.triage import (
 )
 from backstride.errors import InputError
 from backstride.web import security
+from backstride.web.auth import runner_of
 from backstride.web.pages import render, settings_of
 
 router = APIRouter()
@@ -158,8 +160,18 @@ def _triage_form(request: Request, *, values: FormData | None = None,
                   flagged=[q for q in QUESTIONS if q["name"] in flagged])
 
 
+def _plans(request: Request) -> dict[str, workflows.Planned]:
+    """The plans made in this server's lifetime, by runner (no module-level state)."""
+    state = request.app.state
+    found: dict[str, workflows.Planned] | None = getattr(state, "care_plans", None)
+    if found is None:
+        found = {}
+        state.care_plans = found
+    return found
+
+
 def _drop_plan(request: Request) -> None:
-    request.app.state.care_plan = None
+    _plans(request).pop(runner_of(request), None)
 
 
 @router.get("/triage", response_class=HTMLResponse)
@@ -174,7 +186,7 @@ async def triage_submit(request: Request) -> HTMLResponse | RedirectResponse:
     try:
         # As the CLI: an emergency answer ends the questionnaire; the rest count as "unsure".
         answers = unsure_answers(asked) if missing and emergency_answered(asked) else asked
-        workflows.assess_back(answers, settings=settings_of(request))
+        workflows.assess_back(answers, settings=settings_of(request), runner=runner_of(request))
     except InputError as exc:
         return _triage_form(request, values=form, message=str(exc), missing=missing,
                             status_code=422)
@@ -209,7 +221,7 @@ async def triage_upload(request: Request, file: Annotated[UploadFile, File()]
     """`backstride triage --answers FILE`: a saved answers/1 file instead of the questions."""
     try:
         answers = await _uploaded_json(file, "triage answers")
-        workflows.assess_back(answers, settings=settings_of(request))
+        workflows.assess_back(answers, settings=settings_of(request), runner=runner_of(request))
     except InputError as exc:
         return _triage_form(request, message=str(exc), status_code=422)
     _drop_plan(request)
@@ -224,7 +236,7 @@ def _emergency_call(number: str) -> str | None:
 @router.get("/triage/result", response_model=None)
 def triage_result(request: Request) -> HTMLResponse | RedirectResponse:
     settings = settings_of(request)
-    record, cleared = workflows.triage_state(settings)
+    record, cleared = workflows.triage_state(settings, runner=runner_of(request))
     if record is None:
         return RedirectResponse("/triage", status_code=303)
     if record.level == "emergency":
@@ -243,7 +255,7 @@ def _json_download(data: Any, filename: str) -> JSONResponse:
 
 def _stored_triage(request: Request) -> tuple[dict[str, Any], dict[str, Any]]:
     """The latest answers/1 and triage/1 on record."""
-    record, _cleared = workflows.triage_state(settings_of(request))
+    record, _cleared = workflows.triage_state(settings_of(request), runner=runner_of(request))
     if record is None:
         raise HTTPException(status_code=404, detail=(
             "No triage on record yet: answer the red-flag questions first."))
@@ -319,10 +331,11 @@ def _selftest_form(request: Request, *, values: FormData | None = None,
 
 def _refusal(request: Request, *, status_code: int = 200) -> HTMLResponse | None:
     """The page that says why self-tests must wait, or None when they may be done now."""
+    runner = runner_of(request)
     try:
-        workflows.check_selftests_allowed(settings_of(request))
+        workflows.check_selftests_allowed(settings_of(request), runner=runner)
     except InputError as exc:
-        record, _cleared = workflows.triage_state(settings_of(request))
+        record, _cleared = workflows.triage_state(settings_of(request), runner=runner)
         return render(request, "selftests_refused.html.j2", status_code=status_code,
                       message=str(exc),
                       triaged=record is not None)
@@ -341,7 +354,8 @@ async def selftests_submit(request: Request) -> HTMLResponse | RedirectResponse:
         return refused
     form = await request.form()
     try:
-        workflows.screen_body(read_selftest_form(form), settings=settings_of(request))
+        workflows.screen_body(read_selftest_form(form), settings=settings_of(request),
+                              runner=runner_of(request))
     except InputError as exc:
         return _selftest_form(request, values=form, message=str(exc), status_code=422)
     _drop_plan(request)
@@ -357,7 +371,7 @@ async def selftests_upload(request: Request, file: Annotated[UploadFile, File()]
         return refused
     try:
         results = await _uploaded_json(file, "self-test results")
-        workflows.screen_body(results, settings=settings_of(request))
+        workflows.screen_body(results, settings=settings_of(request), runner=runner_of(request))
     except InputError as exc:
         return _selftest_form(request, message=str(exc), status_code=422)
     _drop_plan(request)
@@ -365,8 +379,7 @@ async def selftests_upload(request: Request, file: Annotated[UploadFile, File()]
 
 
 def _latest_selftests(request: Request) -> dict[str, Any] | None:
-    with workflows.open_store(settings_of(request)) as store:
-        return store.latest_selftests()
+    return workflows.latest_selftests(settings=settings_of(request), runner=runner_of(request))
 
 
 def _result_rows(screened: workflows.Screened) -> list[dict[str, Any]]:
@@ -407,8 +420,7 @@ def selftests_results_file(request: Request) -> JSONResponse:
 
 
 def _planned(request: Request) -> workflows.Planned | None:
-    planned = getattr(request.app.state, "care_plan", None)
-    return planned if isinstance(planned, workflows.Planned) else None
+    return _plans(request).get(runner_of(request))
 
 
 def _require_plan(request: Request) -> workflows.Planned:
@@ -437,7 +449,7 @@ def _plan_view(planned: workflows.Planned) -> dict[str, Any]:
 
 def _plan_page(request: Request, *, problem: str | None = None,
                status_code: int = 200) -> HTMLResponse:
-    record, cleared = workflows.triage_state(settings_of(request))
+    record, cleared = workflows.triage_state(settings_of(request), runner=runner_of(request))
     planned = _planned(request)
     banner = (planned.triage if planned is not None
               else None if record is None else record.result)
@@ -457,7 +469,9 @@ def plan_page(request: Request) -> HTMLResponse:
 def plan_make(request: Request) -> HTMLResponse | RedirectResponse:
     """`backstride plan`: from the triage, self-tests, runs and shoes on record."""
     try:
-        request.app.state.care_plan = workflows.make_plan(settings=settings_of(request))
+        runner = runner_of(request)
+        _plans(request)[runner] = workflows.make_plan(settings=settings_of(request),
+                                                      runner=runner)
     except InputError as exc:
         _drop_plan(request)
         return _plan_page(request, problem=str(exc), status_code=422)
@@ -537,7 +551,7 @@ def plan_metronome(spm: float, minutes: float = METRONOME_MINUTES,
 
 def _clearance_page(request: Request, *, values: FormData | None = None,
                     message: str | None = None, status_code: int = 200) -> HTMLResponse:
-    record, cleared = workflows.triage_state(settings_of(request))
+    record, cleared = workflows.triage_state(settings_of(request), runner=runner_of(request))
     return render(request, "clearance.html.j2", status_code=status_code, record=record,
                   cleared=cleared, values=values or {}, message=message,
                   today=datetime.now(UTC).date().isoformat())
@@ -562,7 +576,7 @@ async def clearance_submit(request: Request) -> HTMLResponse | RedirectResponse:
     """`backstride clearance`: a clinician has seen you; the plan hold lifts."""
     form = await request.form()
     try:
-        workflows.record_clearance(settings=settings_of(request),
+        workflows.record_clearance(settings=settings_of(request), runner=runner_of(request),
                                    cleared_by=_text(form, "by"),
                                    cleared_on=_day(_text(form, "date")),
                                    note=_text(form, "note") or None)

@@ -25,6 +25,7 @@ from backstride.config import Settings
 from backstride.core.types import Progress
 from backstride.errors import InputError
 from backstride.web import security
+from backstride.web.auth import owner_key, runner_of
 from backstride.web.pages import cached, render, settings_of
 
 router = APIRouter()
@@ -99,7 +100,7 @@ async def pain_add(request: Request) -> HTMLResponse | RedirectResponse:
     try:
         run_text = values.get("run", "")
         changed = workflows.add_pain(
-            settings=settings_of(request),
+            settings=settings_of(request), runner=runner_of(request),
             score=_whole(values, "score", "a pain score", "0 (none) to 10 (worst)"),
             kind=values.get("kind", "during"), location=values.get("location") or None,
             onset_min=_number(values, "onset_min", "The minute"),
@@ -115,9 +116,9 @@ async def pain_add(request: Request) -> HTMLResponse | RedirectResponse:
 def _pain_page(request: Request, *, changed: bool = False, saved: bool = False,
                error: str | None = None, values: dict[str, str] | None = None,
                status_code: int = 200) -> HTMLResponse:
-    settings = settings_of(request)
-    entries = list(reversed(workflows.list_pain(settings=settings)["entries"]))
-    runs = workflows.list_runs(settings=settings, limit=RECENT_RUNS)["runs"]
+    settings, runner = settings_of(request), runner_of(request)
+    entries = list(reversed(workflows.list_pain(settings=settings, runner=runner)["entries"]))
+    runs = workflows.list_runs(settings=settings, limit=RECENT_RUNS, runner=runner)["runs"]
     return render(request, "pain.html.j2", status_code=status_code, entries=entries, runs=runs,
                   kinds=PAIN_KIND_LABELS, places=PAIN_PLACES, changed=changed, saved=saved,
                   error=error, values=values or {}, today=date.today().isoformat())
@@ -140,7 +141,7 @@ async def shoes_add(request: Request) -> HTMLResponse | RedirectResponse:
         if unit not in ("km", "mi"):
             raise InputError(f"Unknown unit {unit!r}: use km or mi.")
         workflows.add_shoe(
-            settings=settings_of(request), name=values.get("name", ""),
+            settings=settings_of(request), runner=runner_of(request), name=values.get("name", ""),
             start_distance_m=start * (M_PER_MILE if unit == "mi" else M_PER_KM),
             default_from=_day(values, "default_from", "The first day"),
             default_to=_day(values, "default_to", "The last day"))
@@ -152,7 +153,8 @@ async def shoes_add(request: Request) -> HTMLResponse | RedirectResponse:
 
 @router.post("/shoes/{shoe_id}/retire")
 def shoes_retire(request: Request, shoe_id: int) -> RedirectResponse:
-    workflows.retire_shoe(shoe_id, settings=settings_of(request), on=None)
+    workflows.retire_shoe(shoe_id, settings=settings_of(request), on=None,
+                          runner=runner_of(request))
     return RedirectResponse("/shoes?done=retired", status_code=303)
 
 
@@ -165,7 +167,8 @@ async def shoes_default(request: Request) -> HTMLResponse | RedirectResponse:
         if start is None:
             raise InputError("Give the first day this shoe is your default (YYYY-MM-DD).")
         workflows.set_default_shoe(shoe_id, settings=settings_of(request), default_from=start,
-                                   default_to=_day(values, "default_to", "The last day"))
+                                   default_to=_day(values, "default_to", "The last day"),
+                                   runner=runner_of(request))
     except InputError as exc:
         return _shoes_page(request, error=str(exc), values=values, failed="default",
                            status_code=422)
@@ -176,7 +179,7 @@ def _shoes_page(request: Request, *, done: str | None = None, error: str | None 
                 values: dict[str, str] | None = None, failed: str | None = None,
                 status_code: int = 200) -> HTMLResponse:
     settings = settings_of(request)
-    data = workflows.list_shoes(settings=settings)
+    data = workflows.list_shoes(settings=settings, runner=runner_of(request))
     shoes = data["shoes"]
     return render(request, "shoes.html.j2", status_code=status_code,
                   shoes=[s for s in shoes if s["status"] != "retired"],
@@ -200,8 +203,9 @@ def _round_distance(distance_m: float, settings: Settings) -> str:
 
 @router.get("/trends", response_class=HTMLResponse)
 def trends_page(request: Request) -> HTMLResponse:
-    found = cached(request, ("trends",),
-                   lambda: trends_json(workflows.trends(settings=settings_of(request))))
+    runner = runner_of(request)
+    found = cached(request, ("trends",), lambda: trends_json(
+        workflows.trends(settings=settings_of(request), runner=runner)))
     weekly = list(reversed(found["weekly"]))
     shown = [k for k in TREND_METRICS if any(k in w["metrics"] for w in weekly)]
     comparisons = found["pain_vs_form"]
@@ -231,7 +235,7 @@ async def import_upload(request: Request,
     if not data:
         raise InputError("The upload is empty: choose an export archive (.zip) or a FIT, TCX "
                          "or GPX file from your watch.")
-    settings = settings_of(request)
+    settings, runner, owner = settings_of(request), runner_of(request), owner_key(request)
     name = safe_file_name(file.filename)
     folder = Path(tempfile.mkdtemp(prefix="backstride-import-"))
     upload = folder / name
@@ -245,25 +249,25 @@ async def import_upload(request: Request,
         try:
             summary = workflows.import_paths([upload], settings=settings,
                                              workers=None if archive else 1,
-                                             progress=progress)
+                                             progress=progress, runner=runner)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
         shown = summary.json()
         for item in shown["skipped"]:
             item["name"] = item["name"].replace(f"{folder}/", "")
-        summaries[token] = {"name": name, **shown}
+        summaries[token] = {"name": name, "owner": owner, **shown}
         while len(summaries) > KEPT_SUMMARIES:
             summaries.popitem(last=False)
         return f"/import/{token}"
 
-    job = request.app.state.jobs.submit(f"Importing {name}", work)
+    job = request.app.state.jobs.submit(f"Importing {name}", work, owner=owner)
     return RedirectResponse(f"/jobs/{job.id}", status_code=303)
 
 
 @router.get("/import/{token}", response_class=HTMLResponse)
 def import_done(request: Request, token: str) -> HTMLResponse:
     summary = _summaries(request).get(token)
-    if summary is None:
+    if summary is None or summary["owner"] != owner_key(request):
         raise HTTPException(status_code=404, detail=(
             "This import summary is no longer kept (backstride was restarted). Your imported "
             "runs are in the run list."))

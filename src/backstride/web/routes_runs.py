@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from backstride import workflows
 from backstride.errors import InputError
 from backstride.web import security
+from backstride.web.auth import owner_key, runner_of
 from backstride.web.pages import cached, render, settings_of
 
 router = APIRouter()
@@ -23,13 +24,14 @@ RUNS_PER_PAGE = 50
 
 @router.get("/", response_class=HTMLResponse)
 def dashboard(request: Request) -> HTMLResponse:
-    settings = settings_of(request)
-    runs = workflows.list_runs(settings=settings, limit=8)["runs"]
-    shoes = [s for s in workflows.list_shoes(settings=settings)["shoes"]
+    settings, runner = settings_of(request), runner_of(request)
+    runs = workflows.list_runs(settings=settings, limit=8, runner=runner)["runs"]
+    shoes = [s for s in workflows.list_shoes(settings=settings, runner=runner)["shoes"]
              if s["status"] in ("replace_soon", "replace")]
-    record, cleared = workflows.triage_state(settings)
+    record, cleared = workflows.triage_state(settings, runner=runner)
     cadence = [(r["start_utc"], (r["metrics"].get("cadence_spm") or {}).get("value"))
-               for r in reversed(workflows.list_runs(settings=settings, limit=30)["runs"])]
+               for r in reversed(workflows.list_runs(settings=settings, limit=30,
+                                                     runner=runner)["runs"])]
     return render(request, "dashboard.html.j2", runs=runs, shoe_alerts=shoes,
                   triage=None if record is None else record.result, cleared=cleared,
                   cadence=[c for c in cadence if c[1] is not None])
@@ -44,7 +46,7 @@ def analyse_form(request: Request) -> HTMLResponse:
 async def analyse_upload(request: Request,
                          file: Annotated[UploadFile, File()]) -> RedirectResponse:
     """Store the upload, then import and analyse it in the background."""
-    settings = settings_of(request)
+    settings, runner = settings_of(request), runner_of(request)
     data = await security.read_upload(file)
     if not data:
         raise InputError("The upload is empty: choose a FIT, TCX or GPX file from your watch.")
@@ -57,25 +59,25 @@ async def analyse_upload(request: Request,
     def work(progress: Any) -> str:
         try:
             summary = workflows.import_paths([upload], settings=settings, workers=1,
-                                             progress=progress)
+                                             progress=progress, runner=runner)
             if summary.skipped:
                 raise InputError(summary.skipped[0][1])
             sha = workflows.content_sha256(upload.read_bytes(), name)
         finally:
             shutil.rmtree(folder, ignore_errors=True)  # the run is in the history now
-        run_id = workflows.run_id_for_sha256(sha, settings=settings)
+        run_id = workflows.run_id_for_sha256(sha, settings=settings, runner=runner)
         if run_id is None:
             raise InputError(f"{name} holds no run to analyse (is it a walk or a ride?).")
         return f"/runs/{run_id}"
 
-    job = request.app.state.jobs.submit(f"Analysing {name}", work)
+    job = request.app.state.jobs.submit(f"Analysing {name}", work, owner=owner_key(request))
     return RedirectResponse(f"/jobs/{job.id}", status_code=303)
 
 
 @router.get("/jobs/{job_id}", response_model=None)
 def job_page(request: Request, job_id: str) -> HTMLResponse | JSONResponse:
     job = request.app.state.jobs.get(job_id)
-    if job is None:
+    if job is None or job.owner != owner_key(request):  # another user's job is no job
         raise HTTPException(status_code=404, detail="No such job: it may have finished long ago.")
     if "application/json" in request.headers.get("accept", ""):
         return JSONResponse(job.json())
@@ -84,18 +86,19 @@ def job_page(request: Request, job_id: str) -> HTMLResponse | JSONResponse:
 
 @router.get("/runs", response_class=HTMLResponse)
 def runs_page(request: Request, page: int = 1) -> HTMLResponse:
-    settings = settings_of(request)
-    total = workflows.count_runs(settings=settings)
+    settings, runner = settings_of(request), runner_of(request)
+    total = workflows.count_runs(settings=settings, runner=runner)
     pages = max(1, -(-total // RUNS_PER_PAGE))
     page = min(max(page, 1), pages)
     runs = workflows.list_runs(settings=settings, limit=RUNS_PER_PAGE,
-                               offset=(page - 1) * RUNS_PER_PAGE)["runs"]
+                               offset=(page - 1) * RUNS_PER_PAGE, runner=runner)["runs"]
     return render(request, "runs.html.j2", runs=runs, page=page, pages=pages, total=total)
 
 
 @router.get("/runs/{run_id}", response_class=HTMLResponse)
 def run_page(request: Request, run_id: RunId) -> HTMLResponse:
-    analysis = workflows.run_analysis(run_id, settings=settings_of(request))
+    analysis = workflows.run_analysis(run_id, settings=settings_of(request),
+                                      runner=runner_of(request))
     return render(request, "run.html.j2", run_id=run_id, analysis=analysis,
                   surfaces=workflows.SURFACES)
 
@@ -103,20 +106,24 @@ def run_page(request: Request, run_id: RunId) -> HTMLResponse:
 @router.get("/runs/{run_id}/analysis.json")
 def run_json(request: Request, run_id: RunId) -> JSONResponse:
     """The run's backstride.analysis/1, as `backstride runs show ID --json` writes it."""
-    analysis = workflows.run_analysis(run_id, settings=settings_of(request))
+    analysis = workflows.run_analysis(run_id, settings=settings_of(request),
+                                      runner=runner_of(request))
     return JSONResponse(analysis, headers={
         "Content-Disposition": f'attachment; filename="run-{run_id}.analysis.json"'})
 
 
 @router.get("/runs/{run_id}/report", response_class=HTMLResponse)
 def run_report(request: Request, run_id: RunId) -> HTMLResponse:
+    runner = runner_of(request)
     html = cached(request, ("report", run_id), lambda: workflows.run_report_html(
-        run_id, settings=settings_of(request), plotly_src="/static-lib/plotly.min.js"))
+        run_id, settings=settings_of(request), plotly_src="/static-lib/plotly.min.js",
+        runner=runner))
     return HTMLResponse(html)
 
 
 @router.post("/runs/{run_id}/surface")
 async def run_surface(request: Request, run_id: RunId) -> RedirectResponse:
     form = await request.form()
-    workflows.set_surface(run_id, str(form.get("surface", "")), settings=settings_of(request))
+    workflows.set_surface(run_id, str(form.get("surface", "")), settings=settings_of(request),
+                          runner=runner_of(request))
     return RedirectResponse(f"/runs/{run_id}", status_code=303)

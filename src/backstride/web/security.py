@@ -43,8 +43,16 @@ REPORT_PATHS: Final = re.compile(r"^/(runs/\d+|plan)/report$")
 LOOPBACK_HOSTS: Final = ("127.0.0.1", "localhost", "[::1]", "::1")
 
 
-def csrf_token(secret: str) -> str:
-    return hmac.new(secret.encode(), b"backstride-form", hashlib.sha256).hexdigest()
+def csrf_token(secret: str, scope: str = "") -> str:
+    """The forms' token for a browser's secret. ``scope`` (team mode: the user and the runner
+    looked at) binds it to what the page was made for; the local app's scope is empty."""
+    return hmac.new(secret.encode(), b"backstride-form" + scope.encode(), hashlib.sha256
+                    ).hexdigest()
+
+
+def scope_of(request: Request) -> str:
+    """The CSRF scope web.auth set for this request (empty without team mode)."""
+    return str(getattr(request.state, "csrf_scope", ""))
 
 
 def ensure_csrf_secret(request: Request) -> str:
@@ -90,7 +98,8 @@ async def check_csrf(request: Request) -> None:
         form = await request.form()
         value = form.get(CSRF_FIELD)
         sent = value if isinstance(value, str) else None
-    if not secret or not sent or not hmac.compare_digest(sent, csrf_token(secret)):
+    if not secret or not sent or not hmac.compare_digest(sent,
+                                                         csrf_token(secret, scope_of(request))):
         raise HTTPException(status_code=403, detail=(
             "This form has expired or did not come from backstride: reload the page and try "
             "again."))

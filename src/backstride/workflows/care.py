@@ -14,7 +14,7 @@ from backstride.adapters.render.ics import plan_ics
 from backstride.adapters.render.plan_json import plan_json
 from backstride.adapters.render.selftest_json import selftest_json
 from backstride.adapters.render.triage_json import answers_json, triage_json
-from backstride.adapters.storage.store import TriageRecord
+from backstride.adapters.storage.store import DEFAULT_RUNNER, TriageRecord
 from backstride.config import Settings
 from backstride.core.metronome import click_track
 from backstride.core.plan import (
@@ -43,27 +43,30 @@ class Triaged:
     json: dict[str, Any]
 
 
-def assess_back(answers: dict[str, Any], *, settings: Settings, save: bool = True) -> Triaged:
+def assess_back(answers: dict[str, Any], *, settings: Settings, save: bool = True,
+                runner: str = DEFAULT_RUNNER) -> Triaged:
     """Validate the answers, assess them, and record both in history (answers as given)."""
     checked = validate_answers(answers)
     result = assess(checked, emergency_number=settings.emergency_number)
     outcome = Triaged(result=result, answers=answers_json(checked), json=triage_json(result))
     if save:
         with open_store(settings) as store:
-            latest = store.latest_triage()
+            latest = store.latest_triage(runner=runner)
             # The same answers again are the same triage (a clearance given for it still
             # counts), unless pain was logged since: then this is the re-ask, and it counts.
             repeated = latest is not None and latest.answers == outcome.answers and not (
-                store.pain_entries_since(latest.created_utc)[1])
+                store.pain_entries_since(latest.created_utc, runner=runner)[1])
             if not repeated:
-                store.save_triage(outcome.answers, outcome.json)
+                store.save_triage(outcome.answers, outcome.json, runner=runner)
     return outcome
 
 
-def triage_state(settings: Settings) -> tuple[TriageRecord | None, bool]:
+def triage_state(settings: Settings, *, runner: str = DEFAULT_RUNNER
+                 ) -> tuple[TriageRecord | None, bool]:
     """The latest triage on record, and whether a clinician's clearance came after it."""
     with open_store(settings) as store:
-        record, clearance = store.latest_triage(), store.latest_clearance()
+        record = store.latest_triage(runner=runner)
+        clearance = store.latest_clearance(runner=runner)
     # Only a clearance recorded after this triage counts: a new urgent answer set (changed
     # symptoms) needs a new clearance, even on the same day. Re-running the same answers
     # does not make a new triage record (assess_back), so it keeps its clearance.
@@ -73,11 +76,11 @@ def triage_state(settings: Settings) -> tuple[TriageRecord | None, bool]:
     return record, cleared
 
 
-def check_selftests_allowed(settings: Settings) -> None:
+def check_selftests_allowed(settings: Settings, *, runner: str = DEFAULT_RUNNER) -> None:
     """No self-tests while triage is urgent or emergency and no clearance is recorded
     (DOMAIN.md §6): testing a back that needs a clinician first is not safe. Triage comes
     first (§5.3), so no self-tests before any triage either."""
-    record, cleared = triage_state(settings)
+    record, cleared = triage_state(settings, runner=runner)
     if record is None:
         raise InputError("Answer the red-flag questions first ('backstride triage'): they say "
                          "whether self-tests are safe for you now.")
@@ -94,15 +97,23 @@ class Screened:
     json: dict[str, Any]
 
 
-def screen_body(results: dict[str, Any], *, settings: Settings, save: bool = True) -> Screened:
+def screen_body(results: dict[str, Any], *, settings: Settings, save: bool = True,
+                runner: str = DEFAULT_RUNNER) -> Screened:
     if save:
-        check_selftests_allowed(settings)
+        check_selftests_allowed(settings, runner=runner)
     screened = score_self_tests(validate_selftests(results))
     outcome = Screened(result=screened, json=selftest_json(screened))
     if save:
         with open_store(settings) as store:
-            store.save_selftests(results, outcome.json)
+            store.save_selftests(results, outcome.json, runner=runner)
     return outcome
+
+
+def latest_selftests(*, settings: Settings, runner: str = DEFAULT_RUNNER
+                     ) -> dict[str, Any] | None:
+    """The latest backstride.selftests/1 on record, as given."""
+    with open_store(settings) as store:
+        return store.latest_selftests(runner=runner)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -114,29 +125,31 @@ class Planned:
 
 
 def make_plan(*, settings: Settings, answers: Path | None = None, results: Path | None = None,
-              analysis: Path | None = None) -> Planned:
+              analysis: Path | None = None, runner: str = DEFAULT_RUNNER) -> Planned:
     """The plan from triage (file or history), self-tests (file or history), a cadence
     baseline (an analysis file, else the stored runs: DOMAIN.md §4.1) with the latest run's
     findings, and the shoes in use."""
     if answers is not None:
-        assess_back(read_json_file(answers, "triage answers"), settings=settings)
-    record, cleared = triage_state(settings)
+        assess_back(read_json_file(answers, "triage answers"), settings=settings,
+                    runner=runner)
+    record, cleared = triage_state(settings, runner=runner)
     if record is None:
         raise InputError("No triage on record: answer the red-flag questions first "
                          "('backstride triage'), or pass --answers FILE.")
-    require_triage_after_changed_pain(settings, record.created_utc)
+    require_triage_after_changed_pain(settings, record.created_utc, runner=runner)
     held = record.level in ("urgent", "emergency") and not cleared
     if results is not None:
         tests = read_json_file(results, "self-test results")
-        screen_body(tests, settings=settings, save=not held)  # a held plan records none
-    with open_store(settings) as store:
-        stored_tests = store.latest_selftests()
+        screen_body(tests, settings=settings, save=not held,  # a held plan records none
+                    runner=runner)
+    stored_tests = latest_selftests(settings=settings, runner=runner)
     screening = None if stored_tests is None else screen_body(stored_tests, settings=settings,
                                                                 save=False)
     baseline, findings = (_baseline(analysis) if analysis is not None
-                          else _history_baseline(settings))
+                          else _history_baseline(settings, runner))
     shoes_in_use = [(shoe["name"], shoe["distance_m"])
-                    for shoe in list_shoes(settings=settings)["shoes"] if not shoe["retired_on"]]
+                    for shoe in list_shoes(settings=settings, runner=runner)["shoes"]
+                    if not shoe["retired_on"]]
     # The action is recomputed so it names today's emergency_number setting; the stored
     # record (and the clearance that refers to it) stays as it was.
     current = assess(validate_answers(record.answers), emergency_number=settings.emergency_number)
@@ -149,7 +162,7 @@ def make_plan(*, settings: Settings, answers: Path | None = None, results: Path 
         shoe_replace_m=settings.shoe_replace_distance_m)
     rendered = plan_json(plan)
     with open_store(settings) as store:
-        store.save_plan(rendered)
+        store.save_plan(rendered, runner=runner)
     return Planned(plan=plan, json=rendered, triage=triage_json(current),
                    selftests=None if screening is None else screening.json)
 
@@ -171,10 +184,11 @@ def _baseline(analysis: Path | None) -> tuple[Baseline | None, tuple[str, ...]]:
                     basis=f"single run {when} (one run only: re-measure)"), findings
 
 
-def _history_baseline(settings: Settings) -> tuple[Baseline | None, tuple[str, ...]]:
+def _history_baseline(settings: Settings, runner: str
+                      ) -> tuple[Baseline | None, tuple[str, ...]]:
     """DOMAIN.md §4.1 from the stored runs, and the findings of the latest run."""
     with open_store(settings) as store:
-        stored = store.runs_with_analyses()
+        stored = store.runs_with_analyses(runner=runner)
     summaries = []
     for row, analysis in stored:
         metrics = analysis.get("metrics", {})

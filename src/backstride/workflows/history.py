@@ -12,13 +12,13 @@ from backstride.adapters.render.html import render_analysis_html
 from backstride.adapters.render.plot_data import plot_columns
 from backstride.adapters.render.units import METRIC_UNITS
 from backstride.adapters.storage.records import decode_series
-from backstride.adapters.storage.store import Clearance, Store, sqlite_url
+from backstride.adapters.storage.store import DEFAULT_RUNNER, Clearance, Store, sqlite_url
 from backstride.config import Settings
 from backstride.core.history import DriftPoint, PainPoint, RunPoint, Trends, build_trends
 from backstride.core.plan import (
     pain_is_new_or_changed,
 )
-from backstride.errors import InputError, StorageError
+from backstride.errors import InputError, NotFoundError, StorageError
 
 
 def database_url(settings: Settings) -> str:
@@ -40,7 +40,7 @@ def migrate_database(settings: Settings) -> str:
 
 
 def record_clearance(*, settings: Settings, cleared_by: str, cleared_on: date | None,
-                     note: str | None) -> Clearance:
+                     note: str | None, runner: str = DEFAULT_RUNNER) -> Clearance:
     if not cleared_by.strip():
         raise InputError("--by needs the clinician's name (for example --by 'Dr Rao').")
     day = cleared_on or datetime.now(UTC).date()
@@ -48,29 +48,30 @@ def record_clearance(*, settings: Settings, cleared_by: str, cleared_on: date | 
         raise InputError(f"--date {day.isoformat()} is in the future; give the day the "
                          "clinician cleared you (YYYY-MM-DD).")
     with open_store(settings) as store:
-        record = store.latest_triage()
+        record = store.latest_triage(runner=runner)
         if record is not None and record.level in ("urgent", "emergency") \
                 and day < record.created_utc.date():
             raise InputError(
                 f"--date {day.isoformat()} is before your last {record.level} triage "
                 f"({record.created_utc.date().isoformat()}): a clearance must come after the "
                 "clinician has seen you for these symptoms.")
-        return store.save_clearance(cleared_by=cleared_by.strip(), cleared_on=day, note=note)
+        return store.save_clearance(cleared_by=cleared_by.strip(), cleared_on=day, note=note,
+                                    runner=runner)
 
 
 SURFACES = ("road", "trail", "track", "treadmill", "grass")
 
 
-def list_runs(*, settings: Settings, limit: int | None = None, offset: int = 0
-              ) -> dict[str, Any]:
+def list_runs(*, settings: Settings, limit: int | None = None, offset: int = 0,
+              runner: str = DEFAULT_RUNNER) -> dict[str, Any]:
     with open_store(settings) as store:
         return {"schema": "backstride.runs/1",
-                "runs": store.list_runs(limit=limit, offset=offset)}
+                "runs": store.list_runs(limit=limit, offset=offset, runner=runner)}
 
 
-def count_runs(*, settings: Settings) -> int:
+def count_runs(*, settings: Settings, runner: str = DEFAULT_RUNNER) -> int:
     with open_store(settings) as store:
-        return store.count_runs()
+        return store.count_runs(runner=runner)
 
 
 def history_version(*, settings: Settings) -> tuple[int, ...]:
@@ -79,24 +80,28 @@ def history_version(*, settings: Settings) -> tuple[int, ...]:
         return store.history_version()
 
 
-def run_analysis(run_id: int, *, settings: Settings) -> dict[str, Any]:
+def run_analysis(run_id: int, *, settings: Settings, runner: str = DEFAULT_RUNNER
+                 ) -> dict[str, Any]:
+    """A run of this runner's; another runner's run is "no such run", as a missing one."""
     with open_store(settings) as store:
-        found = store.run_analysis(run_id)
+        found = store.run_analysis(run_id, runner=runner)
     if found is None:
-        raise InputError(f"There is no run {run_id}. See 'backstride runs' for the ids.")
+        raise NotFoundError(f"There is no run {run_id}. See 'backstride runs' for the ids.")
     return found
 
 
-def set_surface(run_id: int, surface: str, *, settings: Settings) -> None:
+def set_surface(run_id: int, surface: str, *, settings: Settings,
+                runner: str = DEFAULT_RUNNER) -> None:
     if surface not in SURFACES:
         raise InputError(f"Unknown surface {surface!r}; use one of {', '.join(SURFACES)}.")
     with open_store(settings) as store:
-        if not store.set_surface(run_id, surface):
-            raise InputError(f"There is no run {run_id}. See 'backstride runs' for the ids.")
+        if not store.set_surface(run_id, surface, runner=runner):
+            raise NotFoundError(f"There is no run {run_id}. See 'backstride runs' for the ids.")
 
 
 def add_shoe(*, settings: Settings, name: str, start_distance_m: float,
-             default_from: date | None, default_to: date | None) -> int:
+             default_from: date | None, default_to: date | None,
+             runner: str = DEFAULT_RUNNER) -> int:
     if not name.strip():
         raise InputError("A shoe needs a name (for example 'Pegasus 40 blue').")
     if start_distance_m < 0 or start_distance_m > 5_000_000:
@@ -107,12 +112,12 @@ def add_shoe(*, settings: Settings, name: str, start_distance_m: float,
     with open_store(settings) as store:
         return store.add_shoe(name=name.strip(), start_distance_m=start_distance_m,
                               added_on=datetime.now(UTC).date(), default_from=default_from,
-                              default_to=default_to)
+                              default_to=default_to, runner=runner)
 
 
-def list_shoes(*, settings: Settings) -> dict[str, Any]:
+def list_shoes(*, settings: Settings, runner: str = DEFAULT_RUNNER) -> dict[str, Any]:
     with open_store(settings) as store:
-        found = store.list_shoes()
+        found = store.list_shoes(runner=runner)
     for shoe in found:
         shoe["status"] = ("retired" if shoe["retired_on"] else
                           "replace" if shoe["distance_m"] >= settings.shoe_replace_distance_m
@@ -122,18 +127,19 @@ def list_shoes(*, settings: Settings) -> dict[str, Any]:
             "replace_m": settings.shoe_replace_distance_m, "shoes": found}
 
 
-def retire_shoe(shoe_id: int, *, settings: Settings, on: date | None) -> None:
+def retire_shoe(shoe_id: int, *, settings: Settings, on: date | None,
+                runner: str = DEFAULT_RUNNER) -> None:
     with open_store(settings) as store:
-        if not store.retire_shoe(shoe_id, on=on or datetime.now(UTC).date()):
-            raise InputError(f"There is no shoe {shoe_id}. See 'backstride shoes list'.")
+        if not store.retire_shoe(shoe_id, on=on or datetime.now(UTC).date(), runner=runner):
+            raise NotFoundError(f"There is no shoe {shoe_id}. See 'backstride shoes list'.")
 
 
 def set_default_shoe(shoe_id: int, *, settings: Settings, default_from: date,
-                     default_to: date | None) -> None:
+                     default_to: date | None, runner: str = DEFAULT_RUNNER) -> None:
     with open_store(settings) as store:
         if not store.set_default_shoe(shoe_id, default_from=default_from,
-                                      default_to=default_to):
-            raise InputError(f"There is no shoe {shoe_id}. See 'backstride shoes list'.")
+                                      default_to=default_to, runner=runner):
+            raise NotFoundError(f"There is no shoe {shoe_id}. See 'backstride shoes list'.")
 
 
 PAIN_KINDS = ("during", "after_run", "next_morning", "other")
@@ -141,7 +147,7 @@ PAIN_KINDS = ("during", "after_run", "next_morning", "other")
 
 def add_pain(*, settings: Settings, score: int, kind: str, location: str | None,
              onset_min: float | None, onset_km: float | None, run_id: int | None,
-             recorded_on: date | None, note: str | None) -> bool:
+             recorded_on: date | None, note: str | None, runner: str = DEFAULT_RUNNER) -> bool:
     """Store a pain entry; True when it is new or changed pain, which must be triaged again
     before the plan's next step (DOMAIN.md §5.3)."""
     if not 0 <= score <= 10:
@@ -156,22 +162,23 @@ def add_pain(*, settings: Settings, score: int, kind: str, location: str | None,
              "recorded_on": recorded_on or datetime.now(UTC).date(), "note": note}
     with open_store(settings) as store:
         try:
-            previous = store.add_pain(entry)
+            previous = store.add_pain(entry, runner=runner)
         except StorageError as exc:
-            raise InputError(str(exc)) from exc
+            raise NotFoundError(str(exc)) from exc
     before = None if previous is None else (previous["score"], previous["location"])
     location = entry["location"] if isinstance(entry["location"], str) else None
     return pain_is_new_or_changed(before, (score, location))
 
 
-def list_pain(*, settings: Settings) -> dict[str, Any]:
+def list_pain(*, settings: Settings, runner: str = DEFAULT_RUNNER) -> dict[str, Any]:
     with open_store(settings) as store:
-        return {"schema": "backstride.pain/1", "entries": store.list_pain()}
+        return {"schema": "backstride.pain/1", "entries": store.list_pain(runner=runner)}
 
 
-def require_triage_after_changed_pain(settings: Settings, triaged_at: datetime) -> None:
+def require_triage_after_changed_pain(settings: Settings, triaged_at: datetime, *,
+                                      runner: str = DEFAULT_RUNNER) -> None:
     with open_store(settings) as store:
-        before, after = store.pain_entries_since(triaged_at)
+        before, after = store.pain_entries_since(triaged_at, runner=runner)
     state = None if before is None else (before["score"], before["location"])
     for entry in after:
         latest = (entry["score"], entry["location"])
@@ -183,12 +190,12 @@ def require_triage_after_changed_pain(settings: Settings, triaged_at: datetime) 
         state = latest
 
 
-def trends(*, settings: Settings) -> Trends:
+def trends(*, settings: Settings, runner: str = DEFAULT_RUNNER) -> Trends:
     """Metrics over weeks, progress against the plan's cadence steps, and pain against form."""
     with open_store(settings) as store:
-        stored = store.runs_with_analyses()
-        pains = store.list_pain()
-        plan = store.latest_plan()
+        stored = store.runs_with_analyses(runner=runner)
+        pains = store.list_pain(runner=runner)
+        plan = store.latest_plan(runner=runner)
     runs = [RunPoint(
         run_id=row.id, start_utc=as_utc(row.start_utc), distance_m=row.distance_m,
         moving_time_s=row.moving_time_s,
@@ -214,11 +221,12 @@ def as_utc(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
-def run_report_html(run_id: int, *, settings: Settings, plotly_src: str | None = None) -> str:
+def run_report_html(run_id: int, *, settings: Settings, plotly_src: str | None = None,
+                    runner: str = DEFAULT_RUNNER) -> str:
     """The stored run's HTML report, drawn from its stored analysis and analysed series."""
-    analysis = run_analysis(run_id, settings=settings)
+    analysis = run_analysis(run_id, settings=settings, runner=runner)
     with open_store(settings) as store:
-        blob = store.run_series(run_id)
+        blob = store.run_series(run_id, runner=runner)
     plot: dict[str, list[float | None]] = {}
     if blob is not None:
         t_s, columns = decode_series(blob)
@@ -230,6 +238,7 @@ def run_report_html(run_id: int, *, settings: Settings, plotly_src: str | None =
     return render_analysis_html(analysis, plot, units=settings.units, plotly_src=plotly_src)
 
 
-def run_id_for_sha256(sha256: str, *, settings: Settings) -> int | None:
+def run_id_for_sha256(sha256: str, *, settings: Settings, runner: str = DEFAULT_RUNNER
+                      ) -> int | None:
     with open_store(settings) as store:
-        return store.run_id_for_source(sha256)
+        return store.run_id_for_source(sha256, runner=runner)

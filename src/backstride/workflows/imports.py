@@ -23,6 +23,7 @@ from backstride.adapters.formats import (
 from backstride.adapters.parallel import map_in_order, map_on_ray
 from backstride.adapters.render.analysis_json import analysis_json
 from backstride.adapters.storage.records import ImportOutcome, Measured, encode_series
+from backstride.adapters.storage.store import DEFAULT_RUNNER
 from backstride.config import Settings
 from backstride.core.activity import Activity
 from backstride.core.report import build_watch_report
@@ -104,8 +105,8 @@ def decode_and_measure(item: ImportItem) -> Measured | NotRun | Failed:
 
 
 def import_paths(paths: Sequence[Path], *, settings: Settings, workers: int | None = None,
-                 progress: Progress | None = None, ray_address: str | None = None
-                 ) -> ImportSummary:
+                 progress: Progress | None = None, ray_address: str | None = None,
+                 runner: str = DEFAULT_RUNNER) -> ImportSummary:
     """Import files, folders and export archives. Workers decode and measure; only this
     process writes, one transaction per file, so a killed import leaves every stored run
     whole and a re-run picks up where it stopped."""
@@ -134,7 +135,7 @@ def import_paths(paths: Sequence[Path], *, settings: Settings, workers: int | No
             elif isinstance(outcome, NotRun):
                 not_runs += 1
             else:
-                counts[store.save_measured(outcome)] += 1
+                counts[store.save_measured(outcome, runner=runner)] += 1
             if progress is not None:
                 progress(done, None)
     return ImportSummary(

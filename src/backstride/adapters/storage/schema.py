@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    CheckConstraint,
     Column,
     Date,
     DateTime,
@@ -141,4 +142,37 @@ pain_entries = Table(
     Column("onset_min", Float, nullable=True),
     Column("onset_km", Float, nullable=True),
     Column("note", Text, nullable=True),
+)
+
+# --- team mode ---------------------------------------------------------------------------------
+
+users = Table(
+    "users", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("password_hash", String(255), nullable=False),  # argon2id, never the password
+    Column("role", String(16), nullable=False),  # runner, coach, clinician
+    # The runner a runner user *is*; None for coaches and clinicians (they see user_runners).
+    Column("runner_id", Integer, ForeignKey("runners.id"), nullable=True, index=True),
+    Column("created_utc", DateTime(timezone=True), nullable=False),
+    CheckConstraint("role IN ('runner', 'coach', 'clinician')", name="ck_users_role"),
+)
+
+user_runners = Table(
+    "user_runners", metadata,  # which runners a coach or clinician may see
+    Column("user_id", Integer, ForeignKey("users.id"), primary_key=True),
+    Column("runner_id", Integer, ForeignKey("runners.id"), primary_key=True, index=True),
+    Column("created_utc", DateTime(timezone=True), nullable=False),
+)
+
+web_sessions = Table(
+    "web_sessions", metadata,
+    Column("id", Integer, primary_key=True),
+    # SHA-256 of the cookie's token: a copy of the database opens no session.
+    Column("token_sha256", String(64), nullable=False, unique=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False, index=True),
+    Column("runner_id", Integer, ForeignKey("runners.id"), nullable=True),  # the one looked at
+    Column("created_utc", DateTime(timezone=True), nullable=False),
+    Column("expires_utc", DateTime(timezone=True), nullable=False),  # absolute limit
+    Column("last_seen_utc", DateTime(timezone=True), nullable=False),  # for the idle limit
 )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -25,6 +26,7 @@ from sqlalchemy import (
     Table,
     and_,
     create_engine,
+    delete,
     desc,
     event,
     func,
@@ -33,7 +35,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from backstride.adapters.storage.records import ImportOutcome, Measured
 from backstride.adapters.storage.schema import (
@@ -48,6 +50,9 @@ from backstride.adapters.storage.schema import (
     shoes,
     sources,
     triage_records,
+    user_runners,
+    users,
+    web_sessions,
 )
 from backstride.errors import StorageError
 
@@ -110,6 +115,24 @@ class Clearance:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class UserRecord:
+    """A web app user (team mode). The password hash is not part of it."""
+
+    username: str
+    role: str  # runner, coach, clinician
+    runner: str | None  # the runner a runner user is
+    sees: tuple[str, ...]  # the runners a coach or clinician may see, by name
+    created_utc: datetime
+
+    @property
+    def runners(self) -> tuple[str, ...]:
+        """Whose data this user may see: a runner their own, a coach or clinician theirs."""
+        if self.role == "runner":
+            return () if self.runner is None else (self.runner,)
+        return self.sees
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class TriageRecord:
     created_utc: datetime
     level: str
@@ -161,13 +184,7 @@ class Store:
 
     def runner_id(self, name: str = DEFAULT_RUNNER) -> int:
         with self.engine.begin() as conn:
-            found = conn.scalar(select(runners.c.id).where(runners.c.name == name))
-            if found is not None:
-                return int(found)
-            new_id = conn.execute(insert(runners).values(
-                name=name, created_utc=datetime.now(UTC))).inserted_primary_key
-            assert new_id is not None
-            return int(new_id[0])
+            return _ensure_runner(conn, name)
 
     def save_triage(self, answers: JSON, result: JSON, *, runner: str = DEFAULT_RUNNER) -> None:
         runner_id = self.runner_id(runner)
@@ -449,6 +466,147 @@ class Store:
         after = [r for r in rows if since is None or _aware(r.created_utc) > since]
         return (_pain_json(before[-1]) if before else None), [_pain_json(r) for r in after]
 
+    # --- team mode: users, who sees whom, web sessions -------------------------------------
+
+    def runner_exists(self, name: str) -> bool:
+        with self.engine.connect() as conn:
+            return conn.scalar(select(runners.c.id).where(runners.c.name == name)) is not None
+
+    def add_user(self, *, username: str, password_hash: str, role: str, runner: str | None,
+                 sees: Sequence[str]) -> UserRecord:
+        """The user, a runner user's runner row (made if new) and the runners a coach or
+        clinician sees, in one transaction. ``sees`` must name existing runners."""
+        now = datetime.now(UTC)
+        try:
+            with self.engine.begin() as conn:
+                runner_id = None if runner is None else _ensure_runner(conn, runner)
+                user_id = int(conn.execute(insert(users).values(
+                    username=username, password_hash=password_hash, role=role,
+                    runner_id=runner_id, created_utc=now)).inserted_primary_key[0])  # type: ignore[index]
+                for name in sees:
+                    conn.execute(insert(user_runners).values(
+                        user_id=user_id, runner_id=_existing_runner(conn, name),
+                        created_utc=now))
+        except IntegrityError as exc:
+            raise StorageError(f"There is already a user named {username!r}; choose another "
+                               "name.") from exc
+        found = self.user(username)
+        assert found is not None
+        return found
+
+    def user(self, username: str) -> UserRecord | None:
+        found = self.user_credentials(username)
+        return None if found is None else found[0]
+
+    def user_credentials(self, username: str) -> tuple[UserRecord, str] | None:
+        """The user and their password hash (for checking a login only)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(_user_query().where(users.c.username == username)).first()
+            if row is None:
+                return None
+            return _user_record(conn, row), str(row.password_hash)
+
+    def set_password_hash(self, username: str, password_hash: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(users).where(users.c.username == username)
+                         .values(password_hash=password_hash))
+
+    def list_users(self) -> list[UserRecord]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(_user_query().order_by(users.c.username)).all()
+            return [_user_record(conn, row) for row in rows]
+
+    def remove_user(self, username: str) -> bool:
+        """The user, their sessions and grants go; their runner's history stays."""
+        with self.engine.begin() as conn:
+            user_id = conn.scalar(select(users.c.id).where(users.c.username == username))
+            if user_id is None:
+                return False
+            conn.execute(delete(web_sessions).where(web_sessions.c.user_id == user_id))
+            conn.execute(delete(user_runners).where(user_runners.c.user_id == user_id))
+            conn.execute(delete(users).where(users.c.id == user_id))
+            return True
+
+    def grant(self, username: str, runner: str) -> bool:
+        """Let a user see a runner; False when they already did."""
+        with self.engine.begin() as conn:
+            user_id = conn.scalar(select(users.c.id).where(users.c.username == username))
+            runner_id = _existing_runner(conn, runner)
+            if conn.scalar(select(user_runners.c.user_id).where(
+                    user_runners.c.user_id == user_id,
+                    user_runners.c.runner_id == runner_id)) is not None:
+                return False
+            conn.execute(insert(user_runners).values(user_id=user_id, runner_id=runner_id,
+                                                     created_utc=datetime.now(UTC)))
+            return True
+
+    def revoke(self, username: str, runner: str) -> bool:
+        with self.engine.begin() as conn:
+            user_id = conn.scalar(select(users.c.id).where(users.c.username == username))
+            runner_id = conn.scalar(select(runners.c.id).where(runners.c.name == runner))
+            done = conn.execute(delete(user_runners).where(
+                user_runners.c.user_id == user_id, user_runners.c.runner_id == runner_id))
+            # A session looking at that runner looks at no one now (checked again anyway).
+            conn.execute(update(web_sessions).where(
+                web_sessions.c.user_id == user_id, web_sessions.c.runner_id == runner_id)
+                .values(runner_id=None))
+            return bool(done.rowcount)
+
+    def create_session(self, *, username: str, token_sha256: str, now: datetime,
+                       expires_utc: datetime, runner: str | None, stale_before: datetime,
+                       replaces: str | None = None) -> None:
+        """A new session (and the one it replaces ended); sessions past either limit are
+        cleared out on the way."""
+        with self.engine.begin() as conn:
+            conn.execute(delete(web_sessions).where(or_(
+                web_sessions.c.expires_utc <= now, web_sessions.c.last_seen_utc <= stale_before,
+                web_sessions.c.token_sha256 == (replaces or ""))))
+            user_id = conn.scalar(select(users.c.id).where(users.c.username == username))
+            runner_id = None if runner is None else conn.scalar(
+                select(runners.c.id).where(runners.c.name == runner))
+            conn.execute(insert(web_sessions).values(
+                token_sha256=token_sha256, user_id=user_id, runner_id=runner_id,
+                created_utc=now, expires_utc=expires_utc, last_seen_utc=now))
+
+    def session(self, token_sha256: str, *, now: datetime, stale_before: datetime,
+                touch_before: datetime) -> tuple[UserRecord, str | None] | None:
+        """The session's user and the runner it looks at; None (and the session ended) when
+        it is unknown, past its absolute limit or idle since ``stale_before``. Its last-seen
+        time is written only when older than ``touch_before``: not a write every request."""
+        with self.engine.begin() as conn:
+            row = conn.execute(select(web_sessions, runners.c.name.label("runner_name"))
+                               .outerjoin(runners, runners.c.id == web_sessions.c.runner_id)
+                               .where(web_sessions.c.token_sha256 == token_sha256)).first()
+            if row is None:
+                return None
+            if _aware(row.expires_utc) <= now or _aware(row.last_seen_utc) <= stale_before:
+                conn.execute(delete(web_sessions).where(web_sessions.c.id == row.id))
+                return None
+            if _aware(row.last_seen_utc) < touch_before:
+                conn.execute(update(web_sessions).where(web_sessions.c.id == row.id)
+                             .values(last_seen_utc=now))
+            user = conn.execute(_user_query().where(users.c.id == row.user_id)).first()
+            assert user is not None  # removing a user removes their sessions
+            return _user_record(conn, user), row.runner_name
+
+    def set_session_runner(self, token_sha256: str, runner: str | None) -> None:
+        with self.engine.begin() as conn:
+            runner_id = None if runner is None else conn.scalar(
+                select(runners.c.id).where(runners.c.name == runner))
+            conn.execute(update(web_sessions).where(web_sessions.c.token_sha256 == token_sha256)
+                         .values(runner_id=runner_id))
+
+    def end_session(self, token_sha256: str) -> bool:
+        with self.engine.begin() as conn:
+            return bool(conn.execute(delete(web_sessions).where(
+                web_sessions.c.token_sha256 == token_sha256)).rowcount)
+
+    def count_sessions(self, username: str) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.scalar(select(func.count()).select_from(web_sessions).join(
+                users, users.c.id == web_sessions.c.user_id).where(
+                users.c.username == username)) or 0)
+
     def close(self) -> None:
         self.engine.dispose()
 
@@ -457,6 +615,38 @@ class Store:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+def _ensure_runner(conn: Connection, name: str) -> int:
+    """The runner's id; the row is made on first use."""
+    found = conn.scalar(select(runners.c.id).where(runners.c.name == name))
+    if found is not None:
+        return int(found)
+    new_id = conn.execute(insert(runners).values(
+        name=name, created_utc=datetime.now(UTC))).inserted_primary_key
+    assert new_id is not None
+    return int(new_id[0])
+
+
+def _existing_runner(conn: Connection, name: str) -> int:
+    found = conn.scalar(select(runners.c.id).where(runners.c.name == name))
+    if found is None:
+        raise StorageError(f"There is no runner {name!r}. Add them first: backstride users add "
+                           f"NAME --role runner --runner {name}")
+    return int(found)
+
+
+def _user_query() -> Any:
+    return select(users, runners.c.name.label("runner_name")).outerjoin(
+        runners, runners.c.id == users.c.runner_id)
+
+
+def _user_record(conn: Connection, row: Row[Any]) -> UserRecord:
+    sees: list[str] = list(conn.scalars(select(runners.c.name).join(
+        user_runners, user_runners.c.runner_id == runners.c.id).where(
+        user_runners.c.user_id == row.id).order_by(runners.c.name)))
+    return UserRecord(username=row.username, role=row.role, runner=row.runner_name,
+                      sees=tuple(sees), created_utc=_aware(row.created_utc))
 
 
 def _aware(value: datetime) -> datetime:

@@ -1,0 +1,195 @@
+"""Team mode (``serve --team``): logins, server-side sessions, and whose data a request sees.
+
+- Every request but the login page and the static files needs a session: a random token
+  (``secrets.token_urlsafe(32)``) in a cookie that is HttpOnly, SameSite=Strict and Secure
+  (``__Host-`` prefixed over HTTPS; browsers accept Secure cookies from http://127.0.0.1 and
+  localhost, which count as secure origins). The database keeps only its SHA-256; it ends
+  when idle for 30 min, after 12 h whatever happens, at logout, and when the user is removed.
+  Each login makes a new token (and a new CSRF secret), so a token planted before login is
+  worth nothing after it.
+- Whose data: a runner sees their own; a coach or clinician picks one of their runners
+  (``?runner=NAME`` on any page, or the Runners page), checked against their grants on every
+  request. Another runner's name or run id is "not found" (404), exactly as one that does not
+  exist, so neither names nor ids leak.
+- Coaches and clinicians look; they do not write the runner's own entries (triage answers,
+  self-tests, pain, shoes, runs, uploads). A coach or clinician may make the plan; only a
+  clinician (or the runner) records a clearance.
+- Failed logins are limited per username and client: after 5 in a row that pair waits 60 s.
+
+Without ``--team`` the app is the single local runner's, with no logins (``LOCAL``).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Final
+from urllib.parse import quote
+
+from fastapi import HTTPException, Request
+from fastapi.responses import Response
+
+from backstride import workflows
+from backstride.web.pages import settings_of
+
+SESSION_COOKIE: Final = "backstride_session"
+SECURE_SESSION_COOKIE: Final = "__Host-backstride_session"  # HTTPS only: Secure, Path=/, no Domain
+PUBLIC_PATHS: Final = frozenset({"/login", "/static-lib/plotly.min.js"})
+SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
+MAX_FAILURES: Final = 5
+LOCK_S: Final = 60.0
+TRACKED_PAIRS: Final = 10_000  # failed-login counters kept in memory at most
+# What a coach or clinician may post; everything else changes the runner's own record.
+STAFF_POSTS: Final = {"/logout": ("coach", "clinician"), "/login": ("coach", "clinician"),
+                      "/triage/check": ("coach", "clinician"),  # computes, stores nothing
+                      "/plan/make": ("coach", "clinician"), "/clearance": ("clinician",)}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Viewer:
+    """Who is asking and whose data they see. ``user`` None: the local app without logins."""
+
+    user: workflows.User | None
+    runner: str | None  # None: a coach or clinician who has not picked a runner yet
+    token: str | None = None
+
+
+LOCAL: Final = Viewer(user=None, runner=workflows.DEFAULT_RUNNER)
+
+
+class Redirect(Exception):
+    """Raised where a page cannot be shown yet (not logged in, no runner picked): a 303."""
+
+    def __init__(self, location: str) -> None:
+        super().__init__(location)
+        self.location = location
+
+
+def team_mode(request: Request) -> bool:
+    return bool(getattr(request.app.state, "team", False))
+
+
+def cookie_name(request: Request) -> str:
+    return SECURE_SESSION_COOKIE if request.url.scheme == "https" else SESSION_COOKIE
+
+
+def viewer_of(request: Request) -> Viewer | None:
+    found: Viewer | None = getattr(request.state, "viewer", None)
+    return found
+
+
+def runner_of(request: Request) -> str:
+    """The runner whose data this request may see; a coach or clinician who has not picked
+    one is sent to the picker."""
+    viewer = viewer_of(request)
+    if viewer is None:
+        raise Redirect(login_url(request))
+    if viewer.runner is None:
+        raise Redirect("/team")
+    return viewer.runner
+
+
+def owner_key(request: Request) -> str | None:
+    """Whose background jobs and import summaries a request may see (None: the local app)."""
+    viewer = viewer_of(request)
+    return None if viewer is None or viewer.user is None else viewer.user.username
+
+
+def csrf_scope(request: Request) -> str:
+    """Part of every form's CSRF token in team mode: a form made for one user and runner is
+    refused once the session looks at another runner (another tab switched it)."""
+    viewer = viewer_of(request)
+    if viewer is None or viewer.user is None:
+        return ""
+    return f"{viewer.user.username}\n{viewer.runner or ''}"
+
+
+def safe_next(target: str | None) -> str:
+    """A local path to go to after login; anything else (another site) is the dashboard."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return "/"
+    return target
+
+
+def login_url(request: Request) -> str:
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return "/login" if here in ("/", "/login") else f"/login?next={quote(here, safe='')}"
+
+
+def authenticate(request: Request) -> None:
+    """App-wide dependency, before the CSRF check: who is asking, and whose data they see."""
+    if not team_mode(request):
+        request.state.viewer = LOCAL
+        return
+    settings = settings_of(request)
+    token = request.cookies.get(cookie_name(request))
+    session = workflows.open_session(token, settings=settings)
+    if session is None or token is None:
+        if request.url.path in PUBLIC_PATHS:
+            return
+        raise Redirect(login_url(request))
+    wanted = request.query_params.get("runner")
+    if wanted is not None and request.method in SAFE_METHODS:
+        session = workflows.choose_runner(token, session, wanted, settings=settings)
+    request.state.viewer = Viewer(user=session.user, runner=session.runner, token=token)
+    request.state.csrf_scope = csrf_scope(request)
+    role = session.user.role
+    if request.method not in SAFE_METHODS and role != "runner" \
+            and role not in STAFF_POSTS.get(request.url.path, ()):
+        raise HTTPException(status_code=403, detail=(
+            f"A {role} looks at their runners' data; only the runner enters their own "
+            "(triage answers, self-tests, pain, shoes, runs)"
+            + (", and a clinician records a clearance." if request.url.path == "/clearance"
+               else ".")))
+
+
+def set_session_cookie(request: Request, response: Response, token: str) -> None:
+    # Secure over https and on loopback (browsers count http://127.0.0.1 and localhost as
+    # secure contexts). Over plain http to another address a browser drops a Secure cookie, so
+    # there it is not marked: serve warns that passwords then cross the network in clear text.
+    # No max-age: the cookie goes when the browser closes; the server ends it anyway.
+    secure = request.url.scheme == "https" or request.url.hostname in (
+        "127.0.0.1", "localhost", "::1")
+    response.set_cookie(cookie_name(request), token, httponly=True, samesite="strict",
+                        secure=secure, path="/")
+
+
+def clear_session_cookie(request: Request, response: Response) -> None:
+    response.delete_cookie(cookie_name(request), path="/", secure=request.url.scheme == "https",
+                           httponly=True, samesite="strict")
+
+
+class LoginThrottle:
+    """Failed logins per (username, client): after MAX_FAILURES in a row the pair waits
+    LOCK_S seconds, even with the right password. In memory: a restart forgets it."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self._failures: OrderedDict[tuple[str, str], tuple[int, float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def wait_s(self, key: tuple[str, str]) -> float:
+        """Seconds this pair must still wait (0: it may try)."""
+        with self._lock:
+            count, until = self._failures.get(key, (0, 0.0))
+            if count < MAX_FAILURES:
+                return 0.0
+            left = until - self.clock()
+            if left <= 0:
+                self._failures.pop(key, None)  # the wait is over: a fresh start
+                return 0.0
+            return left
+
+    def failed(self, key: tuple[str, str]) -> None:
+        with self._lock:
+            count, _until = self._failures.pop(key, (0, 0.0))
+            self._failures[key] = (count + 1, self.clock() + LOCK_S)
+            while len(self._failures) > TRACKED_PAIRS:
+                self._failures.popitem(last=False)
+
+    def succeeded(self, key: tuple[str, str]) -> None:
+        with self._lock:
+            self._failures.pop(key, None)
