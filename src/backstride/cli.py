@@ -58,20 +58,27 @@ def cli(ctx: click.Context) -> None:
 def analyze_command(ctx: click.Context, paths: tuple[Path, ...], json_out: str | None,
                     report_out: Path | None, annotate: Path | None, view: str | None,
                     height_m: float | None) -> None:
-    """Analyse watch files (FIT, TCX, GPX; the format is read from the content)."""
+    """Analyse watch files (FIT, TCX, GPX; the format is read from the content) and running
+    videos (side or rear view; see 'backstride guide filming')."""
     app = app_of(ctx)
     settings = app.settings
-    if annotate is not None:
+    videos = [p for p in paths if workflows.looks_like_video(p)]
+    if annotate is not None and not videos:
         fail(["--annotate is for videos; watch files have no video to annotate."])
-    if (view is not None or height_m is not None) and not app.quiet:
+    if (view is not None or height_m is not None) and len(videos) < len(paths) \
+            and not app.quiet:
         click.echo("note: --view and --height-m apply to videos; watch files ignore them.",
                    err=True)
     with app.progress("Analysing", total=len(paths)) as progress:
-        outcomes = workflows.analyze_paths(list(paths), progress=progress)
+        outcomes = workflows.analyze_paths(list(paths), progress=progress,
+                                           view=view,  # type: ignore[arg-type]
+                                           height_m=height_m)
     if json_out is not None:
         _write_json(outcomes, json_out)
     if report_out is not None:
         _write_reports(outcomes, report_out, settings, app)
+    if annotate is not None:
+        _write_annotated(outcomes, annotate, app)
     if json_out != "-":
         for outcome in outcomes:
             if isinstance(outcome, workflows.Analysed):
@@ -100,6 +107,18 @@ def _write_reports(outcomes: Sequence[workflows.Outcome], target: Path, settings
             path = workflows.report_paths(outcomes, target)[outcome.path]
             workflows.write_text_atomic(path, workflows.render_html(outcome, settings=settings))
             app.note(f"report: {path}")
+
+
+def _write_annotated(outcomes: Sequence[workflows.Outcome], target: Path,
+                     app: AppContext) -> None:
+    videos = [o for o in outcomes if isinstance(o, workflows.Analysed) and o.is_video]
+    single = len(outcomes) == 1 and target.suffix.lower() == ".mp4" and not target.is_dir()
+    if not single:
+        target.mkdir(parents=True, exist_ok=True)
+    for outcome in videos:
+        path = target if single else target / f"{outcome.path.stem}.annotated.mp4"
+        workflows.write_annotated(outcome.report, outcome.path, path)  # type: ignore[arg-type]
+        app.note(f"annotated video: {path}")
 
 
 def _exit_for(outcomes: Sequence[workflows.Outcome]) -> None:

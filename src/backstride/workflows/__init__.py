@@ -8,7 +8,6 @@ values; errors are ``BackstrideError`` subclasses, and a batch reports a failed 
 from backstride.adapters.storage.store import DEFAULT_RUNNER
 from backstride.workflows._files import read_json_file, write_text_atomic
 from backstride.workflows.analysis import (
-    VIDEO_SUFFIXES,
     Analysed,
     Failed,
     Outcome,
@@ -80,6 +79,12 @@ from backstride.workflows.team import (
     remove_user,
     revoke_runner,
 )
+from backstride.workflows.video import (
+    VIDEO_SUFFIXES,
+    analyze_video,
+    looks_like_video,
+    write_annotated,
+)
 
 __all__ = [
     "DEFAULT_RUNNER",
@@ -105,6 +110,7 @@ __all__ = [
     "add_user",
     "analyze_path",
     "analyze_paths",
+    "analyze_video",
     "assess_back",
     "check_selftests_allowed",
     "check_team_ready",
@@ -123,6 +129,7 @@ __all__ = [
     "list_users",
     "log_in",
     "log_out",
+    "looks_like_video",
     "make_plan",
     "measure_activity",
     "migrate_database",
@@ -145,6 +152,7 @@ __all__ = [
     "set_surface",
     "trends",
     "triage_state",
+    "write_annotated",
     "write_calendar",
     "write_metronome",
     "write_text_atomic",

@@ -13,11 +13,11 @@ from backstride.adapters.render.analysis_json import analysis_json
 from backstride.adapters.render.html import render_analysis_html
 from backstride.adapters.render.plot_data import plot_series
 from backstride.config import Settings
-from backstride.core.report import WatchReport, build_watch_report
+from backstride.core.gait import View
+from backstride.core.report import VideoReport, WatchReport, build_watch_report
 from backstride.core.types import Progress
-from backstride.errors import BackstrideError, InputError
-
-VIDEO_SUFFIXES = {".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm"}
+from backstride.errors import BackstrideError
+from backstride.workflows.video import analyze_video, key_frames, looks_like_video
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -29,31 +29,40 @@ class Failed:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Analysed:
     path: Path
-    report: WatchReport
+    report: WatchReport | VideoReport
 
     def json(self) -> dict[str, Any]:
+        if isinstance(self.report, VideoReport):
+            from backstride.adapters.render.video_json import video_json
+
+            return video_json(self.report)
         return analysis_json(self.report)
+
+    @property
+    def is_video(self) -> bool:
+        return isinstance(self.report, VideoReport)
 
 
 Outcome = Analysed | Failed
 
 
-def analyze_path(path: Path) -> Analysed:
-    """Analyse one watch file; raises a ``BackstrideError`` saying what is wrong."""
-    if path.suffix.lower() in VIDEO_SUFFIXES:
-        raise InputError(f"{path.name} is a video; this version of backstride analyses watch "
-                         "files (FIT, TCX, GPX) only. Pass a watch file; 'backstride guide "
-                         "filming' says how to film for the coming video analysis.")
+def analyze_path(path: Path, *, view: View | None = None,
+                 height_m: float | None = None) -> Analysed:
+    """Analyse one watch file or video; raises a ``BackstrideError`` saying what is wrong.
+    ``view`` and ``height_m`` apply to videos only."""
+    if looks_like_video(path):
+        return Analysed(path=path, report=analyze_video(path, view=view, height_m=height_m))
     activity = read_activity(path)
     return Analysed(path=path, report=build_watch_report(activity, source_name=path.name))
 
 
-def analyze_paths(paths: Sequence[Path], *, progress: Progress | None = None) -> list[Outcome]:
+def analyze_paths(paths: Sequence[Path], *, progress: Progress | None = None,
+                  view: View | None = None, height_m: float | None = None) -> list[Outcome]:
     """Every input is processed; a bad one becomes a :class:`Failed` and the rest go on."""
     outcomes: list[Outcome] = []
     for done, path in enumerate(paths, start=1):
         try:
-            outcomes.append(analyze_path(path))
+            outcomes.append(analyze_path(path, view=view, height_m=height_m))
         except BackstrideError as exc:
             message = str(exc)  # with several inputs, each error line names its file
             outcomes.append(Failed(path=path, error=message if path.name in message
@@ -68,6 +77,11 @@ def analyze_paths(paths: Sequence[Path], *, progress: Progress | None = None) ->
 
 
 def render_html(outcome: Analysed, *, settings: Settings) -> str:
+    if isinstance(outcome.report, VideoReport):
+        from backstride.adapters.render.video_html import render_video_html
+
+        return render_video_html(outcome.json(), outcome.report,
+                                 key_frames=key_frames(outcome.report, outcome.path))
     return render_analysis_html(outcome.json(), plot_series(outcome.report),
                                 units=settings.units)
 

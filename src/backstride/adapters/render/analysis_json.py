@@ -35,12 +35,17 @@ def analysis_json(report: WatchReport) -> JSON:
         },
         "metrics": {METRIC_UNITS[name].key: _metric(m) for name, m in run.metrics.items()},
         "drift": [_drift(d) for d in run.drift],
-        "findings": [_finding(f) for f in report.findings],
+        "findings": [finding_json(f) for f in report.findings],
         "quality": {"warnings": [issue.message for issue in run.issues]},
         "gauges": [_gauge(g) for g in report.gauges],
         "device_summary": [_device_summary(leg.sport, dict(leg.summary)) for leg in run.legs],
         "disclaimer": DISCLAIMER,
     }
+
+
+def metric_json(m: MetricSummary) -> JSON:
+    """One metric in contract units, with its contract key under ``key``."""
+    return {"key": METRIC_UNITS[m.name].key, **_metric(m)}
 
 
 def _metric(m: MetricSummary) -> JSON:
@@ -67,7 +72,7 @@ def _drift(d: Drift) -> JSON:
     }
 
 
-def _finding(f: Finding) -> JSON:
+def finding_json(f: Finding) -> JSON:
     return {
         "id": f.id, "severity": f.severity.value, "evidence": f.evidence.value,
         "heuristic": f.evidence.is_heuristic, "metric": METRIC_UNITS[f.metric].key,

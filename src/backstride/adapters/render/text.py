@@ -12,11 +12,21 @@ _SEVERITY = {"act": "ACT  ", "watch": "WATCH", "info": "INFO "}
 
 def text_summary(analysis: dict[str, Any], *, units: str = "metric") -> str:
     src, act = analysis["source"], analysis["activity"]
-    lines = [f"{src['path']}  ({src['format'].upper()}, {src['device'] or 'unknown device'})"]
-    when = act["start_utc"] or "start time unknown"
-    distance = distance_text(act["distance_m"], units) if act["distance_m"] is not None else "?"
-    lines.append(f"  {when}  {distance}  running {act['moving_time_s'] / 60:.1f} min "
-                 f"of {act['duration_s'] / 60:.1f} min")
+    video = analysis.get("video")
+    if video is not None:
+        lines = [f"{src['path']}  (video, {video['view']} view, {video['frame_rate_hz']:g} fps, "
+                 f"{video['width_px']}×{video['height_px']} px)"]
+        confidence = video.get("cadence_confidence")
+        lines.append(f"  clip {act['duration_s']:.1f} s, runner analysed "
+                     f"{act['moving_time_s']:.1f} s"
+                     + (f", cadence confidence {confidence}" if confidence else ""))
+    else:
+        lines = [f"{src['path']}  ({src['format'].upper()}, {src['device'] or 'unknown device'})"]
+        when = act["start_utc"] or "start time unknown"
+        distance = (distance_text(act["distance_m"], units) if act["distance_m"] is not None
+                    else "?")
+        lines.append(f"  {when}  {distance}  running {act['moving_time_s'] / 60:.1f} min "
+                     f"of {act['duration_s'] / 60:.1f} min")
     for key, m in analysis["metrics"].items():
         unit = _BY_KEY[key]
         if m["status"] != "ok":

@@ -29,6 +29,26 @@ METRIC_UNITS: Final[dict[str, Unit]] = {
     "form_power_w": Unit("form_power_w", 1.0, "W", "Form power (Stryd)", 0),
     "leg_spring_stiffness_n_per_m": Unit("leg_spring_stiffness_kn_m", 1e-3, "kN/m",
                                          "Leg spring stiffness (Stryd)", 1),
+    # Video (DOMAIN.md §3.6): per-step medians; angles in degrees, lengths in leg lengths.
+    "overstride_frac_leg": Unit("overstride_frac_leg", 1.0, "leg lengths", "Overstride", 3),
+    "overstride_m": Unit("overstride_m", 1.0, "m", "Overstride", 3),
+    "shank_angle_at_contact_deg": Unit("shank_angle_at_contact_deg", 1.0, "°",
+                                       "Shin angle at contact", 1),
+    "knee_flexion_at_contact_deg": Unit("knee_flexion_at_contact_deg", 1.0, "°",
+                                        "Knee flexion at contact", 1),
+    "knee_flexion_midstance_deg": Unit("knee_flexion_midstance_deg", 1.0, "°",
+                                       "Knee flexion at midstance", 1),
+    "trunk_lean_deg": Unit("trunk_lean_deg", 1.0, "°", "Trunk lean (forward +)", 1),
+    "trunk_lean_range_deg": Unit("trunk_lean_range_deg", 1.0, "°",
+                                 "Trunk lean range within a stride", 1),
+    "vertical_oscillation_frac_leg": Unit("vertical_oscillation_frac_leg", 1.0, "leg lengths",
+                                          "Vertical oscillation", 3),
+    "hip_extension_deg": Unit("hip_extension_deg", 1.0, "°", "Hip extension (thigh angle)", 1),
+    "pelvic_drop_deg": Unit("pelvic_drop_deg", 1.0, "°", "Pelvic drop", 1),
+    "step_width_frac_leg": Unit("step_width_frac_leg", 1.0, "leg lengths", "Step width", 3),
+    "step_width_m": Unit("step_width_m", 1.0, "m", "Step width", 3),
+    "lateral_sway_frac_leg": Unit("lateral_sway_frac_leg", 1.0, "leg lengths",
+                                  "Lateral sway of the hips", 3),
 }
 M_PER_MILE: Final = 1609.344
 M_PER_KM: Final = 1000.0

@@ -1,0 +1,125 @@
+"""Analysing a running video: pose, form, findings; the annotated copy and key frames.
+
+The heavy libraries (PyAV, MediaPipe, OpenCV) are imported only when a video is analysed, so a
+watch-only install works without the ``video`` extra and says how to add it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import TYPE_CHECKING, Final
+
+import numpy as np
+
+from backstride.core.gait import View
+from backstride.core.report import VideoReport, build_video_report
+from backstride.core.types import Progress
+from backstride.errors import InsufficientDataError, MissingDependencyError
+
+if TYPE_CHECKING:
+    from backstride.adapters.render.annotate import Overlay
+
+VIDEO_SUFFIXES: Final = frozenset({".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm", ".3gp"})
+_VIDEO_MAGIC: Final = (b"ftyp", b"\x1aE\xdf\xa3", b"RIFF")
+
+
+def looks_like_video(path: Path) -> bool:
+    """By extension, or by the first bytes (MP4/MOV ``ftyp``, Matroska/WebM, AVI)."""
+    if path.suffix.lower() in VIDEO_SUFFIXES:
+        return True
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(12)
+    except OSError:
+        return False
+    return head[4:8] == _VIDEO_MAGIC[0] or head[:4] in _VIDEO_MAGIC[1:]
+
+
+def file_sha256(path: Path) -> str:
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def analyze_video(path: Path, *, view: View | None = None, height_m: float | None = None,
+                  progress: Progress | None = None) -> VideoReport:
+    """Pose every frame (decoding on a second thread), then measure form."""
+    try:
+        from backstride.adapters.pose.pipeline import estimate_poses
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise MissingDependencyError("Video analysis", "video") from exc
+    sha256 = file_sha256(path)
+    poses = estimate_poses(path, progress=progress)
+    if not poses.detected.any():
+        raise InsufficientDataError(
+            f"No person was found in {path.name} ({poses.frame_count} frames). Film the whole "
+            "runner from the side or from behind; 'backstride guide filming' says how.")
+    return build_video_report(poses, source_name=path.name, sha256=sha256, view=view,
+                              height_m=height_m, decode_issues=poses.issues)
+
+
+def write_annotated(report: VideoReport, source: Path, target: Path,
+                    *, progress: Progress | None = None) -> None:
+    """The clip with the skeleton, contacts and the values measured at each contact."""
+    from backstride.adapters.render.annotate import write_annotated_video
+
+    write_annotated_video(source, report.poses, overlay_of(report), target, progress=progress)
+
+
+KEY_FRAMES: Final = 4
+
+
+def key_frames(report: VideoReport, source: Path) -> list[tuple[float, str, bytes]]:
+    """JPEGs of a few contacts spread over the clip (near leg first on a side view), for the
+    report. Empty when no contact was found."""
+    from backstride.adapters.render.annotate import key_frames_jpeg
+
+    events = report.form.events
+    if events is None:
+        return []
+    sides = [report.form.near_side] if report.form.near_side else ["left", "right"]
+    chosen: list[tuple[float, str]] = []
+    for side in sides:
+        times = events.contacts_s[side]
+        if times.size:
+            picks = np.unique(np.linspace(0, times.size - 1, KEY_FRAMES).round().astype(int))
+            chosen += [(float(times[i]), side) for i in picks]
+    chosen = sorted(chosen)[:KEY_FRAMES * len(sides)]
+    # Contacts are times in the analysed track; shift back to clip time.
+    offset = report.form.analysed_span_s[0]
+    images = key_frames_jpeg(source, report.poses, [t + offset for t, _ in chosen])
+    return [(t + offset, side, image) for (t, side), image in zip(chosen, images, strict=True)]
+
+
+def overlay_of(report: VideoReport) -> Overlay:
+    from backstride.adapters.render.annotate import ContactMark, Overlay, TimedLabel
+    from backstride.adapters.render.units import METRIC_UNITS
+
+    form = report.form
+    offset = form.analysed_span_s[0]  # event times are within the analysed track
+    header = [f"backstride - {form.view} view"]
+    cadence = form.metrics.get("cadence_spm")
+    if cadence is not None and cadence.value is not None:
+        header.append(f"cadence {cadence.value:.1f} spm")
+    marks: list[ContactMark] = []
+    if form.events is not None:
+        knee = form.steps.get("knee_flexion_at_contact_deg")
+        shank = form.steps.get("shank_angle_at_contact_deg")
+        at_contact: dict[float, str] = {}
+        if knee is not None and shank is not None:
+            for t, k, s in zip(knee.t_s, knee.values, shank.values, strict=True):
+                at_contact[round(float(t), 4)] = f"knee {k:.0f} deg, shin {s:.0f} deg"
+        for side, times in form.events.contacts_s.items():
+            for t in times:
+                marks.append(ContactMark(t_s=float(t) + offset,
+                                         side=side,  # type: ignore[arg-type]
+                                         text=at_contact.get(round(float(t), 4), "")))
+    labels: list[TimedLabel] = []
+    lean = form.steps.get("trunk_lean_deg")
+    if lean is not None:
+        unit = METRIC_UNITS["trunk_lean_deg"]
+        for t, value in zip(lean.t_s, lean.values, strict=True):
+            labels.append(TimedLabel(start_s=float(t) + offset, end_s=float(t) + offset + 0.3,
+                                     text=f"{unit.label}: {value:.0f} deg"))
+    return Overlay(header=tuple(header), contacts=tuple(sorted(marks, key=lambda m: m.t_s)),
+                   labels=tuple(labels))
