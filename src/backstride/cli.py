@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from backstride import __version__, cli_care, cli_history, cli_users, workflows
+from backstride import __version__, cli_care, cli_history, cli_users, cli_videos, workflows
 from backstride.adapters.render.text import text_summary
 from backstride.adapters.render.triage_json import triage_text
 from backstride.cli_care import plan_text
@@ -232,7 +232,7 @@ for _command in (cli_care.triage_command, cli_care.selftest_command, cli_care.pl
                  cli_history.import_command, cli_history.batch_command,
                  cli_history.runs_group, cli_history.shoes_group,
                  cli_history.pain_group, cli_history.trends_command, cli_history.db_group,
-                 cli_users.users_group):
+                 cli_users.users_group, cli_videos.videos_group):
     cli.add_command(_command)
 
 

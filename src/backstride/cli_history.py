@@ -51,7 +51,9 @@ def _run_import(app: AppContext, paths: tuple[Path, ...], json_out: str | None, 
     if json_out is not None:
         emit_json(summary.json(), json_out)
     if json_out != "-":
-        app.say(f"imported {summary.imported}, already imported {summary.already_imported}, "
+        videos = f" ({summary.videos} videos)" if summary.videos else ""
+        app.say(f"imported {summary.imported}{videos}, already imported "
+                f"{summary.already_imported}, "
                 f"duplicates {summary.duplicates}, not runs {summary.not_runs}, "
                 f"skipped {len(summary.skipped)}")
     if summary.skipped:

@@ -43,3 +43,31 @@ def test_serial_pool_and_ray_give_identical_results(tmp_path: Path) -> None:
         assert [name.endswith("broken.fit") for name, _ in summary.skipped] == [True]
         outcomes[label] = _analyses(settings)
     assert outcomes["serial"] == outcomes["pool"] == outcomes["ray"]
+
+
+@pytest.mark.ray
+@pytest.mark.slow
+@pytest.mark.video
+@pytest.mark.fixtures
+def test_videos_batch_identically_on_every_path(tmp_path: Path) -> None:
+    """A folder of a clip and watch files: the clip's stored analysis is the same JSON
+    whichever path analysed it (the pose model runs in the worker)."""
+    pytest.importorskip("ray")
+    pytest.importorskip("mediapipe")
+    from backstride.workflows import list_videos
+    from tests.conftest import fixture_file
+
+    folder = _folder(tmp_path / "mixed", 2)
+    (folder / "side.mp4").write_bytes(fixture_file("video", "treadmill-side-30fps.mp4")
+                                      .read_bytes())
+    outcomes = {}
+    for label, kwargs in (("serial", {"workers": 1}), ("pool", {"workers": 2}),
+                          ("ray", {"ray_address": "local"})):
+        settings = Settings(data_dir=tmp_path / label)
+        summary = import_paths([folder], settings=settings, **kwargs)  # type: ignore[arg-type]
+        assert (summary.imported, summary.videos) == (3, 1)
+        videos = [{k: v for k, v in video.items() if k not in ("id", "imported_utc")}
+                  for video in list_videos(settings=settings)["videos"]]
+        outcomes[label] = (_analyses(settings), videos)
+    assert outcomes["serial"] == outcomes["pool"] == outcomes["ray"]
+    assert outcomes["serial"][1][0]["name"].endswith("side.mp4")

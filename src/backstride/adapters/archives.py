@@ -112,6 +112,7 @@ class ImportItem:
     activity: Activity | None = None
     activity_type: str | None = None
     activity_name: str | None = None
+    video: bool = False  # a running video on disk (path set): analysed by the pose pipeline
 
     def __post_init__(self) -> None:
         n_set = sum(value is not None for value in (self.path, self.data, self.activity))
@@ -166,6 +167,7 @@ _PROBLEMS: Final = {
     "zip": "it is a zip archive, not an activity file; unzip it and import what is inside.",
     "health": ("it is an Apple Health export.xml where an activity file was expected; pass "
                "it on its own to import its running workouts."),
+    "video": ("it is a video inside an archive; unzip it and import the video file itself."),
 }
 
 
@@ -186,6 +188,9 @@ def _content_kind(head: bytes) -> str:
         return "activity" if detect_format(inner) is not None else "gzip-other"
     if b"<HealthData" in head:
         return "health"
+    if head[4:8] == b"ftyp" or head[:4] == b"\x1aE\xdf\xa3" or (
+            head[:4] == b"RIFF" and head[8:12] == b"AVI "):
+        return "video"  # MP4/MOV, Matroska/WebM, AVI
     return "unknown"
 
 
@@ -233,6 +238,8 @@ def _iter_file(path: Path, skipped: list[str] | None, meta: _Meta | None = None,
         meta = meta or _Meta()
         yield ImportItem(name=name, path=path, activity_type=meta.activity_type,
                          activity_name=meta.activity_name)
+    elif kind == "video":
+        yield ImportItem(name=name, path=path, video=True)
     elif kind == "zip":
         yield from _iter_zip_path(path)
     elif kind == "health":

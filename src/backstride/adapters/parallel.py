@@ -7,6 +7,7 @@ each as it arrives; every path runs the same function, so every path gives the s
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -30,7 +31,11 @@ def map_in_order(function: Callable[[T], R], items: Iterable[T], *,
     # A bounded window of tasks in flight: the inputs may be archive members in memory, so
     # they are read only as fast as workers take them (Executor.map would read them all).
     window = 4 * count
-    with ProcessPoolExecutor(max_workers=count) as pool:
+    # Workers start from a clean "forkserver" process, not a fork of this one: a fork copies
+    # native libraries' threads and locks in whatever state they are (MediaPipe aborts in a
+    # forked child once the parent has run the pose model).
+    context = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(max_workers=count, mp_context=context) as pool:
         pending: deque[Future[R]] = deque()
         for item in items:
             pending.append(pool.submit(function, item))

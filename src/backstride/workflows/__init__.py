@@ -82,7 +82,10 @@ from backstride.workflows.team import (
 from backstride.workflows.video import (
     VIDEO_SUFFIXES,
     analyze_video,
+    list_videos,
     looks_like_video,
+    measure_video,
+    stored_video,
     write_annotated,
 )
 
@@ -127,11 +130,13 @@ __all__ = [
     "list_runs",
     "list_shoes",
     "list_users",
+    "list_videos",
     "log_in",
     "log_out",
     "looks_like_video",
     "make_plan",
     "measure_activity",
+    "measure_video",
     "migrate_database",
     "open_session",
     "open_store",
@@ -150,6 +155,7 @@ __all__ = [
     "screen_body",
     "set_default_shoe",
     "set_surface",
+    "stored_video",
     "trends",
     "triage_state",
     "write_annotated",

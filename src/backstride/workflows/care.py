@@ -34,6 +34,7 @@ from backstride.workflows.history import (
     open_store,
     require_triage_after_changed_pain,
 )
+from backstride.workflows.video import latest_video_findings
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -128,7 +129,7 @@ def make_plan(*, settings: Settings, answers: Path | None = None, results: Path 
               analysis: Path | None = None, runner: str = DEFAULT_RUNNER) -> Planned:
     """The plan from triage (file or history), self-tests (file or history), a cadence
     baseline (an analysis file, else the stored runs: DOMAIN.md §4.1) with the latest run's
-    findings, and the shoes in use."""
+    findings and the newest stored videos' findings, and the shoes in use."""
     if answers is not None:
         assess_back(read_json_file(answers, "triage answers"), settings=settings,
                     runner=runner)
@@ -147,6 +148,9 @@ def make_plan(*, settings: Settings, answers: Path | None = None, results: Path 
                                                                 save=False)
     baseline, findings = (_baseline(analysis) if analysis is not None
                           else _history_baseline(settings, runner))
+    # What the newest side and rear clips found (overstride, pelvic drop...) counts too.
+    findings = tuple(dict.fromkeys(
+        (*findings, *latest_video_findings(settings=settings, runner=runner))))
     shoes_in_use = [(shoe["name"], shoe["distance_m"])
                     for shoe in list_shoes(settings=settings, runner=runner)["shoes"]
                     if not shoe["retired_on"]]

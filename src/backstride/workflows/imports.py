@@ -22,7 +22,12 @@ from backstride.adapters.formats import (
 )
 from backstride.adapters.parallel import map_in_order, map_on_ray
 from backstride.adapters.render.analysis_json import analysis_json
-from backstride.adapters.storage.records import ImportOutcome, Measured, encode_series
+from backstride.adapters.storage.records import (
+    ImportOutcome,
+    Measured,
+    MeasuredVideo,
+    encode_series,
+)
 from backstride.adapters.storage.store import DEFAULT_RUNNER
 from backstride.config import Settings
 from backstride.core.activity import Activity
@@ -31,6 +36,7 @@ from backstride.core.types import Progress
 from backstride.errors import BackstrideError, InputError
 from backstride.workflows.analysis import Failed
 from backstride.workflows.history import open_store
+from backstride.workflows.video import file_sha256, measure_video
 
 SURFACE_FROM_SUB_SPORT = {"street": "road", "trail": "trail", "track": "track",
                           "treadmill": "treadmill"}
@@ -49,9 +55,11 @@ class ImportSummary:
     duplicates: int
     not_runs: int
     skipped: tuple[tuple[str, str], ...]  # (name, reason)
+    videos: int = 0  # of ``imported``, how many were videos
 
     def json(self) -> dict[str, Any]:
         return {"schema": "backstride.import/1", "imported": self.imported,
+                "videos": self.videos,
                 "already_imported": self.already_imported, "duplicates": self.duplicates,
                 "not_runs": self.not_runs,
                 "skipped": [{"name": n, "error": e} for n, e in self.skipped]}
@@ -85,10 +93,12 @@ def _leg_start(activity: Activity, start_s: float) -> datetime | None:
     return (activity.start_utc + timedelta(seconds=start_s)).replace(microsecond=0)
 
 
-def decode_and_measure(item: ImportItem) -> Measured | NotRun | Failed:
+def decode_and_measure(item: ImportItem) -> Measured | MeasuredVideo | NotRun | Failed:
     """The worker's job for one input; never raises for a bad input."""
     label = Path(item.name)
     try:
+        if item.video and item.path is not None:
+            return measure_video(item.path, name=item.name)
         if item.activity is not None:
             activity = item.activity
         elif item.path is not None:
@@ -112,16 +122,16 @@ def import_paths(paths: Sequence[Path], *, settings: Settings, workers: int | No
     whole and a re-run picks up where it stopped."""
     counts = dict.fromkeys(ImportOutcome, 0)
     skipped: list[tuple[str, str]] = []
-    not_runs = 0
+    not_runs = videos = 0
     with open_store(settings) as store:
-        known = store.known_sha256()
+        known = store.known_sha256() | store.known_video_sha256(runner=runner)
 
         def todo() -> Iterator[ImportItem]:
             """Items as the archives yield them (memory stays flat); known files skipped."""
             for found in iter_import_items(paths):
                 if isinstance(found, ImportProblem):
                     skipped.append((found.name, found.error))
-                elif found.path is not None and _quick_sha(found.path) in known:
+                elif found.path is not None and _quick_sha(found.path, video=found.video) in known:
                     counts[ImportOutcome.ALREADY_IMPORTED] += 1
                 else:
                     yield found
@@ -134,6 +144,10 @@ def import_paths(paths: Sequence[Path], *, settings: Settings, workers: int | No
                 skipped.append((str(outcome.path), outcome.error))
             elif isinstance(outcome, NotRun):
                 not_runs += 1
+            elif isinstance(outcome, MeasuredVideo):
+                saved = store.save_video(outcome, runner=runner)
+                counts[saved] += 1
+                videos += saved is ImportOutcome.IMPORTED
             else:
                 counts[store.save_measured(outcome, runner=runner)] += 1
             if progress is not None:
@@ -142,7 +156,7 @@ def import_paths(paths: Sequence[Path], *, settings: Settings, workers: int | No
         imported=counts[ImportOutcome.IMPORTED],
         already_imported=counts[ImportOutcome.ALREADY_IMPORTED],
         duplicates=counts[ImportOutcome.DUPLICATE] + counts[ImportOutcome.REPLACED],
-        not_runs=not_runs, skipped=tuple(skipped))
+        not_runs=not_runs, skipped=tuple(skipped), videos=videos)
 
 
 def content_sha256(data: bytes, name: str) -> str:
@@ -152,8 +166,14 @@ def content_sha256(data: bytes, name: str) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _quick_sha(path: Path) -> str:
-    """SHA-256 of the decompressed bytes, without decoding: skips known files fast."""
+def _quick_sha(path: Path, *, video: bool = False) -> str:
+    """SHA-256 of the decompressed bytes, without decoding: skips known files fast. A video
+    is hashed as it streams from disk (it may be gigabytes)."""
+    if video:
+        try:
+            return file_sha256(path)
+        except OSError:
+            return ""
     try:
         data = read_bytes(path)
     except InputError:

@@ -8,14 +8,19 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 
+from backstride import __version__
+from backstride.adapters.storage.records import MeasuredVideo
+from backstride.adapters.storage.store import DEFAULT_RUNNER
+from backstride.config import Settings
 from backstride.core.gait import View
 from backstride.core.report import VideoReport, build_video_report
 from backstride.core.types import Progress
-from backstride.errors import InsufficientDataError, MissingDependencyError
+from backstride.errors import InsufficientDataError, MissingDependencyError, NotFoundError
+from backstride.workflows.history import open_store
 
 if TYPE_CHECKING:
     from backstride.adapters.render.annotate import Overlay
@@ -64,6 +69,33 @@ def write_annotated(report: VideoReport, source: Path, target: Path,
     from backstride.adapters.render.annotate import write_annotated_video
 
     write_annotated_video(source, report.poses, overlay_of(report), target, progress=progress)
+
+
+def measure_video(path: Path, *, name: str | None = None) -> MeasuredVideo:
+    """Analyse a clip into what history keeps: the analysis and the keypoints (so a later
+    version re-analyses without the model), never the video."""
+    from backstride.adapters.pose.recorded import poses_to_bytes
+    from backstride.adapters.render.video_json import video_json
+
+    report = analyze_video(path)
+    cadence = report.form.metrics.get("cadence_spm")
+    return MeasuredVideo(
+        name=name or str(path), sha256=report.sha256, view=report.form.view,
+        duration_s=report.form.duration_s,
+        cadence_spm=cadence.value if cadence is not None else None,
+        pose_model=report.poses.model, keypoints=poses_to_bytes(report.poses),
+        analysis=video_json(report), analyser_version=__version__)
+
+
+def reanalyze_stored(row: dict[str, Any], keypoints: bytes, *, view: View | None = None,
+                     height_m: float | None = None) -> VideoReport:
+    """A stored clip analysed again from its keypoints, by this version's code."""
+    from backstride.adapters.pose.recorded import poses_from_bytes
+
+    poses = poses_from_bytes(keypoints, name=str(row["name"]))
+    return build_video_report(poses, source_name=Path(str(row["name"])).name,
+                              sha256=str(row["sha256"]), view=view, height_m=height_m,
+                              decode_issues=poses.issues)
 
 
 KEY_FRAMES: Final = 4
@@ -123,3 +155,47 @@ def overlay_of(report: VideoReport) -> Overlay:
                                      text=f"{unit.label}: {value:.0f} deg"))
     return Overlay(header=tuple(header), contacts=tuple(sorted(marks, key=lambda m: m.t_s)),
                    labels=tuple(labels))
+
+
+def list_videos(*, settings: Settings, runner: str = DEFAULT_RUNNER) -> dict[str, Any]:
+    """``backstride.videos/1``: every stored clip, newest first, with its analysis."""
+    with open_store(settings) as store:
+        rows = store.list_videos(runner=runner)
+    return {"schema": "backstride.videos/1", "videos": [
+        {"id": row["id"], "name": row["name"], "view": row["view"],
+         "duration_s": row["duration_s"], "cadence_spm": row["cadence_spm"],
+         "imported_utc": row["imported_utc"].strftime("%Y-%m-%dT%H:%M:%SZ"),
+         "source_sha256": row["sha256"], "metrics": row["analysis"].get("metrics", {})}
+        for row in rows]}
+
+
+def stored_video(video_id: int, *, settings: Settings, runner: str = DEFAULT_RUNNER,
+                 reanalyze: bool = False, view: View | None = None,
+                 height_m: float | None = None) -> dict[str, Any]:
+    """A stored clip's analysis as stored, or (``reanalyze``) computed again from its
+    keypoints by this version, optionally with another view or a height."""
+    from backstride.adapters.render.video_json import video_json
+
+    with open_store(settings) as store:
+        found = store.video(video_id, runner=runner)
+    if found is None:
+        raise NotFoundError(f"There is no video {video_id}. See 'backstride videos' for the "
+                            "ids.")
+    row, keypoints = found
+    if not reanalyze and view is None and height_m is None:
+        return dict(row["analysis"])
+    report = reanalyze_stored(row, keypoints, view=view, height_m=height_m)
+    return video_json(report, source_path=str(row["analysis"]["source"]["path"]))
+
+
+def latest_video_findings(*, settings: Settings, runner: str = DEFAULT_RUNNER
+                          ) -> tuple[str, ...]:
+    """Finding ids of the newest stored clip of each view (a side and a rear clip each see
+    different things), for the plan."""
+    with open_store(settings) as store:
+        rows = store.list_videos(runner=runner)
+    newest: dict[str, dict[str, Any]] = {}
+    for row in rows:  # newest first
+        newest.setdefault(str(row["view"]), row)
+    return tuple(dict.fromkeys(str(f["id"]) for row in newest.values()
+                               for f in row["analysis"].get("findings", [])))

@@ -37,6 +37,21 @@ class Measured:
     analyser_version: str
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MeasuredVideo:
+    """One analysed clip, ready to store: its analysis and keypoints, never the video."""
+
+    name: str
+    sha256: str
+    view: str
+    duration_s: float
+    cadence_spm: float | None
+    pose_model: str
+    keypoints: bytes  # adapters.pose.recorded.poses_to_bytes()
+    analysis: dict[str, Any]  # backstride.analysis/1
+    analyser_version: str
+
+
 class ImportOutcome(StrEnum):
     IMPORTED = "imported"
     ALREADY_IMPORTED = "already_imported"  # same bytes (SHA-256) as a stored file

@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 metadata = MetaData(naming_convention={
@@ -175,4 +176,21 @@ web_sessions = Table(
     Column("created_utc", DateTime(timezone=True), nullable=False),
     Column("expires_utc", DateTime(timezone=True), nullable=False),  # absolute limit
     Column("last_seen_utc", DateTime(timezone=True), nullable=False),  # for the idle limit
+)
+
+videos = Table(
+    "videos", metadata,  # analysed clips; the clip itself is never stored
+    Column("id", Integer, primary_key=True),
+    Column("runner_id", Integer, ForeignKey("runners.id"), nullable=False, index=True),
+    Column("sha256", String(64), nullable=False),  # of the clip's bytes
+    Column("name", String(500), nullable=False),
+    Column("view", String(8), nullable=False),  # side or rear
+    Column("duration_s", Float, nullable=False),
+    Column("cadence_spm", Float, nullable=True),  # None when refused
+    Column("pose_model", String(64), nullable=False),  # never mix models (DOMAIN.md §3.2)
+    Column("keypoints", LargeBinary, nullable=False),  # adapters.pose.recorded .npz
+    Column("analysis", JSON, nullable=False),  # backstride.analysis/1
+    Column("analyser_version", String(20), nullable=False),
+    Column("imported_utc", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("runner_id", "sha256"),
 )

@@ -37,7 +37,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from backstride.adapters.storage.records import ImportOutcome, Measured
+from backstride.adapters.storage.records import ImportOutcome, Measured, MeasuredVideo
 from backstride.adapters.storage.schema import (
     activities,
     analyses,
@@ -52,6 +52,7 @@ from backstride.adapters.storage.schema import (
     triage_records,
     user_runners,
     users,
+    videos,
     web_sessions,
 )
 from backstride.errors import StorageError
@@ -290,6 +291,50 @@ class Store:
             activity_id=activity_id, analyser_version=item.analyser_version, created_utc=now,
             analysis=item.analysis))
 
+    # --- videos --------------------------------------------------------------------------
+
+    def save_video(self, item: MeasuredVideo, *, runner: str = DEFAULT_RUNNER) -> ImportOutcome:
+        """Store one analysed clip (one row, one transaction); the same clip twice is kept
+        once per runner."""
+        runner_id = self.runner_id(runner)
+        with self.engine.begin() as conn:
+            if conn.scalar(select(videos.c.id).where(videos.c.runner_id == runner_id,
+                                                     videos.c.sha256 == item.sha256)):
+                return ImportOutcome.ALREADY_IMPORTED
+            conn.execute(insert(videos).values(
+                runner_id=runner_id, sha256=item.sha256, name=item.name, view=item.view,
+                duration_s=item.duration_s, cadence_spm=item.cadence_spm,
+                pose_model=item.pose_model, keypoints=item.keypoints, analysis=item.analysis,
+                analyser_version=item.analyser_version, imported_utc=datetime.now(UTC)))
+        return ImportOutcome.IMPORTED
+
+    def known_video_sha256(self, *, runner: str = DEFAULT_RUNNER) -> frozenset[str]:
+        runner_id = self.runner_id(runner)
+        with self.engine.connect() as conn:
+            return frozenset(conn.scalars(select(videos.c.sha256)
+                                          .where(videos.c.runner_id == runner_id)))
+
+    def list_videos(self, *, runner: str = DEFAULT_RUNNER) -> list[JSON]:
+        """Every stored clip, newest first, with its analysis (no keypoints)."""
+        runner_id = self.runner_id(runner)
+        columns = [c for c in videos.c if c.name not in ("keypoints", "runner_id")]
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(*columns).where(videos.c.runner_id == runner_id)
+                                .order_by(videos.c.imported_utc.desc(), videos.c.id.desc()))
+            return [{**row._asdict(), "imported_utc": _aware(row.imported_utc)}
+                    for row in rows]
+
+    def video(self, video_id: int, *, runner: str = DEFAULT_RUNNER) -> tuple[JSON, bytes] | None:
+        """One clip's row (with its analysis) and keypoints; None if not this runner's."""
+        runner_id = self.runner_id(runner)
+        with self.engine.connect() as conn:
+            row = conn.execute(select(videos).where(videos.c.id == video_id,
+                                                    videos.c.runner_id == runner_id)).first()
+        if row is None:
+            return None
+        fields = {k: v for k, v in row._asdict().items() if k not in ("keypoints", "runner_id")}
+        return {**fields, "imported_utc": _aware(row.imported_utc)}, bytes(row.keypoints)
+
     def list_runs(self, *, runner: str = DEFAULT_RUNNER, limit: int | None = None,
                   offset: int = 0) -> list[JSON]:
         """Every run, newest first, with its latest analysis (a page of them with limit)."""
@@ -315,9 +360,10 @@ class Store:
                 activities.c.runner_id == runner_id)) or 0)
 
     def history_version(self) -> tuple[int, ...]:
-        """Changes whenever a run, analysis, pain entry, shoe, triage or plan is added or
+        """Changes whenever a run, analysis, pain entry, shoe, triage, plan or video is added or
         changed: a cheap key for caching pages computed from the whole history."""
-        tables = (activities, analyses, pain_entries, shoes, triage_records, plans, clearances)
+        tables = (activities, analyses, pain_entries, shoes, triage_records, plans, clearances,
+                  videos)
         with self.engine.connect() as conn:
             latest = [int(conn.scalar(select(func.coalesce(func.max(t.c.id), 0))) or 0)
                       for t in tables]
