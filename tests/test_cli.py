@@ -104,6 +104,11 @@ def test_demo_writes_fit_json_and_report(tmp_path: Path) -> None:
     data = json.loads((tmp_path / "demo" / "demo-run.analysis.json").read_text())
     ids = {f["id"] for f in data["findings"]}
     assert "low_cadence" in ids and "drift_cadence_spm" in ids
+    # The simulated side and rear clips' reports, and their findings in the plan.
+    for view in ("side", "rear"):
+        assert "Form metrics" in (tmp_path / "demo" / f"demo-video-{view}.html").read_text()
+    plan = json.loads((tmp_path / "demo" / "demo-plan.json").read_text())
+    assert "trunk_lean_forward" in json.dumps(plan)
 
 
 def test_version() -> None:

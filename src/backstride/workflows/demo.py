@@ -3,15 +3,21 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
+from typing import Final
 
+from backstride import __version__
 from backstride.adapters.formats.fit_writer import simulated_run_messages, write_fit_bytes
+from backstride.adapters.storage.records import MeasuredVideo
 from backstride.adapters.storage.store import sqlite_url
 from backstride.config import Settings
+from backstride.core.report import build_video_report
 from backstride.core.simulate import RunPlan, demo_answers, demo_selftests, simulate_run
+from backstride.core.simulate_pose import RunnerSpec, simulate_pose
 from backstride.workflows._files import write_text_atomic
 from backstride.workflows.analysis import Analysed, analyze_path, render_html
 from backstride.workflows.care import (
@@ -24,6 +30,7 @@ from backstride.workflows.care import (
     write_metronome,
     write_workouts,
 )
+from backstride.workflows.history import open_store
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -56,6 +63,7 @@ def run_demo(out_dir: Path, *, settings: Settings, seed: int = 7) -> DemoResult:
     answers_path, tests_path = out_dir / "demo-answers.json", out_dir / "demo-selftests.json"
     write_text_atomic(answers_path, json.dumps(demo_answers(), indent=2) + "\n")
     write_text_atomic(tests_path, json.dumps(demo_selftests(), indent=2) + "\n")
+    video_paths = _demo_videos(out_dir, settings)
     planned = make_plan(settings=settings, answers=answers_path, results=tests_path,
                         analysis=json_path)
     plan_path = out_dir / "demo-plan.html"
@@ -68,8 +76,44 @@ def run_demo(out_dir: Path, *, settings: Settings, seed: int = 7) -> DemoResult:
                         out=out_dir / f"metronome-{first:g}spm.wav"),
         write_calendar(planned.plan, out_dir / "demo-plan.ics", start=date(2024, 5, 6)),
         *write_workouts(planned.plan, out_dir / "workouts"),
+        *video_paths,
     )
     triaged = assess_back(demo_answers(), settings=settings, save=False)
     return DemoResult(fit_path=fit_path, json_path=json_path, report_path=report_path,
                       plan_path=plan_path, other_paths=others, outcome=outcome,
                       triage=triaged, planned=planned)
+
+
+DEMO_SIDE: Final = RunnerSpec(cadence_spm=158.0, trunk_lean_deg=13.0, thigh_mean_deg=10.0,
+                              frame_rate_hz=60.0, noise_px=1.5, swap_frac=0.05, seed=11)
+DEMO_REAR: Final = RunnerSpec(view="rear", cadence_spm=158.0, pelvic_drop_deg=8.0,
+                              standing_s=2.0, duration_s=14.0, frame_rate_hz=60.0,
+                              noise_px=1.0, seed=12)
+
+
+def _demo_videos(out_dir: Path, settings: Settings) -> tuple[Path, ...]:
+    """A side and a rear "clip" of a simulated runner, as keypoints (the demo has no camera
+    and does not run the pose model), analysed and stored in the demo history so the plan
+    takes their findings; one HTML report per view."""
+    from backstride.adapters.pose.recorded import poses_to_bytes
+    from backstride.adapters.render.video_html import render_video_html
+    from backstride.adapters.render.video_json import video_json
+
+    paths: list[Path] = []
+    with open_store(settings) as store:
+        for label, spec in (("side", DEMO_SIDE), ("rear", DEMO_REAR)):
+            poses = simulate_pose(spec)
+            name = f"demo-{label}-keypoints (simulated runner)"
+            sha256 = hashlib.sha256(poses_to_bytes(poses)).hexdigest()
+            report = build_video_report(poses, source_name=name, sha256=sha256)
+            analysis = video_json(report)
+            cadence = report.form.metrics["cadence_spm"].value
+            store.save_video(MeasuredVideo(
+                name=name, sha256=sha256, view=report.form.view,
+                duration_s=report.form.duration_s, cadence_spm=cadence,
+                pose_model="simulated", keypoints=poses_to_bytes(poses), analysis=analysis,
+                analyser_version=__version__))
+            path = out_dir / f"demo-video-{label}.html"
+            write_text_atomic(path, render_video_html(analysis, report))
+            paths.append(path)
+    return tuple(paths)
