@@ -4,6 +4,8 @@ app instance, so tests and the CLI can each build their own."""
 from __future__ import annotations
 
 import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
@@ -15,6 +17,13 @@ from backstride.config import Settings
 from backstride.errors import BackstrideError, InputError, NotFoundError
 from backstride.web import auth, pages, security
 from backstride.web.jobs import JobRunner
+from backstride.web.routes_video import VideoResults
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    app.state.video_results.close()  # the kept video results live in temp folders: delete them
 
 
 def create_app(settings: Settings, *, hosts: tuple[str, ...] = (), team: bool = False
@@ -24,14 +33,15 @@ def create_app(settings: Settings, *, hosts: tuple[str, ...] = (), team: bool = 
     is the single local runner's, with no logins."""
     # Who is asking comes first: the CSRF token is bound to the user and runner in team mode.
     app = FastAPI(title="backstride", version=__version__, docs_url=None, redoc_url=None,
-                  openapi_url=None, dependencies=[Depends(auth.authenticate),
-                                                  Depends(security.check_csrf)])
+                  openapi_url=None, lifespan=_lifespan,
+                  dependencies=[Depends(auth.authenticate), Depends(security.check_csrf)])
     app.state.settings = settings
     app.state.team = team
     app.state.login_throttle = auth.LoginThrottle()
     app.state.allowed_hosts = (*security.LOOPBACK_HOSTS, "testserver",
                                *(h.lower() for h in hosts))
     app.state.jobs = JobRunner()
+    app.state.video_results = VideoResults()  # the last few analysed videos (routes_video)
     app.state.cache = {}  # pages computed from the whole history, by history version
     app.state.cache_lock = threading.Lock()
     app.middleware("http")(security.security_headers)
@@ -68,9 +78,9 @@ def create_app(settings: Settings, *, hosts: tuple[str, ...] = (), team: bool = 
         return pages.render(request, "error.html.j2", status_code=exc.status_code,
                             message=str(exc.detail))
 
-    from backstride.web import routes_care, routes_history, routes_runs, routes_team
+    from backstride.web import routes_care, routes_history, routes_runs, routes_team, routes_video
 
     for router in (routes_runs.router, routes_care.router, routes_history.router,
-                   routes_team.router):
+                   routes_team.router, routes_video.router):
         app.include_router(router)
     return app

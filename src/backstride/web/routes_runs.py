@@ -7,19 +7,21 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, HTTPException, Request, UploadFile
+from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from fastapi import Path as FastApiPath
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from backstride import workflows
 from backstride.errors import InputError
-from backstride.web import security
+from backstride.web import routes_video, security
 from backstride.web.auth import owner_key, runner_of
 from backstride.web.pages import cached, render, settings_of
 
 router = APIRouter()
 RunId = Annotated[int, FastApiPath(ge=1, le=2**31 - 1)]
 RUNS_PER_PAGE = 50
+TOO_LARGE = ("The file is larger than 512 MB. A running video may be up to 512 MB (trim it to "
+             "the 10–30 s that matter) and a watch file up to 64 MB.")
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -39,22 +41,38 @@ def dashboard(request: Request) -> HTMLResponse:
 
 @router.get("/analyse", response_class=HTMLResponse)
 def analyse_form(request: Request) -> HTMLResponse:
-    return render(request, "analyse.html.j2")
+    return render(request, "analyse.html.j2", height_range=routes_video.HEIGHT_M)
 
 
 @router.post("/analyse")
-async def analyse_upload(request: Request,
-                         file: Annotated[UploadFile, File()]) -> RedirectResponse:
-    """Store the upload, then import and analyse it in the background."""
+async def analyse_upload(request: Request, file: Annotated[UploadFile, File()],
+                         view: Annotated[str, Form()] = "auto",
+                         height_m: Annotated[str, Form()] = "") -> RedirectResponse:
+    """Store the upload (streamed to disk), then analyse it in the background: a watch file is
+    imported into the history; a video is analysed on its own (routes_video)."""
     settings, runner = settings_of(request), runner_of(request)
-    data = await security.read_upload(file)
-    if not data:
-        raise InputError("The upload is empty: choose a FIT, TCX or GPX file from your watch.")
+    video_view, video_height = routes_video.video_options(view, height_m)  # before any bytes
     name = security.safe_file_name(file.filename)
     folder = Path(tempfile.mkdtemp(prefix="backstride-upload-"))
     upload = folder / name  # a cleaned bare name in a fresh folder: no path traversal
-    upload.write_bytes(data)
-    del data  # the job reads the file; the bytes need not wait in memory
+    try:
+        size = await security.save_upload(file, upload, limit=routes_video.VIDEO_MAX_BYTES,
+                                          too_large=TOO_LARGE)
+        if not size:
+            raise InputError("The upload is empty: choose a FIT, TCX or GPX file from your "
+                             "watch, or a running video.")
+        if workflows.looks_like_video(upload):
+            job = routes_video.start_video_job(request, upload=upload, view=video_view,
+                                               height_m=video_height)
+            return RedirectResponse(f"/jobs/{job.id}", status_code=303)
+        if size > security.MAX_UPLOAD_BYTES:
+            raise HTTPException(status_code=413, detail=(
+                f"The file is larger than {security.MAX_UPLOAD_BYTES // (1024 * 1024)} MB. "
+                "Upload a single activity file, or import an export archive with "
+                "'backstride import'."))
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
 
     def work(progress: Any) -> str:
         try:

@@ -19,6 +19,7 @@ import logging
 import re
 import secrets
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Final
 
 from fastapi import HTTPException, Request, Response, UploadFile
@@ -39,7 +40,7 @@ CSP: Final = ("default-src 'self'; img-src 'self' data: blob:; media-src 'self' 
 # own escaped output, shown in a sandboxed frame of the same origin.
 REPORT_CSP: Final = (CSP.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'")
                      + "; sandbox allow-scripts")  # its scripts never run as the app's origin
-REPORT_PATHS: Final = re.compile(r"^/(runs/\d+|plan)/report$")
+REPORT_PATHS: Final = re.compile(r"^/(runs/\d+|plan|videos/[0-9a-f]{32})/report$")
 LOOPBACK_HOSTS: Final = ("127.0.0.1", "localhost", "[::1]", "::1")
 
 
@@ -149,3 +150,18 @@ async def read_upload(upload: UploadFile, *, limit: int = MAX_UPLOAD_BYTES) -> b
                 "activity file, or import an export archive with 'backstride import'."))
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+async def save_upload(upload: UploadFile, target: Path, *, limit: int, too_large: str) -> int:
+    """Stream the upload into ``target`` in 1 MB chunks (never whole in memory); its size.
+    Beyond ``limit`` the partial file is deleted and the request refused (413, ``too_large``)."""
+    size = 0
+    with target.open("xb") as handle:  # a fresh name in a fresh folder: never overwrite
+        while chunk := await upload.read(1024 * 1024):
+            size += len(chunk)
+            if size > limit:
+                handle.close()
+                target.unlink(missing_ok=True)
+                raise HTTPException(status_code=413, detail=too_large)
+            handle.write(chunk)
+    return size
