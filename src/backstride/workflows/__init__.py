@@ -85,6 +85,7 @@ from backstride.workflows.video import (
     list_videos,
     looks_like_video,
     measure_video,
+    save_video_report,
     stored_video,
     write_annotated,
 )
@@ -152,6 +153,7 @@ __all__ = [
     "run_demo",
     "run_id_for_sha256",
     "run_report_html",
+    "save_video_report",
     "screen_body",
     "set_default_shoe",
     "set_surface",

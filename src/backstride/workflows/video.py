@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Final
 import numpy as np
 
 from backstride import __version__
-from backstride.adapters.storage.records import MeasuredVideo
+from backstride.adapters.storage.records import ImportOutcome, MeasuredVideo
 from backstride.adapters.storage.store import DEFAULT_RUNNER
 from backstride.config import Settings
 from backstride.core.gait import View
@@ -74,17 +74,31 @@ def write_annotated(report: VideoReport, source: Path, target: Path,
 def measure_video(path: Path, *, name: str | None = None) -> MeasuredVideo:
     """Analyse a clip into what history keeps: the analysis and the keypoints (so a later
     version re-analyses without the model), never the video."""
+    return measured_from_report(analyze_video(path), name=name or str(path))
+
+
+def measured_from_report(report: VideoReport, *, name: str) -> MeasuredVideo:
     from backstride.adapters.pose.recorded import poses_to_bytes
     from backstride.adapters.render.video_json import video_json
 
-    report = analyze_video(path)
     cadence = report.form.metrics.get("cadence_spm")
     return MeasuredVideo(
-        name=name or str(path), sha256=report.sha256, view=report.form.view,
+        name=name, sha256=report.sha256, view=report.form.view,
         duration_s=report.form.duration_s,
         cadence_spm=cadence.value if cadence is not None else None,
         pose_model=report.poses.model, keypoints=poses_to_bytes(report.poses),
         analysis=video_json(report), analyser_version=__version__)
+
+
+def save_video_report(report: VideoReport, *, name: str, settings: Settings,
+                      runner: str = DEFAULT_RUNNER) -> tuple[bool, int]:
+    """Keep an analysed clip in history (the web app's uploads): (newly stored, its id)."""
+    item = measured_from_report(report, name=name)
+    with open_store(settings) as store:
+        stored = store.save_video(item, runner=runner)
+        video_id = next(row["id"] for row in store.list_videos(runner=runner)
+                        if row["sha256"] == item.sha256)
+    return stored is ImportOutcome.IMPORTED, int(video_id)
 
 
 def reanalyze_stored(row: dict[str, Any], keypoints: bytes, *, view: View | None = None,
