@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
@@ -26,7 +24,7 @@ from backstride.adapters.storage.store import Store
 from backstride.config import Settings
 from backstride.core.simulate import RunPlan, demo_answers, simulate_run
 from backstride.web.app import create_app
-from tests.web.conftest import _free_port, csrf_of, screenshot
+from tests.web.conftest import csrf_of, screenshot, serving
 
 PASSWORD = "correct horse battery"
 HTTPS = "https://127.0.0.1:8765"  # TestClient does no TLS; the app sees an https URL
@@ -414,18 +412,9 @@ def test_a_revoked_runner_is_gone_at_once(team: Team) -> None:
 def team_server(tmp_path: Path) -> Iterator[tuple[str, Team]]:
     settings, alice_run, bob_run, bob_shoe = build_team(tmp_path)
     app = create_app(settings, team=True)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}", Team(settings=settings, app=app, alice_run=alice_run,
-                                           bob_run=bob_run, bob_shoe=bob_shoe)
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(app) as url:
+        yield url, Team(settings=settings, app=app, alice_run=alice_run, bob_run=bob_run,
+                        bob_shoe=bob_shoe)
 
 
 @pytest.mark.browser

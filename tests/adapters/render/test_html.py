@@ -5,13 +5,15 @@ from __future__ import annotations
 import copy
 import json
 import re
-from html.parser import HTMLParser
 from typing import Any
 
 import pytest
 from plotly.offline import get_plotlyjs
 
 from backstride.adapters.render.html import render_analysis_html
+from tests.adapters.render.html_doc import Document
+from tests.adapters.render.html_doc import parse as parse_html
+from tests.adapters.render.html_doc import visible_text as html_text
 
 DISCLAIMER = ("backstride gives information, not a diagnosis: form findings are possible "
               "contributors to back pain, not causes. See a clinician for pain that worries you.")
@@ -101,41 +103,12 @@ def make_series() -> dict[str, list[float | None]]:
     }
 
 
-class _Document(HTMLParser):
-    """Visible text, every URL-bearing attribute, and tags, outside <script>/<style> bodies."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.text: list[str] = []
-        self.urls: list[tuple[str, str, str]] = []
-        self.tags: list[str] = []
-        self._skip = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append(tag)
-        self.urls += [(tag, k, v or "") for k, v in attrs
-                      if k in ("src", "href", "srcset", "data", "poster", "action", "xlink:href")]
-        if tag in ("script", "style"):
-            self._skip += 1
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("script", "style"):
-            self._skip -= 1
-
-    def handle_data(self, data: str) -> None:
-        if not self._skip:
-            self.text.append(data)
-
-
-def parse(html: str) -> _Document:
-    doc = _Document()
-    doc.feed(html)
-    doc.close()
-    return doc
+def parse(html: str) -> Document:
+    return parse_html(html, word_breaks=False)
 
 
 def visible_text(html: str) -> str:
-    return re.sub(r"\s+", " ", "".join(parse(html).text))
+    return html_text(html, word_breaks=False)
 
 
 @pytest.fixture(scope="module")

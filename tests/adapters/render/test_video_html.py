@@ -6,8 +6,6 @@ from __future__ import annotations
 import base64
 import copy
 import re
-from collections.abc import Iterator
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +17,8 @@ from backstride.adapters.render.video_html import render_video_html
 from backstride.adapters.render.video_json import video_json
 from backstride.core.report import DISCLAIMER, VideoReport, build_video_report
 from backstride.core.simulate_pose import RunnerSpec, simulate_pose
-from tests.conftest import REPO, chromium_path
+from tests.adapters.render.html_doc import parse, visible_text
+from tests.conftest import REPO
 
 SHA = "5e" * 32
 
@@ -41,49 +40,6 @@ def make(spec: RunnerSpec, name: str = "clip <1>.mp4") -> tuple[dict[str, Any], 
 def key_frames(analysis: dict[str, Any], jpeg: bytes) -> list[tuple[float, str, bytes]]:
     contacts = analysis["video"]["contacts_s"] or {}
     return sorted((float(t), side, jpeg) for side, times in contacts.items() for t in times[:2])
-
-
-class _Document(HTMLParser):
-    """Visible text (a space at each tag), URL-bearing and <img> attributes, and tags, outside
-    <script>/<style> bodies."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.text: list[str] = []
-        self.urls: list[tuple[str, str, str]] = []
-        self.images: list[dict[str, str]] = []
-        self.tags: list[str] = []
-        self._skip = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.text.append(" ")  # text in neighbouring elements reads as separate words
-        self.tags.append(tag)
-        self.urls += [(tag, k, v or "") for k, v in attrs
-                      if k in ("src", "href", "srcset", "data", "poster", "action", "xlink:href")]
-        if tag == "img":
-            self.images.append({k: v or "" for k, v in attrs})
-        if tag in ("script", "style"):
-            self._skip += 1
-
-    def handle_endtag(self, tag: str) -> None:
-        self.text.append(" ")
-        if tag in ("script", "style"):
-            self._skip -= 1
-
-    def handle_data(self, data: str) -> None:
-        if not self._skip:
-            self.text.append(data)
-
-
-def parse(html: str) -> _Document:
-    doc = _Document()
-    doc.feed(html)
-    doc.close()
-    return doc
-
-
-def visible_text(html: str) -> str:
-    return re.sub(r"\s+", " ", "".join(parse(html).text))
 
 
 def without_bundle(html: str) -> str:
@@ -316,18 +272,6 @@ def test_sparse_analysis_does_not_break(side: tuple[dict[str, Any], VideoReport,
 
 
 # ---------------------------------------------------------------- browser
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    with playwright_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=chromium_path(), headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--no-first-run"])
-        yield launched
-        launched.close()
 
 
 @pytest.mark.browser
