@@ -2,7 +2,8 @@
 
 Cadence on the treadmill clip must be within ±1 spm of the ground truth 168.9 spm and stay so
 when the clip is mirrored, rescaled, re-encoded at another frame rate or trimmed. The variants
-are made here with PyAV from the fixture (never stored). The multi-person outdoor clip is not a
+are made here with PyAV from the fixture (never stored), and each must be judged filmed from a
+steady camera; a panned copy must not be (DOMAIN.md §3.5). The multi-person outdoor clip is not a
 steady run and must be refused for cadence, with a reason.
 """
 
@@ -17,6 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from backstride.cli import cli
+from backstride.core.form import MAX_CAMERA_MOTION_FRAC_WIDTH
 from tests.conftest import fixture_file
 
 pytestmark = [pytest.mark.slow, pytest.mark.video, pytest.mark.fixtures]
@@ -90,6 +92,40 @@ def test_treadmill_cadence_within_one_spm(variant: str, tmp_path: Path) -> None:
     assert abs(cadence["value"] - TRUTH_SPM) <= TOLERANCE_SPM
     assert analysis["video"]["view"] == "side"
     assert analysis["metrics"]["trunk_lean_deg"]["status"] == "ok"
+    # §3.5 steady camera: the tripod clip is judged steady (measured 0.1–0.2 % of the width).
+    motion = analysis["video"]["camera_motion_frac_width"]
+    print(f"{variant}: camera moved {100 * motion:.2f} % of the frame width")
+    assert motion < MAX_CAMERA_MOTION_FRAC_WIDTH / 4
+    assert analysis["metrics"]["vertical_oscillation_frac_leg"]["status"] == "ok"
+    assert not any("camera moved" in w or "steady camera" in w
+                   for w in analysis["quality"]["warnings"])
+
+
+def test_a_panned_treadmill_clip_keeps_angles_but_not_positions(tmp_path: Path) -> None:
+    """The fixture seen through a 640 px window sliding 80 px to the right over the clip (a
+    slow pan, 11 % of the frame width in 12 s)."""
+    source = fixture_file("video", "treadmill-side-30fps.mp4")
+    with av.open(str(source)) as src:
+        frames = [f.to_ndarray(format="rgb24") for f in src.decode(video=0)]
+    target = tmp_path / "panned.mp4"
+    with av.open(str(target), "w") as dst:
+        stream = dst.add_stream("libx264", rate=30)
+        stream.width, stream.height, stream.pix_fmt = 640, frames[0].shape[0], "yuv420p"
+        for index, frame in enumerate(frames):
+            x = 80.0 * index / (len(frames) - 1)
+            moved = cv2.warpAffine(frame, np.float32([[1, 0, -x], [0, 1, 0]]),
+                                   (640, frame.shape[0]), flags=cv2.INTER_LINEAR)
+            dst.mux(stream.encode(av.VideoFrame.from_ndarray(moved, format="rgb24")))
+        dst.mux(stream.encode(None))
+    analysis = _analyse(target)
+    motion = analysis["video"]["camera_motion_frac_width"]
+    print(f"panned: camera moved {100 * motion:.2f} % of the frame width (truth 12.5 %)")
+    assert motion == pytest.approx(80 / 640, abs=0.02)
+    refused = analysis["metrics"]["vertical_oscillation_frac_leg"]
+    assert refused["status"] == "insufficient_data" and "the camera moved" in refused["reason"]
+    assert analysis["metrics"]["overstride_frac_leg"]["status"] == "insufficient_data"
+    for name in ("cadence_spm", "trunk_lean_deg", "knee_flexion_midstance_deg"):
+        assert analysis["metrics"][name]["status"] == "ok", name
 
 
 def test_multi_person_clip_is_refused_for_cadence() -> None:

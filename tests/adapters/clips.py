@@ -159,3 +159,32 @@ def rotated_copy(source: Path, target: Path, *, clockwise: int, frames: int) -> 
     if clockwise:
         set_rotation(target, clockwise)
     return target
+
+
+def make_pan_clip(path: Path, *, step_px: tuple[int, int], width: int = 256, height: int = 160,
+                  frames: int = 30, rate: int = 30, moving_square: bool = False) -> Path:
+    """A textured background (blurred random noise) that moves ``step_px`` (x right, y down)
+    each frame, as a panning camera shows it, with a white square (the "runner") drawn on top:
+    fixed in the middle, as a camera following a runner keeps it, or crossing the frame
+    (``moving_square``) in front of a still background."""
+    import av
+    import cv2
+
+    rng = np.random.default_rng(7)
+    margin = frames * max(abs(step_px[0]), abs(step_px[1])) + 1
+    texture = rng.integers(0, 256, (height + 2 * margin, width + 2 * margin), dtype=np.uint8)
+    texture = cv2.GaussianBlur(texture, (0, 0), 1.5)
+    with av.open(str(path), mode="w") as container:
+        stream = container.add_stream("libx264", rate=rate, options={"crf": "16"})
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        side = height // 3
+        for index in range(frames):
+            x0, y0 = margin - index * step_px[0], margin - index * step_px[1]
+            gray = texture[y0:y0 + height, x0:x0 + width]
+            frame = np.ascontiguousarray(np.repeat(gray[:, :, None], 3, axis=2))
+            left = (width - side) // 2 + (index * 3 - frames if moving_square else 0)
+            top = (height - side) // 2
+            frame[top:top + side, left:left + side] = 255
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
+        container.mux(stream.encode(None))
+    return path

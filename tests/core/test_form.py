@@ -7,8 +7,15 @@ import dataclasses
 import numpy as np
 import pytest
 
-from backstride.core.form import LEG_PER_HEIGHT, analyze_form
+from backstride.core.form import (
+    LEG_PER_HEIGHT,
+    MAX_CAMERA_MOTION_FRAC_WIDTH,
+    _slice,
+    analyze_form,
+    camera_motion_frac_width,
+)
 from backstride.core.pose import Joint as J
+from backstride.core.pose import PoseSequence
 from backstride.core.simulate_pose import RunnerSpec, simulate_pose, truth_of
 from backstride.core.types import MetricStatus
 
@@ -201,3 +208,87 @@ def test_low_visibility_refuses_the_metrics_that_need_it() -> None:
     form = analyze_form(dataclasses.replace(poses, visibility=vis), sha256=SHA)
     assert "visible" in _reason(form, "trunk_lean_deg")
     assert form.metrics["cadence_spm"].status is MetricStatus.OK
+
+
+# --- §3.5 steady camera ----------------------------------------------------------------------
+
+CAMERA_METRICS = ("vertical_oscillation_frac_leg", "overstride_frac_leg", "overstride_m",
+                  "vertical_oscillation_m")
+
+
+def _filmed(spec: RunnerSpec, shift_px: np.ndarray | None) -> PoseSequence:
+    poses = simulate_pose(spec)
+    if shift_px is None:
+        return poses
+    return dataclasses.replace(poses, camera_shift_px=np.broadcast_to(
+        shift_px, (poses.frame_count, 2)).astype(np.float64))
+
+
+def test_a_steady_camera_keeps_every_metric_and_says_how_steady() -> None:
+    spec = RunnerSpec(noise_px=1.0, seed=4)
+    # A tripod shaken by the wind: the picture wobbles ~1 px about where it stood.
+    wobble = np.random.default_rng(0).normal(0.0, 1.0, (simulate_pose(spec).frame_count, 2))
+    jitter = np.diff(wobble, axis=0, prepend=wobble[:1])
+    form = analyze_form(_filmed(spec, jitter), sha256=SHA, height_m=1.8)
+    for name in (*CAMERA_METRICS, "trunk_lean_deg"):
+        assert form.metrics[name].status is MetricStatus.OK, name
+    assert form.camera_motion_frac_width is not None
+    assert form.camera_motion_frac_width < MAX_CAMERA_MOTION_FRAC_WIDTH / 2
+    assert not [i for i in form.issues if i.code.startswith("video.camera")]
+
+
+def test_a_panning_camera_refuses_positions_but_keeps_angles_and_cadence() -> None:
+    spec = RunnerSpec(noise_px=1.0, seed=4)
+    form = analyze_form(_filmed(spec, np.array([-1.5, 0.0])), sha256=SHA, height_m=1.8)
+    pan_px = 1.5 * (simulate_pose(spec).frame_count - 1)
+    assert form.camera_motion_frac_width == pytest.approx(pan_px / spec.width_px)
+    for name in CAMERA_METRICS:
+        metric = form.metrics[name]
+        assert metric.status is MetricStatus.INSUFFICIENT_DATA and metric.value is None, name
+        assert "the camera moved (about" in (metric.reason or "")
+        assert "tripod without panning or zoom" in (metric.reason or "")
+    for name in ("cadence_spm", "trunk_lean_deg", "shank_angle_at_contact_deg",
+                 "knee_flexion_at_contact_deg", "hip_extension_deg"):
+        assert form.metrics[name].status is MetricStatus.OK, name
+    assert [i.code for i in form.issues if i.code.startswith("video.camera")] == [
+        "video.camera_moved"]
+
+
+def test_a_rear_clip_from_a_moving_camera_refuses_width_and_sway() -> None:
+    spec = RunnerSpec(view="rear", standing_s=2.0, seed=5)
+    drift = np.array([0.0, 0.4])  # tilting down: the picture drifts, 0.4 px a frame
+    form = analyze_form(_filmed(spec, drift), sha256=SHA, height_m=1.8)
+    for name in ("step_width_frac_leg", "step_width_m", "lateral_sway_frac_leg",
+                 "vertical_oscillation_frac_leg"):
+        assert form.metrics[name].status is MetricStatus.INSUFFICIENT_DATA, name
+    assert form.metrics["pelvic_drop_deg"].status is MetricStatus.OK
+
+
+def test_the_excursion_is_the_furthest_point_not_the_end() -> None:
+    # Out 30 px and back: the excursion is 30 px although the camera ends where it began.
+    poses = simulate_pose(RunnerSpec(duration_s=1.0))
+    shift = np.zeros((poses.frame_count, 2))
+    shift[1:31, 0], shift[31:, 0] = 1.0, -1.0
+    poses = dataclasses.replace(poses, camera_shift_px=shift)
+    assert camera_motion_frac_width(poses) == pytest.approx(30 / poses.width_px)
+    shift[2:40] = np.nan  # unmeasured in most frames: unknown
+    assert camera_motion_frac_width(dataclasses.replace(poses, camera_shift_px=shift)) is None
+
+
+def test_keypoints_without_camera_shifts_say_the_camera_was_not_checked() -> None:
+    form = _form(RunnerSpec())
+    assert form.camera_motion_frac_width is None
+    assert form.metrics["vertical_oscillation_frac_leg"].status is MetricStatus.OK
+    assert "video.camera_not_checked" in [i.code for i in form.issues]
+
+
+def test_camera_shifts_follow_the_analysed_track() -> None:
+    poses = simulate_pose(RunnerSpec(duration_s=1.0))
+    shift = np.arange(2 * poses.frame_count, dtype=np.float64).reshape(-1, 2)
+    poses = dataclasses.replace(poses, camera_shift_px=shift)
+    track = _slice(poses, 5, 20)
+    assert track.camera_shift_px is not None
+    np.testing.assert_array_equal(track.camera_shift_px, shift[5:20])
+    assert _slice(simulate_pose(RunnerSpec(duration_s=1.0)), 5, 20).camera_shift_px is None
+    with pytest.raises(ValueError, match="camera_shift_px must be"):
+        dataclasses.replace(poses, camera_shift_px=shift[:-1])

@@ -56,6 +56,9 @@ N_BOOT: Final = 2000
 STILL_SPEED_FRAC_LEG: Final = 0.25  # hip speed below this many legs a second = standing [D]
 # (running moves the hips at ~0.8 leg/s peak; keypoint jitter alone reaches ~0.15)
 STILL_MIN_S: Final = 1.0
+MAX_CAMERA_MOTION_FRAC_WIDTH: Final = 0.02  # §3.5 "steady camera" [D]; a still treadmill
+# clip measures ~0.15 %, a slow pan passes 2 % within a second or two
+MIN_CAMERA_MEASURED_FRAC: Final = 0.8
 
 FILM_HINT: Final = "'backstride guide filming' says how to film it"
 
@@ -69,6 +72,9 @@ SCALED: Final = {"overstride_frac_leg": "overstride_m",
                  "vertical_oscillation_frac_leg": "vertical_oscillation_m",
                  "step_width_frac_leg": "step_width_m"}
 VIDEO_METRICS: Final = (*BOTH_METRICS, *SIDE_METRICS, *REAR_METRICS, *SCALED.values())
+# Positions relative to the frame: a moving camera moves them too (angles and timing stay).
+CAMERA_SENSITIVE: Final = ("vertical_oscillation_frac_leg", "overstride_frac_leg",
+                           "step_width_frac_leg", "lateral_sway_frac_leg")
 AT_CONTACT: Final = frozenset({"overstride_frac_leg", "shank_angle_at_contact_deg",
                                "knee_flexion_at_contact_deg"})
 # Landmarks each metric needs visible (§3.5 visibility gate); "near" = the near leg's joints.
@@ -119,6 +125,7 @@ class FormAnalysis:
     issues: tuple[Issue, ...]
     cadence_confidence: str | None  # "high" or "moderate" (§3.4), None when not measured
     analysed_span_s: tuple[float, float] = field(default=(0.0, 0.0))
+    camera_motion_frac_width: float | None = None  # None: not measured (older keypoints)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -235,7 +242,24 @@ def _slice(poses: PoseSequence, start: int, stop: int) -> PoseSequence:
     return PoseSequence(t_s=t - (t[0] if t.size else 0.0), xy_px=poses.xy_px[start:stop],
                         visibility=poses.visibility[start:stop], width_px=poses.width_px,
                         height_px=poses.height_px, frame_rate_hz=poses.frame_rate_hz,
-                        rotation_deg=poses.rotation_deg, model=poses.model)
+                        rotation_deg=poses.rotation_deg, model=poses.model,
+                        camera_shift_px=None if poses.camera_shift_px is None
+                        else poses.camera_shift_px[start:stop])
+
+
+def camera_motion_frac_width(poses: PoseSequence) -> float | None:
+    """The camera's largest excursion from where it stood at the first frame, as a fraction of
+    the frame width: the path is the running sum of ``camera_shift_px`` (a frame that could not
+    be measured counts as still). None when not measured, or measured in < 80 % of frames."""
+    shift = poses.camera_shift_px
+    if shift is None or poses.frame_count < 2:
+        return None
+    steps = shift[1:]
+    measured = np.all(np.isfinite(steps), axis=1)
+    if float(np.mean(measured)) < MIN_CAMERA_MEASURED_FRAC:
+        return None
+    path = np.cumsum(np.where(measured[:, None], steps, 0.0), axis=0)
+    return float(np.max(np.hypot(path[:, 0], path[:, 1]))) / poses.width_px
 
 
 # ---------------------------------------------------------------------------------------------
@@ -512,6 +536,7 @@ def analyze_form(poses: PoseSequence, *, sha256: str, view: View | None = None,
     m_per_px = LEG_PER_HEIGHT * height_m / leg if height_m else None
     events = detect_gait_events(clean, chosen)
     _visibility_gates(track, chosen, near, gates)
+    camera = _camera_gate(track, gates)
     rate = events.cadence.events_spm
     if rate is not None and rate < SLOW_MOTION_BELOW_SPM:
         gates.refuse(all_metrics, (
@@ -530,15 +555,36 @@ def analyze_form(poses: PoseSequence, *, sha256: str, view: View | None = None,
         gates.warn("video.near_leg", (
             f"side view: per-leg values use the {near} leg (nearer the camera); the far leg is "
             "often hidden and was left out. Film the other side for that leg"))
-    gates.warn("video.camera_not_checked", (
-        "a steady camera is assumed (not checked): film from a tripod without panning or zoom"))
     return FormAnalysis(
         view=chosen, view_detected=detected_view, view_ratio=ratio, leg_px=leg,
         m_per_px=m_per_px, near_side=near, treadmill=_treadmill(clean, leg),
         duration_s=duration_s, events=events, clean=clean, metrics=metrics, steps=steps,
         per_side=per_side, issues=tuple(gates.issues), cadence_confidence=confidence
         if metrics["cadence_spm"].status is MetricStatus.OK else None,
-        analysed_span_s=(float(poses.t_s[start]), float(poses.t_s[stop - 1])))
+        analysed_span_s=(float(poses.t_s[start]), float(poses.t_s[stop - 1])),
+        camera_motion_frac_width=camera)
+
+
+def _camera_gate(track: PoseSequence, gates: _Gates) -> float | None:
+    """§3.5 "steady camera": positions relative to the frame need a camera that stood still."""
+    motion = camera_motion_frac_width(track)
+    if motion is None:
+        why = ("keypoints recorded by an older backstride" if track.camera_shift_px is None
+               else "too little background to measure it")
+        gates.warn("video.camera_not_checked", (
+            f"a steady camera is assumed, not checked ({why}): film from a tripod without "
+            "panning or zoom"))
+    elif motion > MAX_CAMERA_MOTION_FRAC_WIDTH:
+        percent = f"{100 * motion:.{0 if motion >= 0.1 else 1}f}"
+        reason = (f"the camera moved (about {percent} % of the frame width during the "
+                  "clip): positions in the picture moved with it. Film from a tripod without "
+                  f"panning or zoom; {FILM_HINT}")
+        gates.refuse(list(CAMERA_SENSITIVE), reason)
+        gates.warn("video.camera_moved", (
+            f"the camera moved (about {percent} % of the frame width): vertical "
+            "oscillation, overstride, step width and sway are refused; angles and cadence are "
+            "kept. Film from a tripod without panning or zoom"))
+    return motion
 
 
 def _empty(poses: PoseSequence, view: View, gates: _Gates, duration_s: float) -> FormAnalysis:

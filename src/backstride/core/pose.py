@@ -74,6 +74,10 @@ class PoseSequence:
     model: str = POSE_MODEL
     issues: tuple[Issue, ...] = ()
     """Decoding problems that did not stop the analysis (a damaged or cut-short clip)."""
+    camera_shift_px: FloatArray | None = None
+    """``(frames, 2)``: how far the picture's background moved since the previous frame, in
+    pixels (x right, y down; the first frame 0, 0; NaN where it could not be measured). None for
+    keypoints recorded before backstride measured it (DOMAIN.md §3.5 "steady camera")."""
 
     def __post_init__(self) -> None:
         n = self.t_s.shape[0]
@@ -86,6 +90,9 @@ class PoseSequence:
                              f"not {self.visibility.shape}")
         if n > 1 and not bool(np.all(np.diff(self.t_s) > 0)):
             raise ValueError("t_s must increase strictly")
+        if self.camera_shift_px is not None and self.camera_shift_px.shape != (n, 2):
+            raise ValueError(f"camera_shift_px must be ({n}, 2), "
+                             f"not {self.camera_shift_px.shape}")
         if self.width_px <= 0 or self.height_px <= 0:
             raise ValueError("frame size must be positive")
 

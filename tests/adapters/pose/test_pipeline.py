@@ -176,3 +176,58 @@ def test_decode_issues_reach_the_pose_sequence(tmp_path: Path) -> None:
     poses = estimate_poses(damaged, estimator_factory=SquareFinder)
     assert "video_damaged" in {issue.code for issue in poses.issues}
 
+
+
+# --- camera motion (DOMAIN.md §3.5 "steady camera") ------------------------------------------
+
+class BoxFinder(SquareFinder):
+    """Spreads the keypoints over the white square, as a pose spreads over a body."""
+
+    def estimate(self, frame_rgb: RgbFrame) -> tuple[FloatArray | None, FloatArray]:
+        self.calls += 1
+        ys, xs = np.nonzero(frame_rgb.min(axis=2) > 250)
+        if xs.size == 0:
+            return None, np.zeros(LANDMARK_COUNT)
+        corners = np.array([[xs.min(), ys.min()], [xs.max(), ys.max()]], dtype=np.float64)
+        return corners[np.arange(LANDMARK_COUNT) % 2], np.full(LANDMARK_COUNT, 0.9)
+
+
+@pytest.mark.parametrize("step", [(3, 0), (-2, 1), (0, -2)])
+def test_a_panning_camera_is_measured_frame_by_frame(tmp_path: Path,
+                                                     step: tuple[int, int]) -> None:
+    clip = clips.make_pan_clip(tmp_path / "pan.mp4", step_px=step, frames=30)
+    poses = estimate_poses(clip, estimator_factory=BoxFinder)
+    shift = poses.camera_shift_px
+    assert shift is not None and shift.shape == (30, 2)
+    np.testing.assert_array_equal(shift[0], [0.0, 0.0])
+    assert np.all(np.isfinite(shift))
+    assert np.max(np.abs(shift[1:] - step)) < 1.0  # within 1 px of the truth in every frame
+    np.testing.assert_allclose(shift[1:].sum(axis=0), np.multiply(step, 29), rtol=0.05, atol=1.0)
+
+
+def test_a_still_background_measures_no_motion(tmp_path: Path) -> None:
+    # The runner crosses the frame; the camera does not move.
+    clip = clips.make_pan_clip(tmp_path / "still.mp4", step_px=(0, 0), frames=40,
+                               moving_square=True)
+    poses = estimate_poses(clip, estimator_factory=BoxFinder)
+    shift = poses.camera_shift_px
+    assert shift is not None
+    assert np.max(np.abs(shift)) < 0.5
+    assert np.max(np.abs(np.cumsum(shift, axis=0))) < 1.0
+
+
+def test_the_bare_loop_measures_the_camera_too(tmp_path: Path) -> None:
+    clip = clips.make_pan_clip(tmp_path / "pan.mp4", step_px=(2, 0), frames=12)
+    threaded = estimate_poses(clip, estimator_factory=BoxFinder)
+    bare = estimate_poses_bare(clip, estimator_factory=BoxFinder)
+    assert threaded.camera_shift_px is not None and bare.camera_shift_px is not None
+    np.testing.assert_array_equal(threaded.camera_shift_px, bare.camera_shift_px)
+
+
+def test_a_featureless_picture_cannot_be_measured() -> None:
+    from backstride.adapters.pose.camera import CameraMotion
+
+    camera = CameraMotion(640, 360)
+    grey = np.full((360, 640, 3), 90, dtype=np.uint8)
+    assert camera.shift(grey, None) == (0.0, 0.0)  # the first frame
+    assert np.isnan(camera.shift(grey, None)).all()

@@ -31,13 +31,18 @@ def make_poses(frames: int = 12, *, seed: int = 3) -> PoseSequence:
     visibility[4] = 0.0
     return PoseSequence(t_s=np.arange(frames) / 30.0, xy_px=xy, visibility=visibility,
                         width_px=720, height_px=1280, frame_rate_hz=30.0, rotation_deg=90,
-                        issues=(Issue(code="video_damaged", message="1 damaged part"),))
+                        issues=(Issue(code="video_damaged", message="1 damaged part"),),
+                        camera_shift_px=rng.normal(0, 1, (frames, 2)))
 
 
 def assert_same(a: PoseSequence, b: PoseSequence) -> None:
     np.testing.assert_array_equal(a.t_s, b.t_s)
     np.testing.assert_array_equal(a.xy_px, b.xy_px)
     np.testing.assert_array_equal(a.visibility, b.visibility)
+    if a.camera_shift_px is None or b.camera_shift_px is None:
+        assert a.camera_shift_px is None and b.camera_shift_px is None
+    else:
+        np.testing.assert_array_equal(a.camera_shift_px, b.camera_shift_px)
     assert (a.width_px, a.height_px, a.frame_rate_hz, a.rotation_deg, a.model, a.issues) == (
         b.width_px, b.height_px, b.frame_rate_hz, b.rotation_deg, b.model, b.issues)
 
@@ -55,6 +60,16 @@ def test_round_trip_without_issues() -> None:
     bare = PoseSequence(t_s=poses.t_s, xy_px=poses.xy_px, visibility=poses.visibility,
                         width_px=10, height_px=20, frame_rate_hz=59.94)
     assert_same(poses_from_bytes(poses_to_bytes(bare)), bare)
+
+
+def test_version_1_files_load_without_camera_shifts() -> None:
+    arrays = recorded_arrays()
+    del arrays["camera_shift_px"]
+    arrays["version"] = np.array(1)
+    old = poses_from_bytes(npz_bytes(**arrays))
+    assert old.camera_shift_px is None
+    np.testing.assert_array_equal(old.xy_px, make_poses().xy_px)
+    assert VERSION == 2
 
 
 def npz_bytes(**arrays: object) -> bytes:
@@ -94,6 +109,8 @@ def test_newer_version_says_upgrade() -> None:
     ("t_s", np.zeros(12)),                       # not increasing
     ("xy_px", np.zeros((12, LANDMARK_COUNT, 2), dtype=object)),
     ("size_px", np.array([0, 5])),
+    ("camera_shift_px", np.zeros((11, 2))),
+    ("camera_shift_px", np.zeros((12, 2), dtype=np.int64)),
 ])
 def test_wrong_shapes_or_values_are_damage(key: str, value: np.ndarray) -> None:
     arrays = recorded_arrays()

@@ -5,7 +5,8 @@ the calling thread runs the model, so decoding (PyAV, which releases the GIL) ov
 inference on a second core (DOMAIN.md §3.2: +20–40 %). The queue holds at most
 :data:`QUEUE_FRAMES` frames, so memory stays bounded whatever the clip's length. An error in
 the decode thread is raised in the caller; the thread always ends, also when the model fails or
-the user interrupts.
+the user interrupts. Beside the model, :class:`~backstride.adapters.pose.camera.CameraMotion`
+measures how far the camera moved between frames on the background (``camera_shift_px``).
 
 :func:`estimate_poses_bare` does the same work in one thread; only the benchmark uses it, as the
 baseline the threaded path is measured against.
@@ -23,6 +24,7 @@ from typing import Final, cast
 import numpy as np
 
 from backstride.adapters.pose import PoseEstimator, get_estimator
+from backstride.adapters.pose.camera import CameraMotion
 from backstride.adapters.video import RgbFrame, Video, open_video
 from backstride.core.pose import LANDMARK_COUNT, PoseSequence
 from backstride.core.types import FloatArray, Progress
@@ -69,9 +71,12 @@ def _collect(video: Video, frames: Iterable[Frame], estimator: PoseEstimator,
     times: list[float] = []
     xys: list[FloatArray] = []
     visibilities: list[FloatArray] = []
+    shifts: list[tuple[float, float]] = []
+    camera = CameraMotion(info.width_px, info.height_px)
     missing = np.full((LANDMARK_COUNT, 2), np.nan)
     for t_s, frame in frames:
         xy_px, visibility = estimator.estimate(frame)
+        shifts.append(camera.shift(frame, xy_px))
         times.append(t_s)
         xys.append(missing if xy_px is None else xy_px)
         visibilities.append(visibility)
@@ -85,7 +90,8 @@ def _collect(video: Video, frames: Iterable[Frame], estimator: PoseEstimator,
         xy_px=np.stack(xys).astype(np.float64),
         visibility=np.stack(visibilities).astype(np.float64),
         width_px=info.width_px, height_px=info.height_px, frame_rate_hz=info.frame_rate_hz,
-        rotation_deg=info.rotation_deg, issues=tuple(video.issues))
+        rotation_deg=info.rotation_deg, issues=tuple(video.issues),
+        camera_shift_px=np.asarray(shifts, dtype=np.float64).reshape(-1, 2))
     logger.info("%s: pose found in %d of %d frames", info.path.name,
                 int(np.count_nonzero(poses.detected)), poses.frame_count)
     return poses

@@ -22,7 +22,9 @@ from backstride.core.types import AnyArray, FloatArray, Issue
 from backstride.errors import InputError
 
 FORMAT: Final = "backstride.keypoints"
-VERSION: Final = 1
+VERSION: Final = 2
+"""2 added ``camera_shift_px`` (optional); version 1 files still load, without it."""
+READS: Final = (1, 2)
 _ARRAYS: Final = ("t_s", "xy_px", "visibility")
 
 
@@ -36,8 +38,11 @@ class KeypointsFileError(InputError):
 def poses_to_bytes(poses: PoseSequence) -> bytes:
     """The ``.npz`` bytes of a recording (compressed)."""
     buffer = io.BytesIO()
+    extra: dict[str, AnyArray] = {}
+    if poses.camera_shift_px is not None:
+        extra["camera_shift_px"] = poses.camera_shift_px.astype(np.float64)
     np.savez_compressed(
-        buffer,
+        buffer, **extra,
         format=np.array(FORMAT), version=np.array(VERSION),
         t_s=poses.t_s.astype(np.float64), xy_px=poses.xy_px.astype(np.float64),
         visibility=poses.visibility.astype(np.float64),
@@ -88,7 +93,7 @@ def poses_from_bytes(data: bytes, *, name: str = "the keypoints") -> PoseSequenc
     if version > VERSION:
         raise KeypointsFileError(name, f"was written by a newer backstride (format version "
                                  f"{version}, this one reads {VERSION})", "Upgrade backstride.")
-    if version != VERSION:
+    if version not in READS:
         raise KeypointsFileError(name, f"has an unknown format version {version}", redo)
     try:
         return _sequence(arrays)
@@ -97,7 +102,8 @@ def poses_from_bytes(data: bytes, *, name: str = "the keypoints") -> PoseSequenc
 
 
 def _sequence(arrays: dict[str, AnyArray]) -> PoseSequence:
-    for key in _ARRAYS:
+    shift = arrays.get("camera_shift_px")
+    for key in (*_ARRAYS, "camera_shift_px") if shift is not None else _ARRAYS:
         if arrays[key].dtype.kind != "f":
             raise ValueError(f"{key} is not floating point")
     width, height = (int(v) for v in arrays["size_px"])
@@ -107,7 +113,8 @@ def _sequence(arrays: dict[str, AnyArray]) -> PoseSequence:
         t_s=arrays["t_s"].astype(np.float64), xy_px=arrays["xy_px"].astype(np.float64),
         visibility=arrays["visibility"].astype(np.float64), width_px=width, height_px=height,
         frame_rate_hz=float(arrays["frame_rate_hz"]), rotation_deg=int(arrays["rotation_deg"]),
-        model=str(arrays["model"]), issues=issues)
+        model=str(arrays["model"]), issues=issues,
+        camera_shift_px=None if shift is None else shift.astype(np.float64))
 
 
 class RecordedEstimator:

@@ -56,6 +56,7 @@ def video_json(report: VideoReport, *, source_path: str | None = None) -> JSON:
             "pose_found_frac": _r(float(poses.detected.mean()) if poses.frame_count else 0.0, 4),
             "analysed_s": [round(first, 3), round(last, 3)],
             "leg_length_px": _r(form.leg_px, 1), "m_per_px": _r(form.m_per_px, 6),
+            "camera_motion_frac_width": _r(form.camera_motion_frac_width, 4),
             "cadence_estimates_spm": None if events is None else {
                 "contacts": _r(events.cadence.events_spm, 3),
                 "hip_bounce_spectrum": _r(events.cadence.hip_spectrum_spm, 3),
