@@ -292,3 +292,12 @@ def test_camera_shifts_follow_the_analysed_track() -> None:
     assert _slice(simulate_pose(RunnerSpec(duration_s=1.0)), 5, 20).camera_shift_px is None
     with pytest.raises(ValueError, match="camera_shift_px must be"):
         dataclasses.replace(poses, camera_shift_px=shift[:-1])
+
+
+def test_runner_cut_off_at_the_bottom_is_refused() -> None:
+    spec = RunnerSpec()
+    poses = simulate_pose(spec)
+    cut = dataclasses.replace(poses, xy_px=poses.xy_px + np.array([0.0, 300.0]))  # feet out
+    form = analyze_form(cut, sha256=SHA)
+    assert "cut off at the bottom (feet)" in _reason(form, "cadence_spm")
+    assert not any(i.code == "video.cut_off" for i in _form(spec).issues)

@@ -56,6 +56,10 @@ N_BOOT: Final = 2000
 STILL_SPEED_FRAC_LEG: Final = 0.25  # hip speed below this many legs a second = standing [D]
 # (running moves the hips at ~0.8 leg/s peak; keypoint jitter alone reaches ~0.15)
 STILL_MIN_S: Final = 1.0
+BODY_EDGE_JOINTS: Final = (J.NOSE, J.LEFT_HIP, J.RIGHT_HIP, J.LEFT_ANKLE, J.RIGHT_ANKLE,
+                           J.LEFT_HEEL, J.RIGHT_HEEL, J.LEFT_TOE, J.RIGHT_TOE)
+CUT_OFF_MARGIN_FRAC: Final = 0.01  # a joint this far past the edge is out of the picture [D]
+MAX_CUT_OFF_FRAC: Final = 0.2  # of frames with the runner cut off -> refuse [D]
 MAX_CAMERA_MOTION_FRAC_WIDTH: Final = 0.02  # §3.5 "steady camera" [D]; a still treadmill
 # clip measures ~0.15 %, a slow pan passes 2 % within a second or two
 MIN_CAMERA_MEASURED_FRAC: Final = 0.8
@@ -633,6 +637,28 @@ def _frame_gates(poses: PoseSequence, gates: _Gates) -> None:
     elif height < WARN_RUNNER_PX:
         gates.warn("video.small_runner", f"the runner is ~{height:.0f} px tall; "
                                          f"{WARN_RUNNER_PX}+ px gives steadier keypoints")
+    _cut_off_gate(poses, gates)
+
+
+def _cut_off_gate(poses: PoseSequence, gates: _Gates) -> None:
+    """The model guesses joints beyond the picture's edge: a runner whose head or feet leave
+    the frame in many frames cannot be measured (§3.5 "runner cut off")."""
+    seen = poses.xy_px[poses.detected][:, list(BODY_EDGE_JOINTS)]
+    if seen.shape[0] == 0:
+        return
+    margin = CUT_OFF_MARGIN_FRAC * poses.long_side_px
+    x, y = seen[..., 0], seen[..., 1]
+    edges = {"the top (head)": y < -margin, "the bottom (feet)": y > poses.height_px + margin,
+             "the sides": (x < -margin) | (x > poses.width_px + margin)}
+    shares = {edge: float(np.mean(np.any(out, axis=1))) for edge, out in edges.items()}
+    edge, share = max(shares.items(), key=lambda item: item[1])
+    if share > MAX_CUT_OFF_FRAC:
+        gates.refuse(list(VIDEO_METRICS), (
+            f"the runner is cut off at {edge} of the picture in {100 * share:.0f} % of frames: "
+            f"keep the whole body in frame (step back or zoom out); {FILM_HINT}"))
+    elif share > 0.02:
+        gates.warn("video.cut_off", f"the runner touches {edge} of the picture in "
+                                    f"{100 * share:.0f} % of frames; keep the whole body in frame")
 
 
 def _view_gates(chosen: View, detected: View | None, ratio: float | None, gates: _Gates) -> None:

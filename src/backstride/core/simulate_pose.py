@@ -48,8 +48,8 @@ class RunnerSpec:
     facing: int = 1  # side view: +1 runs toward image right, -1 toward the left
     overground_speed_frac_leg_per_s: float = 0.0  # 0 = treadmill (hip stays in frame)
     leg_px: float = 420.0
-    width_px: int = 1280
-    height_px: int = 720
+    width_px: int = 1920
+    height_px: int = 1080
     frame_rate_hz: float = 60.0
     duration_s: float = 12.0
     timestamp_jitter_frac: float = 0.0  # variable frame rate: ± this share of a frame
