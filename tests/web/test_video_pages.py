@@ -1,9 +1,13 @@
 """Videos in the web app: upload through /analyse, the background job and its errors, the
 result page (report frame, <video>, downloads), Range requests on the annotated MP4, the bounded
-set of kept results, and in team mode a result that only its owner can open.
+set of kept results, and in team mode a result that only its owner can open. A finished job's
+clip is saved to the runner's history; /videos lists the stored clips and
+/videos/stored/{id} shows one (report rebuilt from its keypoints, JSON as stored).
 
-Results are registered directly (``app.state.video_results``) where a test is about serving
-them, so only the upload tests and the slow browser test need the video extra and the model.
+Results are registered directly (``app.state.video_results``) and clips stored directly
+(``Store.save_video`` of a simulated runner's keypoints) where a test is about serving them;
+the upload flow test swaps the model for simulated keypoints, so only the error tests and the
+slow browser test need the video extra and the model.
 """
 
 from __future__ import annotations
@@ -17,11 +21,18 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from backstride import workflows
+from backstride import __version__, workflows
+from backstride.adapters.pose.recorded import poses_to_bytes
+from backstride.adapters.render.video_json import video_json
+from backstride.adapters.storage.records import MeasuredVideo
 from backstride.config import Settings
+from backstride.core.report import VideoReport, build_video_report
+from backstride.core.simulate_pose import RunnerSpec, simulate_pose
 from backstride.web.app import create_app
 from backstride.web.routes_video import KEEP_VIDEOS, VideoResult
 from backstride.web.security import REPORT_CSP
+from backstride.workflows.history import open_store
+from backstride.workflows.video import file_sha256
 from tests.conftest import fixture_file
 from tests.web.conftest import csrf_of, screenshot
 from tests.web.test_runs_pages import Watcher, submit, wait_for_job
@@ -58,8 +69,29 @@ def kept_result(client: TestClient, folder: Path, *, owner: str | None = None,
     (folder / "analysis.json").write_text(json.dumps(analysis), encoding="utf-8")
     token = uuid.uuid4().hex
     client.app.state.video_results.add(  # type: ignore[attr-defined]
-        VideoResult(token=token, owner=owner, name=name, folder=folder, analysis=analysis))
+        VideoResult(token=token, owner=owner, name=name, folder=folder, analysis=analysis,
+                    video_id=7, newly_stored=True))
     return f"/videos/{token}"
+
+
+def simulated_report(name: str = "clip.mp4", sha: str = "a" * 64) -> VideoReport:
+    """A side-view report of a simulated runner (~170 spm): no clip, no model."""
+    return build_video_report(simulate_pose(RunnerSpec()), source_name=name, sha256=sha)
+
+
+def store_clip(settings: Settings, *, runner: str = "me", name: str = "stored-run.mp4",
+               sha: str = "c" * 64) -> int:
+    """A clip in the history as ``backstride import`` keeps it (analysis and keypoints); its id."""
+    report = simulated_report(name, sha)
+    cadence = report.form.metrics["cadence_spm"].value
+    item = MeasuredVideo(name=name, sha256=sha, view=report.form.view,
+                         duration_s=report.form.duration_s, cadence_spm=cadence,
+                         pose_model=report.poses.model, keypoints=poses_to_bytes(report.poses),
+                         analysis=video_json(report), analyser_version=__version__)
+    with open_store(settings) as store:
+        store.save_video(item, runner=runner)
+        return int(next(row["id"] for row in store.list_videos(runner=runner)
+                        if row["sha256"] == sha))
 
 
 # ---------------------------------------------------------------- uploads and jobs
@@ -127,7 +159,7 @@ def test_the_form_offers_video_view_and_height(client: TestClient) -> None:
     html = client.get("/analyse").text
     assert "running video" in html and 'name="view"' in html
     assert 'name="height_m"' in html and 'min="0.8"' in html and 'max="2.5"' in html
-    assert "does not store videos in the history yet" in html
+    assert "does not store videos" not in html and 'href="/videos"' in html
 
 
 def test_an_oversized_video_is_refused_without_keeping_it(
@@ -159,7 +191,8 @@ def test_result_page_has_the_report_frame_the_video_and_downloads(
            '.mp4"' in page.text
     assert f'href="{url}/analysis.json" download="easy-run.analysis.json"' in page.text
     assert 'download="easy-run-annotated.mp4"' in page.text
-    assert "does not store videos in your history yet" in page.text
+    assert "does not store videos" not in page.text
+    assert 'Saved to your history as <a href="/videos/stored/7">video 7</a>' in page.text
     assert "168.6" in page.text and "side view" in page.text
     # The app's own pages never allow inline scripts; the report frame does, sandboxed.
     assert "'unsafe-inline'" not in page.headers["content-security-policy"].split(
@@ -217,6 +250,98 @@ def test_unknown_or_malformed_results_are_not_found(client: TestClient, path: st
     assert client.get(path).status_code in (404, 422)
 
 
+# ---------------------------------------------------------------- history: stored clips
+
+
+@pytest.fixture
+def no_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The job's workflow steps without the model or the decoder: a simulated runner's report
+    (its sha from the upload's bytes, as the real one), a stand-in report page and MP4."""
+
+    def analyze_video(path: Path, **_: Any) -> VideoReport:
+        return simulated_report(path.name, file_sha256(path))
+
+    def write_annotated(_report: VideoReport, _source: Path, target: Path, **_: Any) -> None:
+        target.write_bytes(MP4)
+
+    monkeypatch.setattr(workflows, "analyze_video", analyze_video)
+    monkeypatch.setattr(workflows, "render_html", lambda *_a, **_k: "<!doctype html><p>r")
+    monkeypatch.setattr(workflows, "write_annotated", write_annotated)
+
+
+def test_a_finished_video_job_is_saved_to_the_history(client: TestClient, settings: Settings,
+                                                      no_model: None) -> None:
+    reply = upload(client, "easy-run.mp4", MP4, view="side")
+    assert reply.status_code == 303, reply.text
+    job = wait_for_job(client, reply.headers["location"], timeout_s=60)
+    assert job["state"] == "done", job
+    [stored] = workflows.list_videos(settings=settings)["videos"]
+    assert stored["name"] == "easy-run.mp4" and stored["view"] == "side"
+    page = client.get(job["result_url"]).text
+    assert f'Saved to your history as <a href="/videos/stored/{stored["id"]}">video ' \
+           f'{stored["id"]}</a>' in page
+    assert "does not store videos" not in page
+    # The same clip again: analysed, but already in the history (by content), not twice.
+    again = wait_for_job(client, upload(client, "same-clip.mp4", MP4).headers["location"])
+    assert again["state"] == "done", again
+    assert f'already in your history as <a href="/videos/stored/{stored["id"]}">' in \
+           client.get(again["result_url"]).text
+    assert len(workflows.list_videos(settings=settings)["videos"]) == 1
+    listed = client.get("/videos").text
+    assert "easy-run.mp4" in listed and f'href="/videos/stored/{stored["id"]}"' in listed
+
+
+def test_the_videos_page_lists_stored_clips_newest_first(client: TestClient,
+                                                         settings: Settings) -> None:
+    empty = client.get("/videos")
+    assert empty.status_code == 200 and "No videos yet" in empty.text
+    assert '<a href="/videos"' in empty.text  # in the navigation
+    first = store_clip(settings, name="first.mp4", sha="1" * 64)
+    second = store_clip(settings, name="clips/second.mp4", sha="2" * 64)
+    html = client.get("/videos").text
+    assert "2 clips, newest first" in html
+    assert html.index(f'href="/videos/stored/{second}"') < html.index(
+        f'href="/videos/stored/{first}"')
+    assert "second.mp4" in html and "clips/second" not in html
+    assert "side" in html and re.search(r"1[67]\d\.\d spm", html)
+    assert re.search(r"\d+\.\d s<", html)
+    dashboard = client.get("/").text
+    assert f'href="/videos/stored/{second}">second.mp4</a>' in dashboard
+    assert "2 clips in all" in dashboard
+
+
+def test_a_stored_clip_page_has_the_report_frame_and_the_json(client: TestClient,
+                                                              settings: Settings) -> None:
+    video_id = store_clip(settings)
+    url = f"/videos/stored/{video_id}"
+    page = client.get(url)
+    assert page.status_code == 200
+    assert "stored-run.mp4" in page.text and "side view" in page.text
+    assert f'<iframe class="report" src="{url}/report"' in page.text
+    assert 'sandbox="allow-scripts"' in page.text
+    assert f'href="{url}/analysis.json" download' in page.text
+    assert "<video" not in page.text
+    assert "'unsafe-inline'" not in page.headers["content-security-policy"].split(
+        "script-src")[1].split(";")[0]
+    report = client.get(f"{url}/report")
+    assert report.status_code == 200 and report.headers["content-type"].startswith("text/html")
+    assert report.headers["content-security-policy"] == REPORT_CSP
+    assert "Cadence" in report.text and "stored-run.mp4" in report.text
+    data = client.get(f"{url}/analysis.json")
+    assert data.status_code == 200 and data.headers["content-type"] == "application/json"
+    assert f'attachment; filename="video-{video_id}.analysis.json"' in \
+           data.headers["content-disposition"]
+    assert data.json() == workflows.stored_video(video_id, settings=settings)
+
+
+@pytest.mark.parametrize("path", ["/videos/stored/999", "/videos/stored/999/report",
+                                  "/videos/stored/999/analysis.json", "/videos/stored/0",
+                                  "/videos/stored/abc", "/videos/stored/99999999999"])
+def test_a_missing_stored_clip_is_not_found(client: TestClient, path: str) -> None:
+    reply = client.get(path)
+    assert reply.status_code in (404, 422) and "Traceback" not in reply.text
+
+
 # ---------------------------------------------------------------- team mode
 
 
@@ -270,6 +395,32 @@ def test_team_a_video_result_and_job_are_their_owners_only(team_app: Any,
     assert upload(coach, "clip.mp4", MP4).status_code == 403
 
 
+def test_team_a_stored_clip_is_its_runners_only(team_app: Any) -> None:
+    settings: Settings = team_app.state.settings
+    video_id = store_clip(settings, runner="alice", name="alice-secret.mp4")
+    alice, bob = logged_in(team_app, "alice"), logged_in(team_app, "bob")
+    url = f"/videos/stored/{video_id}"
+    for suffix in ("", "/report", "/analysis.json"):
+        assert alice.get(url + suffix).status_code == 200, suffix
+        reply = bob.get(url + suffix)
+        assert reply.status_code == 404, suffix
+        assert "alice-secret" not in reply.text
+    assert "alice-secret" in alice.get("/videos").text
+    assert "alice-secret" not in bob.get("/videos").text
+    assert "alice-secret" not in bob.get("/").text
+
+
+def test_team_a_video_job_saves_to_the_uploaders_history(team_app: Any,
+                                                         no_model: None) -> None:
+    settings: Settings = team_app.state.settings
+    bob = logged_in(team_app, "bob")
+    job = wait_for_job(bob, upload(bob, "bob-run.mp4", MP4).headers["location"])
+    assert job["state"] == "done", job
+    assert [v["name"] for v in workflows.list_videos(settings=settings, runner="bob")[
+        "videos"]] == ["bob-run.mp4"]
+    assert workflows.list_videos(settings=settings, runner="alice")["videos"] == []
+
+
 # ---------------------------------------------------------------- browser
 
 
@@ -289,6 +440,9 @@ def test_upload_a_clip_and_watch_the_annotated_video(live_server: str, page: Any
     submit(page, page.get_by_role("button", name="Analyse"))
     page.wait_for_url(re.compile(r"/videos/[0-9a-f]{32}$"), timeout=480_000)
     expect(page.locator("h1")).to_contain_text(clip.name)
+    expect(page.get_by_text("Saved to your history as video")).to_be_visible()
+    stored_url = page.get_by_role("link", name=re.compile(r"^video \d+$")).get_attribute("href")
+    assert stored_url and re.fullmatch(r"/videos/stored/\d+", stored_url), stored_url
     expect(page.frame_locator("iframe.report").locator("body")).to_contain_text(
         "Cadence", timeout=90_000)
     page.wait_for_function("document.querySelector('video.clip').readyState >= 1",

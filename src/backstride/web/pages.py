@@ -18,7 +18,8 @@ from backstride.web import security
 
 T = TypeVar("T")
 
-NAV = (("/", "Dashboard"), ("/analyse", "Analyse"), ("/runs", "Runs"), ("/triage", "Triage"),
+NAV = (("/", "Dashboard"), ("/analyse", "Analyse"), ("/runs", "Runs"), ("/videos", "Videos"),
+       ("/triage", "Triage"),
        ("/selftests", "Self-tests"), ("/plan", "Plan"), ("/pain", "Pain diary"),
        ("/shoes", "Shoes"),
        ("/trends", "Trends"),

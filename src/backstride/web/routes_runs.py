@@ -34,9 +34,10 @@ def dashboard(request: Request) -> HTMLResponse:
     cadence = [(r["start_utc"], (r["metrics"].get("cadence_spm") or {}).get("value"))
                for r in reversed(workflows.list_runs(settings=settings, limit=30,
                                                      runner=runner)["runs"])]
+    videos = workflows.list_videos(settings=settings, runner=runner)["videos"]
     return render(request, "dashboard.html.j2", runs=runs, shoe_alerts=shoes,
                   triage=None if record is None else record.result, cleared=cleared,
-                  cadence=[c for c in cadence if c[1] is not None])
+                  cadence=[c for c in cadence if c[1] is not None], videos=videos)
 
 
 @router.get("/analyse", response_class=HTMLResponse)

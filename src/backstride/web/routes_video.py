@@ -1,12 +1,17 @@
 """Running videos in the web app: an uploaded clip is analysed by the background worker (pose
-estimation with progress, then the annotated MP4), and its result page shows the video report
-in the sandboxed frame, the annotated clip in a <video> and the downloads.
+estimation with progress, then the annotated MP4) and saved to the history of the job's
+runner (its analysis and keypoints, never the clip, as ``backstride import`` does); its result
+page shows the video report in the sandboxed frame, the annotated clip in a <video>, the
+downloads and a link to the stored clip.
 
-The web app does not store videos in the history yet (``backstride import`` does): each
-result lives in its job's private temp folder (``mkdtemp``, mode 0700) and only the last
-``KEEP_VIDEOS`` are kept; older folders are deleted, and so are all of them when the app shuts
-down. A result belongs to whoever started the job:
+The annotated MP4 and the result's files live in the job's private temp folder (``mkdtemp``,
+mode 0700) and only the last ``KEEP_VIDEOS`` are kept; older folders are deleted, and so are
+all of them when the app shuts down. A result belongs to whoever started the job:
 in team mode another user gets 404 for its pages and files, as for any job.
+
+Stored clips: ``/videos`` lists them (newest first, 50 a page) and ``/videos/stored/{id}``
+shows one, its report rebuilt from the stored keypoints (no key frames: the clip is gone),
+scoped to the runner as runs are.
 """
 
 from __future__ import annotations
@@ -23,16 +28,17 @@ from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi import Path as FastApiPath
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 
 from backstride import workflows
 from backstride.config import Settings
 from backstride.core.gait import View
+from backstride.core.report import VideoReport
 from backstride.core.types import Progress
 from backstride.errors import BackstrideError, InputError
-from backstride.web.auth import owner_key
+from backstride.web.auth import owner_key, runner_of
 from backstride.web.jobs import Job
-from backstride.web.pages import render, settings_of
+from backstride.web.pages import cached, render, settings_of
 
 logger = logging.getLogger(__name__)
 router = APIRouter()
@@ -44,7 +50,9 @@ HEIGHT_M: Final = (0.8, 2.5)
 REPORT: Final = "report.html"
 ANNOTATED: Final = "annotated.mp4"
 ANALYSIS: Final = "analysis.json"
+VIDEOS_PER_PAGE: Final = 50
 Token = Annotated[str, FastApiPath(pattern=r"^[0-9a-f]{32}$")]
+VideoId = Annotated[int, FastApiPath(ge=1, le=2**31 - 1)]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -54,6 +62,8 @@ class VideoResult:
     name: str  # the upload's cleaned file name
     folder: Path  # the job's private temp folder: report.html, annotated.mp4, analysis.json
     analysis: dict[str, Any]
+    video_id: int  # the clip in the runner's history
+    newly_stored: bool  # False: the same clip (by content) was in the history already
 
 
 class VideoResults:
@@ -123,20 +133,23 @@ def start_video_job(request: Request, *, upload: Path, view: View | None,
     """Analyse ``upload`` (alone in its fresh temp folder) in the background; the folder
     becomes the result's, or is deleted if the analysis fails."""
     settings: Settings = settings_of(request)
-    owner = owner_key(request)
+    owner, runner = owner_key(request), runner_of(request)
     results = results_of(request.app)
     folder, name = upload.parent, upload.name
 
     def work(progress: Progress) -> str:
         try:
-            analysis = _analyse(upload, settings=settings, view=view, height_m=height_m,
-                                progress=progress)
+            analysis, report = _analyse(upload, settings=settings, view=view,
+                                        height_m=height_m, progress=progress)
+            # Into the history of the runner the job belongs to (the clip itself is not kept).
+            new, video_id = workflows.save_video_report(report, name=name, settings=settings,
+                                                        runner=runner)
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
         token = uuid.uuid4().hex
         results.add(VideoResult(token=token, owner=owner, name=name, folder=folder,
-                                analysis=analysis))
+                                analysis=analysis, video_id=video_id, newly_stored=new))
         return f"/videos/{token}"
 
     job: Job = request.app.state.jobs.submit(f"Analysing {name}", work, owner=owner)
@@ -144,7 +157,7 @@ def start_video_job(request: Request, *, upload: Path, view: View | None,
 
 
 def _analyse(upload: Path, *, settings: Settings, view: View | None, height_m: float | None,
-             progress: Progress) -> dict[str, Any]:
+             progress: Progress) -> tuple[dict[str, Any], VideoReport]:
     """Pose, measure, report and annotate; the upload itself is deleted once done. Progress
     counts each frame twice: once posed, once drawn into the annotated copy."""
     frames: list[int] = [0]
@@ -177,7 +190,7 @@ def _analyse(upload: Path, *, settings: Settings, view: View | None, height_m: f
             f"{_one_line(str(exc))[:200]}). Check that the clip plays; if it does, please "
             "report this.") from exc
     upload.unlink(missing_ok=True)  # the annotated copy is what the page shows
-    return analysis
+    return analysis, report
 
 
 def _one_line(text: str) -> str:
@@ -191,9 +204,9 @@ def _result(request: Request, token: str) -> VideoResult:
     result = results_of(request.app).get(token)
     if result is None or result.owner != owner_key(request):  # another user's is none
         raise HTTPException(status_code=404, detail=(
-            f"This video result is no longer kept: backstride keeps the last {KEEP_VIDEOS} "
-            "videos until it restarts (the web app does not store videos in the history yet). "
-            "Analyse the clip again."))
+            f"This video result is no longer kept: backstride keeps the annotated copies of "
+            f"the last {KEEP_VIDEOS} videos until it restarts. The clip's analysis is in your "
+            "history: see Videos."))
     return result
 
 
@@ -202,7 +215,8 @@ def video_page(request: Request, token: Token) -> HTMLResponse:
     result = _result(request, token)
     stem = Path(result.name).stem
     return render(request, "video.html.j2", token=token, name=result.name,
-                  analysis=result.analysis, keep=KEEP_VIDEOS,
+                  analysis=result.analysis, keep=KEEP_VIDEOS, video_id=result.video_id,
+                  newly_stored=result.newly_stored,
                   annotated_name=f"{stem}-annotated.mp4", json_name=f"{stem}.analysis.json")
 
 
@@ -227,3 +241,52 @@ def video_json(request: Request, token: Token) -> FileResponse:
     result = _result(request, token)
     return FileResponse(result.folder / ANALYSIS, media_type="application/json",
                         filename=f"{Path(result.name).stem}.analysis.json")
+
+
+# ---------------------------------------------------------------- stored clips (history)
+
+
+@router.get("/videos", response_class=HTMLResponse)
+def videos_page(request: Request, page: int = 1) -> HTMLResponse:
+    """The runner's stored clips, newest first."""
+    videos = workflows.list_videos(settings=settings_of(request),
+                                   runner=runner_of(request))["videos"]
+    total = len(videos)
+    pages = max(1, -(-total // VIDEOS_PER_PAGE))
+    page = min(max(page, 1), pages)
+    shown = videos[(page - 1) * VIDEOS_PER_PAGE:page * VIDEOS_PER_PAGE]
+    return render(request, "videos.html.j2", videos=shown, page=page, pages=pages, total=total)
+
+
+@router.get("/videos/stored/{video_id}", response_class=HTMLResponse)
+def stored_video_page(request: Request, video_id: VideoId) -> HTMLResponse:
+    analysis = workflows.stored_video(video_id, settings=settings_of(request),
+                                      runner=runner_of(request))
+    name = str((analysis.get("source") or {}).get("path") or f"video {video_id}")
+    return render(request, "video_stored.html.j2", video_id=video_id, analysis=analysis,
+                  name=name.replace("\\", "/").rsplit("/", 1)[-1])
+
+
+@router.get("/videos/stored/{video_id}/analysis.json")
+def stored_video_json(request: Request, video_id: VideoId) -> JSONResponse:
+    """The clip's backstride.analysis/1 as stored (`backstride videos show ID --json`)."""
+    analysis = workflows.stored_video(video_id, settings=settings_of(request),
+                                      runner=runner_of(request))
+    return JSONResponse(analysis, headers={
+        "Content-Disposition": f'attachment; filename="video-{video_id}.analysis.json"'})
+
+
+@router.get("/videos/stored/{video_id}/report", response_class=HTMLResponse)
+def stored_video_report(request: Request, video_id: VideoId) -> HTMLResponse:
+    """The video report rebuilt from the stored keypoints (no key frames: the clip is not
+    stored); served under the report CSP, like a run's."""
+    from backstride.adapters.render.video_html import render_video_html
+
+    settings, runner = settings_of(request), runner_of(request)
+
+    def build() -> str:
+        analysis = workflows.stored_video(video_id, settings=settings, runner=runner)
+        report = workflows.stored_video_report(video_id, settings=settings, runner=runner)
+        return render_video_html(analysis, report)
+
+    return HTMLResponse(cached(request, ("video-report", video_id), build))

@@ -40,7 +40,8 @@ CSP: Final = ("default-src 'self'; img-src 'self' data: blob:; media-src 'self' 
 # own escaped output, shown in a sandboxed frame of the same origin.
 REPORT_CSP: Final = (CSP.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'")
                      + "; sandbox allow-scripts")  # its scripts never run as the app's origin
-REPORT_PATHS: Final = re.compile(r"^/(runs/\d+|plan|videos/[0-9a-f]{32})/report$")
+REPORT_PATHS: Final = re.compile(
+    r"^/(runs/\d+|plan|videos/[0-9a-f]{32}|videos/stored/\d+)/report$")
 LOOPBACK_HOSTS: Final = ("127.0.0.1", "localhost", "[::1]", "::1")
 
 

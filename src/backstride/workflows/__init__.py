@@ -87,6 +87,7 @@ from backstride.workflows.video import (
     measure_video,
     save_video_report,
     stored_video,
+    stored_video_report,
     write_annotated,
 )
 
@@ -158,6 +159,7 @@ __all__ = [
     "set_default_shoe",
     "set_surface",
     "stored_video",
+    "stored_video_report",
     "trends",
     "triage_state",
     "write_annotated",

@@ -112,6 +112,19 @@ def reanalyze_stored(row: dict[str, Any], keypoints: bytes, *, view: View | None
                               decode_issues=poses.issues)
 
 
+def stored_video_report(video_id: int, *, settings: Settings,
+                        runner: str = DEFAULT_RUNNER) -> VideoReport:
+    """A stored clip's report rebuilt from its keypoints (in its stored view), for its
+    page; the clip itself is not stored, so there are no key frames."""
+    with open_store(settings) as store:
+        found = store.video(video_id, runner=runner)
+    if found is None:
+        raise NotFoundError(f"There is no video {video_id}. See 'backstride videos' for the "
+                            "ids.")
+    row, keypoints = found
+    return reanalyze_stored(row, keypoints, view=row["view"])
+
+
 KEY_FRAMES: Final = 4
 
 
