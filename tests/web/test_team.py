@@ -4,15 +4,18 @@ must not be found; coaches and clinicians see only the runners granted to them."
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
@@ -24,6 +27,7 @@ from backstride.adapters.storage.store import Store
 from backstride.config import Settings
 from backstride.core.simulate import RunPlan, demo_answers, simulate_run
 from backstride.web.app import create_app
+from backstride.web.auth import MAX_FAILURES, LoginThrottle
 from tests.web.conftest import csrf_of, screenshot, serving
 
 PASSWORD = "correct horse battery"
@@ -445,3 +449,94 @@ def test_logging_in_through_the_form_shows_only_own_data(team_server: tuple[str,
     page.wait_for_url("**/login")
     page.goto(f"{base}/pain")
     page.wait_for_url("**/login?next=%2Fpain")
+
+
+# ------------------------------------------- before any body is read; logins sent at once
+# (both found by a security review: guesses sent together all passed the limit, and uploads
+# were read in full before the login check)
+
+T = TypeVar("T")
+
+
+def _run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """On a thread of its own: the browser tests keep an event loop running in this one."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
+def test_attempts_count_when_they_start() -> None:
+    throttle = LoginThrottle(clock=lambda: 1000.0)
+    key = ("alice", "10.0.0.1")
+    started = [throttle.begin(key) for _ in range(30)]  # none settled yet
+    assert started.count(0.0) == MAX_FAILURES
+    for _ in range(MAX_FAILURES):
+        throttle.failed(key)
+    assert throttle.begin(key) > 0  # locked for LOCK_S
+    later = LoginThrottle(clock=lambda: 0.0)
+    assert later.begin(key) == 0.0
+    later.succeeded(key)
+    assert all(later.begin(key) == 0.0 for _ in range(MAX_FAILURES))
+
+
+def test_guesses_sent_at_once_hit_the_limit(team: Team) -> None:
+    browser = browser_of(team)
+    token = csrf_of(browser, "/login")
+
+    async def attack() -> list[int]:
+        transport = httpx.ASGITransport(app=team.app)
+        async with httpx.AsyncClient(transport=transport, base_url=HTTPS,
+                                     cookies=dict(browser.cookies)) as client:
+            replies = await asyncio.gather(*(
+                client.post("/login", data={"csrf_token": token, "username": "alice",
+                                            "password": PASSWORD if i == 29 else f"guess{i}",
+                                            "next": "/"})
+                for i in range(30)))
+            return [r.status_code for r in replies]
+
+    statuses = _run(attack())
+    assert statuses.count(401) + statuses.count(303) <= MAX_FAILURES
+    assert statuses.count(429) >= 30 - MAX_FAILURES
+
+
+class _Body:
+    """A request body that counts how much of it the server read."""
+
+    def __init__(self, size: int) -> None:
+        self.size, self.read = size, 0
+
+    async def stream(self) -> AsyncIterator[bytes]:
+        chunk = b"x" * (1 << 20)
+        while self.read < self.size:
+            self.read += len(chunk)
+            yield chunk
+
+
+@pytest.mark.parametrize("path", ["/import", "/analyse", "/pain"])
+def test_no_session_no_body_read(team: Team, path: str) -> None:
+    body = _Body(200 << 20)
+
+    async def post() -> httpx.Response:
+        transport = httpx.ASGITransport(app=team.app)
+        async with httpx.AsyncClient(transport=transport, base_url=HTTPS) as client:
+            return await client.post(path, content=body.stream(), headers={
+                "content-type": "multipart/form-data; boundary=x",
+                "content-length": str(body.size)})
+
+    reply = _run(post())
+    assert reply.status_code == 413 or (reply.status_code == 303 and reply.headers[
+        "location"].startswith("/login"))
+    assert body.read <= 1 << 20  # at most the first chunk, taken by the transport
+
+
+def test_staff_upload_refused_before_the_body(team: Team) -> None:
+    coach = logged_in(team, "coach")
+    reply = coach.post("/import", content=b"x" * (3 << 20), headers={
+        "content-type": "multipart/form-data; boundary=x"})
+    assert reply.status_code == 403
+
+
+def test_declared_size_over_the_limit_is_refused(team: Team) -> None:
+    alice = logged_in(team, "alice")
+    reply = alice.post("/pain", content=b"x", headers={"content-length": str(80 << 20),
+                                                      "content-type": "text/plain"})
+    assert reply.status_code == 413

@@ -44,7 +44,7 @@ def create_app(settings: Settings, *, hosts: tuple[str, ...] = (), team: bool = 
     app.state.video_results = VideoResults()  # the last few analysed videos (routes_video)
     app.state.cache = {}  # pages computed from the whole history, by history version
     app.state.cache_lock = threading.Lock()
-    app.middleware("http")(security.security_headers)
+    app.middleware("http")(security.security_middleware(auth.early_check))
     app.mount("/static", StaticFiles(packages=[("backstride.web", "static")]), name="static")
 
     @app.get("/static-lib/plotly.min.js", include_in_schema=False)

@@ -30,9 +30,11 @@ from typing import Final
 from urllib.parse import quote
 
 from fastapi import HTTPException, Request
-from fastapi.responses import Response
+from fastapi.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from backstride import workflows
+from backstride.errors import BackstrideError
 from backstride.web.pages import settings_of
 
 SESSION_COOKIE: Final = "backstride_session"
@@ -120,7 +122,10 @@ def login_url(request: Request) -> str:
 
 
 def authenticate(request: Request) -> None:
-    """App-wide dependency, before the CSRF check: who is asking, and whose data they see."""
+    """App-wide dependency, before the CSRF check: who is asking, and whose data they see.
+    In team mode :func:`early_check` has already run it before the body was read."""
+    if getattr(request.state, "viewer", None) is not None:
+        return
     if not team_mode(request):
         request.state.viewer = LOCAL
         return
@@ -163,33 +168,61 @@ def clear_session_cookie(request: Request, response: Response) -> None:
 
 
 class LoginThrottle:
-    """Failed logins per (username, client): after MAX_FAILURES in a row the pair waits
-    LOCK_S seconds, even with the right password. In memory: a restart forgets it."""
+    """Failed logins per (username, client): after MAX_FAILURES the pair waits LOCK_S
+    seconds, even with the right password. An attempt is counted when it *starts* (under the
+    lock), so guesses sent all at once cannot slip past before the first failure is counted.
+    In memory: a restart forgets it."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.clock = clock
-        self._failures: OrderedDict[tuple[str, str], tuple[int, float]] = OrderedDict()
+        # (failures, attempts in progress, locked until)
+        self._pairs: OrderedDict[tuple[str, str], tuple[int, int, float]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def wait_s(self, key: tuple[str, str]) -> float:
-        """Seconds this pair must still wait (0: it may try)."""
+    def begin(self, key: tuple[str, str]) -> float:
+        """Start an attempt: 0 if it may go on (then settle it with :meth:`failed`,
+        :meth:`succeeded` or :meth:`abandoned`), else the seconds to wait."""
         with self._lock:
-            count, until = self._failures.get(key, (0, 0.0))
-            if count < MAX_FAILURES:
-                return 0.0
-            left = until - self.clock()
-            if left <= 0:
-                self._failures.pop(key, None)  # the wait is over: a fresh start
-                return 0.0
-            return left
+            failures, pending, until = self._pairs.pop(key, (0, 0, 0.0))
+            if failures >= MAX_FAILURES and until <= self.clock() and pending == 0:
+                failures = 0  # the wait is over: a fresh start
+            if failures + pending >= MAX_FAILURES:
+                self._pairs[key] = (failures, pending, until)
+                return max(until - self.clock(), 1.0)
+            self._pairs[key] = (failures, pending + 1, until)
+            while len(self._pairs) > TRACKED_PAIRS:
+                self._pairs.popitem(last=False)
+            return 0.0
 
     def failed(self, key: tuple[str, str]) -> None:
         with self._lock:
-            count, _until = self._failures.pop(key, (0, 0.0))
-            self._failures[key] = (count + 1, self.clock() + LOCK_S)
-            while len(self._failures) > TRACKED_PAIRS:
-                self._failures.popitem(last=False)
+            failures, pending, _until = self._pairs.pop(key, (0, 1, 0.0))
+            self._pairs[key] = (failures + 1, max(pending - 1, 0), self.clock() + LOCK_S)
+
+    def abandoned(self, key: tuple[str, str]) -> None:
+        """The attempt ended without an answer (an error): it counts neither way."""
+        with self._lock:
+            if key in self._pairs:
+                failures, pending, until = self._pairs[key]
+                self._pairs[key] = (failures, max(pending - 1, 0), until)
 
     def succeeded(self, key: tuple[str, str]) -> None:
         with self._lock:
-            self._failures.pop(key, None)
+            self._pairs.pop(key, None)
+
+
+async def early_check(request: Request) -> Response | None:
+    """Team mode, before any request body is read: no session, no upload (a form post is
+    parsed, and a file spooled to disk, before route dependencies run). The answer for a
+    refused request, or None to go on."""
+    if not team_mode(request) or request.method in SAFE_METHODS:
+        return None  # no body to protect: the route's own dependency decides, as before
+    try:
+        await run_in_threadpool(authenticate, request)
+    except Redirect as exc:
+        return RedirectResponse(exc.location, status_code=303)
+    except HTTPException as exc:
+        return PlainTextResponse(str(exc.detail), status_code=exc.status_code)
+    except BackstrideError:
+        request.state.viewer = None  # let the route's dependency meet it, with its page
+    return None

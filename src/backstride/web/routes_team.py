@@ -46,7 +46,7 @@ async def login_submit(request: Request) -> HTMLResponse | RedirectResponse:
     next_url = auth.safe_next(str(form.get("next") or "/"))
     throttle: auth.LoginThrottle = request.app.state.login_throttle
     key = (username.casefold(), request.client.host if request.client else "")
-    wait_s = throttle.wait_s(key)
+    wait_s = throttle.begin(key)
     if wait_s > 0:
         return _login_page(request, status_code=429, username=username, next_url=next_url,
                            message=f"Too many wrong passwords for {username!r} from this "
@@ -59,6 +59,9 @@ async def login_submit(request: Request) -> HTMLResponse | RedirectResponse:
         throttle.failed(key)
         return _login_page(request, status_code=401, message=str(exc), username=username,
                            next_url=next_url)
+    except BaseException:
+        throttle.abandoned(key)
+        raise
     throttle.succeeded(key)
     response = RedirectResponse(next_url, status_code=303)
     auth.set_session_cookie(request, response, token)

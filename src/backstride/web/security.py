@@ -32,6 +32,9 @@ CSRF_FIELD: Final = "csrf_token"
 CSRF_HEADER: Final = "x-csrf-token"
 SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_UPLOAD_BYTES: Final = 64 * 1024 * 1024  # a watch file or an export archive part
+LARGE_BODY_BYTES: Final = 512 * 1024 * 1024  # an export archive or a video
+LARGE_BODY_PATHS: Final = frozenset({"/import", "/analyse"})
+FORM_OVERHEAD_BYTES: Final = 1024 * 1024  # the multipart framing and the other fields
 CSP: Final = ("default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
               "style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; "
               "frame-src 'self'; frame-ancestors 'self'; form-action 'self'; base-uri 'none'; "
@@ -107,11 +110,55 @@ async def check_csrf(request: Request) -> None:
             "again."))
 
 
+def body_refusal(request: Request) -> Response | None:
+    """Bodies are bounded before they are read: a declared length over the route's limit is
+    refused at once (413), and a body without a declared length (chunked) is not taken (411);
+    browsers always declare it for forms and uploads."""
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return None
+    declared = request.headers.get("content-length")
+    if declared is None:
+        if request.headers.get("transfer-encoding"):
+            return PlainTextResponse("Send the request with a Content-Length.", status_code=411)
+        return None
+    limit = (LARGE_BODY_BYTES if request.url.path in LARGE_BODY_PATHS
+             else MAX_UPLOAD_BYTES) + FORM_OVERHEAD_BYTES
+    try:
+        too_large = int(declared) > limit
+    except ValueError:
+        return PlainTextResponse("Bad Content-Length.", status_code=400)
+    if too_large:
+        return PlainTextResponse(
+            f"That is more than backstride takes here ({limit // (1024 * 1024)} MB at most).",
+            status_code=413)
+    return None
+
+
+EarlyCheck = Callable[[Request], Awaitable[Response | None]]
+
+
+def security_middleware(early_check: EarlyCheck) -> Callable[
+        [Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
+    """The app's one middleware: refusals and checks that must come before any body is read
+    (cross-site, body size, ``early_check``: team mode's login), then security headers on
+    every answer."""
+    async def middleware(request: Request,
+                         call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        return await security_headers(request, call_next, early_check)
+    return middleware
+
+
 async def security_headers(request: Request,
-                           call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+                           call_next: Callable[[Request], Awaitable[Response]],
+                           early_check: EarlyCheck | None = None) -> Response:
     reason = refusal(request)
+    early = None if reason is not None else body_refusal(request)
+    if early is None and reason is None and early_check is not None:
+        early = await early_check(request)
     if reason is not None:
         response: Response = PlainTextResponse(reason, status_code=403)
+    elif early is not None:
+        response = early
     else:
         try:
             response = await call_next(request)
