@@ -112,16 +112,21 @@ def reanalyze_stored(row: dict[str, Any], keypoints: bytes, *, view: View | None
                               decode_issues=poses.issues)
 
 
-def stored_video_report(video_id: int, *, settings: Settings,
-                        runner: str = DEFAULT_RUNNER) -> VideoReport:
-    """A stored clip's report rebuilt from its keypoints (in its stored view), for its
-    page; the clip itself is not stored, so there are no key frames."""
+def _stored(video_id: int, *, settings: Settings, runner: str) -> tuple[dict[str, Any], bytes]:
+    """A stored clip's row and keypoints; another runner's clip is "no such video"."""
     with open_store(settings) as store:
         found = store.video(video_id, runner=runner)
     if found is None:
         raise NotFoundError(f"There is no video {video_id}. See 'backstride videos' for the "
                             "ids.")
-    row, keypoints = found
+    return found
+
+
+def stored_video_report(video_id: int, *, settings: Settings,
+                        runner: str = DEFAULT_RUNNER) -> VideoReport:
+    """A stored clip's report rebuilt from its keypoints (in its stored view), for its
+    page; the clip itself is not stored, so there are no key frames."""
+    row, keypoints = _stored(video_id, settings=settings, runner=runner)
     return reanalyze_stored(row, keypoints, view=row["view"])
 
 
@@ -203,12 +208,7 @@ def stored_video(video_id: int, *, settings: Settings, runner: str = DEFAULT_RUN
     keypoints by this version, optionally with another view or a height."""
     from backstride.adapters.render.video_json import video_json
 
-    with open_store(settings) as store:
-        found = store.video(video_id, runner=runner)
-    if found is None:
-        raise NotFoundError(f"There is no video {video_id}. See 'backstride videos' for the "
-                            "ids.")
-    row, keypoints = found
+    row, keypoints = _stored(video_id, settings=settings, runner=runner)
     if not reanalyze and view is None and height_m is None:
         return dict(row["analysis"])
     report = reanalyze_stored(row, keypoints, view=view, height_m=height_m)
