@@ -106,7 +106,7 @@ def profile_page(client: TestClient, page: str) -> None:
 
     import fastapi.dependencies.utils
     import fastapi.routing
-    import httpx
+    import httpx2 as httpx
 
     async def inline(func: typing.Any, *args: typing.Any, **kwargs: typing.Any) -> typing.Any:
         return func(*args, **kwargs)
