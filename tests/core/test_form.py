@@ -75,6 +75,7 @@ def test_ground_contact_time_needs_50_fps() -> None:
     spec = RunnerSpec(frame_rate_hz=60.0)
     assert _value(_form(spec), "ground_contact_time_s") == pytest.approx(
         truth_of(spec).ground_contact_time_s, abs=1 / 60)
+    assert any(i.code == "video.gct_kinematic" for i in _form(spec).issues)
     slow = _form(dataclasses.replace(spec, frame_rate_hz=30.0)).metrics["ground_contact_time_s"]
     assert slow.status is MetricStatus.INSUFFICIENT_DATA and "50 fps" in (slow.reason or "")
 

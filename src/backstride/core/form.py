@@ -555,6 +555,13 @@ def analyze_form(poses: PoseSequence, *, sha256: str, view: View | None = None,
     metrics = _summaries(steps, cadence, gates, sha256=sha256, view=chosen, leg_px=leg,
                          m_per_px=m_per_px)
     per_side = _per_side(steps, chosen)
+    gct = metrics.get("ground_contact_time_s")
+    if gct is not None and gct.status is MetricStatus.OK:
+        gates.warn("video.gct_kinematic", (
+            "ground contact time here runs from the kinematic contact to the kinematic toe-off "
+            "(toe furthest behind the hips), which on running video comes after the foot "
+            "leaves the ground: read it as an upper bound, and prefer a watch's or foot pod's "
+            "ground contact time"))
     if chosen == "side" and near is not None:
         gates.warn("video.near_leg", (
             f"side view: per-leg values use the {near} leg (nearer the camera); the far leg is "
