@@ -72,6 +72,16 @@ def import_av() -> Any:
     return av
 
 
+def import_cv2(what: str = "Video analysis") -> Any:
+    """OpenCV (installed with MediaPipe by the video extra), or
+    :class:`MissingDependencyError` saying what needs it."""
+    try:
+        import cv2
+    except ImportError as exc:
+        raise MissingDependencyError(what, "video") from exc
+    return cv2
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class VideoInfo:
     """What the container says about a clip's video stream.

@@ -16,13 +16,12 @@ a weak correlation peak).
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Final
 
 import numpy as np
 
-from backstride.adapters.video import RgbFrame
+from backstride.adapters.video import RgbFrame, import_cv2
 from backstride.core.types import FloatArray
-from backstride.errors import MissingDependencyError
 
 SMALL_LONG_SIDE_PX: Final = 192
 PERSON_PAD_FRAC: Final = 0.15
@@ -52,7 +51,7 @@ class CameraMotion:
     """
 
     def __init__(self, width_px: int, height_px: int) -> None:
-        self._cv2 = _import_cv2()
+        self._cv2 = import_cv2()
         scale = min(1.0, SMALL_LONG_SIDE_PX / max(width_px, height_px))
         self._size = (max(MIN_SMALL_SIDE_PX, round(width_px * scale)),
                       max(MIN_SMALL_SIDE_PX, round(height_px * scale)))
@@ -133,11 +132,3 @@ def _blanked(gray: FloatArray, box: Box | None) -> FloatArray:
     x0, y0, x1, y1 = box
     out[y0:y1, x0:x1] = float(gray.mean())
     return out
-
-
-def _import_cv2() -> Any:
-    try:
-        import cv2
-    except ImportError as exc:
-        raise MissingDependencyError("Video analysis", "video") from exc
-    return cv2

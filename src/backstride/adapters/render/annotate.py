@@ -22,10 +22,10 @@ from typing import Any, Final, Literal
 
 import numpy as np
 
-from backstride.adapters.video import RgbFrame, Video, import_av, open_video
+from backstride.adapters.video import RgbFrame, Video, import_av, import_cv2, open_video
 from backstride.core.pose import Joint, PoseSequence
 from backstride.core.types import FloatArray, Progress
-from backstride.errors import InputError, MissingDependencyError
+from backstride.errors import InputError
 
 logger = logging.getLogger(__name__)
 
@@ -94,7 +94,7 @@ class Overlay:
 def write_annotated_video(source_path: Path, poses: PoseSequence, overlay: Overlay,
                           out_path: Path, *, progress: Progress | None = None) -> None:
     """Write the annotated copy of ``source_path`` to ``out_path`` (MP4, H.264, no sound)."""
-    cv2 = _import_cv2()
+    cv2 = import_cv2("Annotated video")
     av = import_av()
     video = open_video(source_path)
     _check_same_clip(video, poses)
@@ -112,7 +112,7 @@ def key_frames_jpeg(source_path: Path, poses: PoseSequence, times_s: Sequence[fl
                     max_width_px: int = 480, overlay: Overlay | None = None) -> list[bytes]:
     """JPEGs of the frames nearest to ``times_s`` (in the order given), keypoints drawn,
     scaled down to at most ``max_width_px`` wide."""
-    cv2 = _import_cv2()
+    cv2 = import_cv2("Annotated video")
     video = open_video(source_path)
     _check_same_clip(video, poses)
     chosen = _nearest_frames(video, sorted(set(times_s)))
@@ -135,14 +135,6 @@ def key_frames_jpeg(source_path: Path, poses: PoseSequence, times_s: Sequence[fl
 
 
 # --- internals -------------------------------------------------------------------------------
-
-
-def _import_cv2() -> Any:
-    try:
-        import cv2
-    except ImportError as exc:
-        raise MissingDependencyError("Annotated video", "video") from exc
-    return cv2
 
 
 def _check_same_clip(video: Video, poses: PoseSequence) -> None:
