@@ -96,9 +96,9 @@ def save_video_report(report: VideoReport, *, name: str, settings: Settings,
     item = measured_from_report(report, name=name)
     with open_store(settings) as store:
         stored = store.save_video(item, runner=runner)
-        video_id = next(row["id"] for row in store.list_videos(runner=runner)
-                        if row["sha256"] == item.sha256)
-    return stored is ImportOutcome.IMPORTED, int(video_id)
+        video_id = store.video_id_for(item.sha256, runner=runner)
+    assert video_id is not None  # just stored, or stored before
+    return stored is ImportOutcome.IMPORTED, video_id
 
 
 def reanalyze_stored(row: dict[str, Any], keypoints: bytes, *, view: View | None = None,

@@ -308,6 +308,14 @@ class Store:
                 analyser_version=item.analyser_version, imported_utc=datetime.now(UTC)))
         return ImportOutcome.IMPORTED
 
+    def video_id_for(self, sha256: str, *, runner: str = DEFAULT_RUNNER) -> int | None:
+        """The id of this runner's stored clip with these bytes, if any."""
+        runner_id = self.runner_id(runner)
+        with self.engine.connect() as conn:
+            found = conn.scalar(select(videos.c.id).where(videos.c.runner_id == runner_id,
+                                                          videos.c.sha256 == sha256))
+        return None if found is None else int(found)
+
     def known_video_sha256(self, *, runner: str = DEFAULT_RUNNER) -> frozenset[str]:
         runner_id = self.runner_id(runner)
         with self.engine.connect() as conn:
