@@ -369,10 +369,10 @@ def _side_steps(clean: CleanPose, events: GaitEvents, side: str,
     hips_y = clean.mid(J.LEFT_HIP, J.RIGHT_HIP)[:, 1]
     knee_mid, lean, hip_ext, gct, times = [], [], [], [], []
     flex_all = _flexion(clean.joint(hip_j), clean.joint(knee_j), clean.joint(ankle_j))
-    lean_all = _angle_from_vertical(clean.mid(J.LEFT_HIP, J.RIGHT_HIP),
-                                    clean.mid(J.LEFT_SHOULDER, J.RIGHT_SHOULDER), s)
-    lean_all = -lean_all + 180.0  # shoulders are above the hips: angle from straight up
-    lean_all = np.where(lean_all > 180.0, lean_all - 360.0, lean_all)
+    # Forward lean = the hips behind the shoulders: shoulders→hips from straight down, with
+    # "ahead" taken against the direction of travel.
+    lean_all = _angle_from_vertical(clean.mid(J.LEFT_SHOULDER, J.RIGHT_SHOULDER),
+                                    clean.mid(J.LEFT_HIP, J.RIGHT_HIP), -s)
     thigh_back = -_angle_from_vertical(clean.joint(hip_j), clean.joint(knee_j), s)
     for ic, to in _stance_pairs(events, side):
         inside = _window(clean, ic, to)
@@ -539,7 +539,7 @@ def analyze_form(poses: PoseSequence, *, sha256: str, view: View | None = None,
         return _empty(poses, chosen, gates, duration_s)
     m_per_px = LEG_PER_HEIGHT * height_m / leg if height_m else None
     events = detect_gait_events(clean, chosen)
-    _visibility_gates(track, chosen, near, gates)
+    _visibility_gates(track, near, gates)
     camera = _camera_gate(track, gates)
     rate = events.cadence.events_spm
     if rate is not None and rate < SLOW_MOTION_BELOW_SPM:
@@ -677,18 +677,17 @@ def _view_gates(chosen: View, detected: View | None, ratio: float | None, gates:
             MetricStatus.NOT_AVAILABLE)
 
 
-def _visibility_gates(poses: PoseSequence, view: View, near: str | None, gates: _Gates) -> None:
+def _visibility_gates(poses: PoseSequence, near: str | None, gates: _Gates) -> None:
     for name, groups in NEEDS.items():
-        joints = tuple(j for g in groups for j in JOINT_GROUPS[near if g == "near" and near
-                                                                 else g if g != "near"
-                                                                 else "left"])
+        # "near" is the near leg; a rear view has none, so the left leg stands for it.
+        joints = tuple(j for g in groups
+                       for j in JOINT_GROUPS[(near or "left") if g == "near" else g])
         frac = _visible_frac(poses, joints)
         if frac < MIN_VISIBLE_FRAC:
             gates.refuse([name], (
                 f"the needed body points were clearly visible in only {100 * frac:.0f} % of "
                 f"frames (at least {100 * MIN_VISIBLE_FRAC:.0f} %): fitted clothes, good light, "
                 f"nothing in front of the legs; {FILM_HINT}"))
-    del view
 
 
 def _walking(clean: CleanPose, events: GaitEvents) -> str | None:
