@@ -148,18 +148,19 @@ def security_middleware(early_check: EarlyCheck) -> Callable[
     return middleware
 
 
+async def _early_answer(request: Request, early_check: EarlyCheck) -> Response | None:
+    """The first refusal that needs no body: cross-site, body size, then ``early_check``."""
+    reason = refusal(request)
+    if reason is not None:
+        return PlainTextResponse(reason, status_code=403)
+    return body_refusal(request) or await early_check(request)
+
+
 async def security_headers(request: Request,
                            call_next: Callable[[Request], Awaitable[Response]],
-                           early_check: EarlyCheck | None = None) -> Response:
-    reason = refusal(request)
-    early = None if reason is not None else body_refusal(request)
-    if early is None and reason is None and early_check is not None:
-        early = await early_check(request)
-    if reason is not None:
-        response: Response = PlainTextResponse(reason, status_code=403)
-    elif early is not None:
-        response = early
-    else:
+                           early_check: EarlyCheck) -> Response:
+    response = await _early_answer(request, early_check)
+    if response is None:
         try:
             response = await call_next(request)
         except Exception:
