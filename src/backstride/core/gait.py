@@ -173,10 +173,14 @@ def repair_swaps(xy: FloatArray, t_s: FloatArray, *,
     return out, int(swapped.sum())
 
 
+def _windows(values: FloatArray, half: int) -> FloatArray:
+    """``(n, 2·half + 1)`` view: each sample with ``half`` neighbours a side (edges repeated)."""
+    return np.lib.stride_tricks.sliding_window_view(np.pad(values, half, mode="edge"),
+                                                    2 * half + 1)
+
+
 def _running_median(values: FloatArray, half: int) -> FloatArray:
-    padded = np.pad(values, half, mode="edge")
-    windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1)
-    return np.asarray(np.median(windows, axis=1), dtype=np.float64)
+    return np.asarray(np.median(_windows(values, half), axis=1), dtype=np.float64)
 
 
 def _hampel(values: FloatArray) -> tuple[FloatArray, int]:
@@ -184,8 +188,7 @@ def _hampel(values: FloatArray) -> tuple[FloatArray, int]:
     n = values.size
     if n < 2 * HAMPEL_HALF_WINDOW + 1:
         return values, 0
-    padded = np.pad(values, HAMPEL_HALF_WINDOW, mode="edge")
-    windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * HAMPEL_HALF_WINDOW + 1)
+    windows = _windows(values, HAMPEL_HALF_WINDOW)
     # All-NaN windows are expected at gaps; numpy's warning about them is not news.
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
