@@ -21,18 +21,14 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from backstride import __version__, workflows
-from backstride.adapters.pose.recorded import poses_to_bytes
-from backstride.adapters.render.video_json import video_json
-from backstride.adapters.storage.records import MeasuredVideo
+from backstride import workflows
 from backstride.config import Settings
 from backstride.core.report import VideoReport, build_video_report
 from backstride.core.simulate_pose import RunnerSpec, simulate_pose
 from backstride.web.app import create_app
 from backstride.web.routes_video import KEEP_VIDEOS, VideoResult
 from backstride.web.security import REPORT_CSP
-from backstride.workflows.history import open_store
-from backstride.workflows.video import file_sha256
+from backstride.workflows.video import file_sha256, save_video_report
 from tests.conftest import fixture_file
 from tests.web.conftest import csrf_of, screenshot
 from tests.web.test_runs_pages import Watcher, submit, wait_for_job
@@ -82,16 +78,9 @@ def simulated_report(name: str = "clip.mp4", sha: str = "a" * 64) -> VideoReport
 def store_clip(settings: Settings, *, runner: str = "me", name: str = "stored-run.mp4",
                sha: str = "c" * 64) -> int:
     """A clip in the history as ``backstride import`` keeps it (analysis and keypoints); its id."""
-    report = simulated_report(name, sha)
-    cadence = report.form.metrics["cadence_spm"].value
-    item = MeasuredVideo(name=name, sha256=sha, view=report.form.view,
-                         duration_s=report.form.duration_s, cadence_spm=cadence,
-                         pose_model=report.poses.model, keypoints=poses_to_bytes(report.poses),
-                         analysis=video_json(report), analyser_version=__version__)
-    with open_store(settings) as store:
-        store.save_video(item, runner=runner)
-        return int(next(row["id"] for row in store.list_videos(runner=runner)
-                        if row["sha256"] == sha))
+    _new, video_id = save_video_report(simulated_report(name, sha), name=name,
+                                       settings=settings, runner=runner)
+    return video_id
 
 
 # ---------------------------------------------------------------- uploads and jobs

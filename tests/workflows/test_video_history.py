@@ -8,27 +8,20 @@ from pathlib import Path
 
 import pytest
 
-from backstride import __version__, workflows
-from backstride.adapters.pose.recorded import poses_to_bytes
-from backstride.adapters.render.video_json import video_json
+from backstride import workflows
 from backstride.adapters.storage.records import ImportOutcome, MeasuredVideo
 from backstride.adapters.storage.store import Store
 from backstride.config import Settings
 from backstride.core.report import build_video_report
 from backstride.core.simulate_pose import RunnerSpec, simulate_pose
 from backstride.errors import NotFoundError
-from backstride.workflows.video import latest_video_findings
+from backstride.workflows.video import latest_video_findings, measured_from_report
 from tests.conftest import fixture_file
 
 
 def _measured(spec: RunnerSpec, sha: str, name: str = "clip.mp4") -> MeasuredVideo:
-    poses = simulate_pose(spec)
-    report = build_video_report(poses, source_name=name, sha256=sha)
-    cadence = report.form.metrics["cadence_spm"].value
-    return MeasuredVideo(name=name, sha256=sha, view=report.form.view,
-                         duration_s=report.form.duration_s, cadence_spm=cadence,
-                         pose_model=poses.model, keypoints=poses_to_bytes(poses),
-                         analysis=video_json(report), analyser_version=__version__)
+    report = build_video_report(simulate_pose(spec), source_name=name, sha256=sha)
+    return measured_from_report(report, name=name)
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ from backstride.core.types import FloatArray
 
 View = Literal["side", "rear"]
 DENSE_HZ: Final = 2000.0
+SIMULATED_MODEL: Final = "simulated"  # keypoints drawn here, never seen by a pose model
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -250,7 +251,8 @@ def simulate_pose(spec: RunnerSpec) -> PoseSequence:
         xy[lost] = np.nan
         vis[lost] = 0.0
     return PoseSequence(t_s=t, xy_px=xy, visibility=vis, width_px=spec.width_px,
-                        height_px=spec.height_px, frame_rate_hz=spec.frame_rate_hz)
+                        height_px=spec.height_px, frame_rate_hz=spec.frame_rate_hz,
+                        model=SIMULATED_MODEL)
 
 
 def _peaks(signal: FloatArray, t: FloatArray) -> FloatArray:

@@ -10,9 +10,7 @@ from datetime import date
 from pathlib import Path
 from typing import Final
 
-from backstride import __version__
 from backstride.adapters.formats.fit_writer import simulated_run_messages, write_fit_bytes
-from backstride.adapters.storage.records import MeasuredVideo
 from backstride.adapters.storage.store import sqlite_url
 from backstride.config import Settings
 from backstride.core.report import build_video_report
@@ -31,6 +29,7 @@ from backstride.workflows.care import (
     write_workouts,
 )
 from backstride.workflows.history import open_store
+from backstride.workflows.video import measured_from_report
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -97,7 +96,6 @@ def _demo_videos(out_dir: Path, settings: Settings) -> tuple[Path, ...]:
     takes their findings; one HTML report per view."""
     from backstride.adapters.pose.recorded import poses_to_bytes
     from backstride.adapters.render.video_html import render_video_html
-    from backstride.adapters.render.video_json import video_json
 
     paths: list[Path] = []
     with open_store(settings) as store:
@@ -106,14 +104,9 @@ def _demo_videos(out_dir: Path, settings: Settings) -> tuple[Path, ...]:
             name = f"demo-{label}-keypoints (simulated runner)"
             sha256 = hashlib.sha256(poses_to_bytes(poses)).hexdigest()
             report = build_video_report(poses, source_name=name, sha256=sha256)
-            analysis = video_json(report)
-            cadence = report.form.metrics["cadence_spm"].value
-            store.save_video(MeasuredVideo(
-                name=name, sha256=sha256, view=report.form.view,
-                duration_s=report.form.duration_s, cadence_spm=cadence,
-                pose_model="simulated", keypoints=poses_to_bytes(poses), analysis=analysis,
-                analyser_version=__version__))
+            item = measured_from_report(report, name=name)
+            store.save_video(item)
             path = out_dir / f"demo-video-{label}.html"
-            write_text_atomic(path, render_video_html(analysis, report))
+            write_text_atomic(path, render_video_html(item.analysis, report))
             paths.append(path)
     return tuple(paths)
