@@ -53,7 +53,7 @@ import defusedxml.ElementTree as safe_et
 import numpy as np
 from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
 
-from backstride.adapters.formats import detect_format
+from backstride.adapters.formats import detect_format, looks_like_video_bytes
 from backstride.core.activity import RUNNING, Activity, Session
 from backstride.core.types import BoolArray, FloatArray, IntArray, Issue
 
@@ -188,9 +188,8 @@ def _content_kind(head: bytes) -> str:
         return "activity" if detect_format(inner) is not None else "gzip-other"
     if b"<HealthData" in head:
         return "health"
-    if head[4:8] == b"ftyp" or head[:4] == b"\x1aE\xdf\xa3" or (
-            head[:4] == b"RIFF" and head[8:12] == b"AVI "):
-        return "video"  # MP4/MOV, Matroska/WebM, AVI
+    if looks_like_video_bytes(head):
+        return "video"
     return "unknown"
 
 

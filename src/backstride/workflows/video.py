@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Final
 import numpy as np
 
 from backstride import __version__
+from backstride.adapters.formats import looks_like_video_bytes
 from backstride.adapters.storage.records import ImportOutcome, MeasuredVideo
 from backstride.adapters.storage.store import DEFAULT_RUNNER
 from backstride.config import Settings
@@ -26,7 +27,6 @@ if TYPE_CHECKING:
     from backstride.adapters.render.annotate import Overlay
 
 VIDEO_SUFFIXES: Final = frozenset({".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm", ".3gp"})
-_VIDEO_MAGIC: Final = (b"ftyp", b"\x1aE\xdf\xa3", b"RIFF")
 
 
 def looks_like_video(path: Path) -> bool:
@@ -38,7 +38,7 @@ def looks_like_video(path: Path) -> bool:
             head = handle.read(12)
     except OSError:
         return False
-    return head[4:8] == _VIDEO_MAGIC[0] or head[:4] in _VIDEO_MAGIC[1:]
+    return looks_like_video_bytes(head)
 
 
 def file_sha256(path: Path) -> str:

@@ -136,10 +136,16 @@ def read_activity_bytes(data: bytes, path: Path, *, strict: bool = False) -> Act
     return activity
 
 
+def looks_like_video_bytes(head: bytes) -> bool:
+    """A video container by its first 12 bytes: MP4/MOV (``ftyp``), Matroska/WebM, AVI."""
+    return (head[4:8] == b"ftyp" or head[:4] == b"\x1aE\xdf\xa3"
+            or (head[:4] == b"RIFF" and head[8:12] == b"AVI "))
+
+
 def _describe(data: bytes) -> str:
     if data[:4] == b"PK\x03\x04":
         return "it is a zip archive; use 'backstride import' for export archives"
-    if data[4:8] == b"ftyp" or data[:4] == b"\x1aE\xdf\xa3":
+    if looks_like_video_bytes(data):
         return "it looks like a video; videos need the video analysis"
     if data.lstrip()[:1] == b"<":
         return "it is XML, but neither TCX nor GPX"
