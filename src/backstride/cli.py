@@ -3,26 +3,54 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from backstride import __version__, cli_care, cli_history, cli_users, cli_videos, workflows
-from backstride.adapters.render.text import text_summary
-from backstride.adapters.render.triage_json import triage_text
-from backstride.cli_care import plan_text
+from backstride import __version__, workflows
 from backstride.cli_common import AppContext, app_of, fail, global_options
-from backstride.config import Settings
-from backstride.core.filming import filming_guide_text
-from backstride.core.report import DISCLAIMER
 from backstride.errors import BackstrideError, MissingDependencyError
+
+if TYPE_CHECKING:
+    from backstride.config import Settings
+
+# Commands that live in other modules, imported only when that command runs (or when --help
+# lists them), so that `backstride --version` or `backstride metronome` load nothing else.
+LAZY_COMMANDS: dict[str, tuple[str, str]] = {
+    "triage": ("backstride.cli_care", "triage_command"),
+    "selftest": ("backstride.cli_care", "selftest_command"),
+    "plan": ("backstride.cli_care", "plan_command"),
+    "metronome": ("backstride.cli_care", "metronome_command"),
+    "clearance": ("backstride.cli_care", "clearance_command"),
+    "import": ("backstride.cli_history", "import_command"),
+    "batch": ("backstride.cli_history", "batch_command"),
+    "runs": ("backstride.cli_history", "runs_group"),
+    "shoes": ("backstride.cli_history", "shoes_group"),
+    "pain": ("backstride.cli_history", "pain_group"),
+    "trends": ("backstride.cli_history", "trends_command"),
+    "db": ("backstride.cli_history", "db_group"),
+    "users": ("backstride.cli_users", "users_group"),
+    "videos": ("backstride.cli_videos", "videos_group"),
+}
 
 
 class _Group(click.Group):
-    """Maps every BackstrideError raised by a command to one error line and exit 1."""
+    """Loads the commands of LAZY_COMMANDS on first use, and maps every BackstrideError raised
+    by a command to one error line and exit 1."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in LAZY_COMMANDS and cmd_name not in self.commands:
+            module_name, attribute = LAZY_COMMANDS[cmd_name]
+            command = getattr(importlib.import_module(module_name), attribute)
+            self.add_command(command, cmd_name)
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -60,6 +88,9 @@ def analyze_command(ctx: click.Context, paths: tuple[Path, ...], json_out: str |
                     height_m: float | None) -> None:
     """Analyse watch files (FIT, TCX, GPX; the format is read from the content) and running
     videos (side or rear view; see 'backstride guide filming')."""
+    from backstride.adapters.render.text import text_summary
+    from backstride.core.report import DISCLAIMER
+
     app = app_of(ctx)
     settings = app.settings
     videos = [p for p in paths if workflows.looks_like_video(p)]
@@ -135,6 +166,10 @@ def _exit_for(outcomes: Sequence[workflows.Outcome]) -> None:
 @click.pass_context
 def demo_command(ctx: click.Context, out_dir: Path) -> None:
     """Simulate a run with fatigue drift, analyse it and write an HTML report."""
+    from backstride.adapters.render.text import text_summary
+    from backstride.adapters.render.triage_json import triage_text
+    from backstride.cli_care import plan_text
+
     app = app_of(ctx)
     settings = app.settings
     result = workflows.run_demo(out_dir, settings=settings)
@@ -224,16 +259,9 @@ def guide_group() -> None:
 @guide_group.command("filming")
 def guide_filming() -> None:
     """The capture protocol: how to film your running so it can be measured."""
+    from backstride.core.filming import filming_guide_text
+
     click.echo(filming_guide_text())
-
-
-for _command in (cli_care.triage_command, cli_care.selftest_command, cli_care.plan_command,
-                 cli_care.metronome_command, cli_care.clearance_command,
-                 cli_history.import_command, cli_history.batch_command,
-                 cli_history.runs_group, cli_history.shoes_group,
-                 cli_history.pain_group, cli_history.trends_command, cli_history.db_group,
-                 cli_users.users_group, cli_videos.videos_group):
-    cli.add_command(_command)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

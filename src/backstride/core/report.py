@@ -4,15 +4,17 @@ video's form analysis and findings."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from backstride.core.activity import Activity
 from backstride.core.findings import Finding, Gauge, build_findings, build_gauges
-from backstride.core.form import FormAnalysis, analyze_form
-from backstride.core.form_findings import build_form_findings
-from backstride.core.gait import View
-from backstride.core.pose import PoseSequence
 from backstride.core.running import RunAnalysis, process_activity
 from backstride.core.types import Issue
+
+if TYPE_CHECKING:  # the video side (scipy.signal) loads only when a video is analysed
+    from backstride.core.form import FormAnalysis
+    from backstride.core.gait import View
+    from backstride.core.pose import PoseSequence
 
 DISCLAIMER = ("backstride gives information, not a diagnosis: form findings are possible "
               "contributors to back pain, not causes. See a clinician for pain that worries you.")
@@ -51,6 +53,9 @@ class VideoReport:
 def build_video_report(poses: PoseSequence, *, source_name: str, sha256: str,
                        view: View | None = None, height_m: float | None = None,
                        decode_issues: tuple[Issue, ...] = ()) -> VideoReport:
+    from backstride.core.form import analyze_form
+    from backstride.core.form_findings import build_form_findings
+
     form = analyze_form(poses, sha256=sha256, view=view, height_m=height_m)
     return VideoReport(source_name=source_name, sha256=sha256, poses=poses, form=form,
                        findings=build_form_findings(form.metrics),

@@ -6,18 +6,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from backstride.adapters.formats import read_activity
+from backstride.adapters.formats import looks_like_video, read_activity
 from backstride.adapters.render.analysis_json import analysis_json
-from backstride.adapters.render.html import render_analysis_html
-from backstride.adapters.render.plot_data import plot_series
-from backstride.config import Settings
-from backstride.core.gait import View
 from backstride.core.report import VideoReport, WatchReport, build_watch_report
-from backstride.core.types import Progress
 from backstride.errors import BackstrideError
-from backstride.workflows.video import analyze_video, key_frames, looks_like_video
+
+if TYPE_CHECKING:
+    from backstride.config import Settings
+    from backstride.core.gait import View
+    from backstride.core.types import Progress
+
+# A watch file never loads the video side (the pose model, scipy.signal) nor the HTML
+# renderer (jinja2, plotly): those are imported where a video or a report is asked for.
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -51,6 +53,8 @@ def analyze_path(path: Path, *, view: View | None = None,
     """Analyse one watch file or video; raises a ``BackstrideError`` saying what is wrong.
     ``view`` and ``height_m`` apply to videos only."""
     if looks_like_video(path):
+        from backstride.workflows.video import analyze_video
+
         return Analysed(path=path, report=analyze_video(path, view=view, height_m=height_m))
     activity = read_activity(path)
     return Analysed(path=path, report=build_watch_report(activity, source_name=path.name))
@@ -77,8 +81,12 @@ def analyze_paths(paths: Sequence[Path], *, progress: Progress | None = None,
 
 
 def render_html(outcome: Analysed, *, settings: Settings) -> str:
+    from backstride.adapters.render.html import render_analysis_html
+    from backstride.adapters.render.plot_data import plot_series
+
     if isinstance(outcome.report, VideoReport):
         from backstride.adapters.render.video_html import render_video_html
+        from backstride.workflows.video import key_frames
 
         return render_video_html(outcome.json(), outcome.report,
                                  key_frames=key_frames(outcome.report, outcome.path))

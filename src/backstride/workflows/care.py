@@ -6,17 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from backstride.adapters.audio import write_wav
-from backstride.adapters.formats.fit_workout import Intensity, WorkoutStep, cadence_workout_bytes
-from backstride.adapters.render.ics import plan_ics
 from backstride.adapters.render.plan_json import plan_json
 from backstride.adapters.render.selftest_json import selftest_json
 from backstride.adapters.render.triage_json import answers_json, triage_json
-from backstride.adapters.storage.store import DEFAULT_RUNNER, TriageRecord
+from backstride.adapters.storage.records import DEFAULT_RUNNER
 from backstride.config import Settings
-from backstride.core.metronome import click_track
 from backstride.core.plan import (
     Baseline,
     Plan,
@@ -28,13 +24,16 @@ from backstride.core.screening import ScreeningResult, score_self_tests, validat
 from backstride.core.triage import TriageResult, assess, validate_answers
 from backstride.errors import InputError
 from backstride.workflows._files import read_json_file, write_text_atomic
-from backstride.workflows.history import (
-    as_utc,
-    list_shoes,
-    open_store,
-    require_triage_after_changed_pain,
-)
-from backstride.workflows.video import latest_video_findings
+
+if TYPE_CHECKING:
+    from backstride.adapters.storage.store import Store, TriageRecord
+
+
+def _open_store(settings: Settings) -> Store:
+    # The history (SQLAlchemy) loads only when a workflow touches it: not for the metronome.
+    from backstride.workflows.history import open_store
+
+    return open_store(settings)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -51,7 +50,7 @@ def assess_back(answers: dict[str, Any], *, settings: Settings, save: bool = Tru
     result = assess(checked, emergency_number=settings.emergency_number)
     outcome = Triaged(result=result, answers=answers_json(checked), json=triage_json(result))
     if save:
-        with open_store(settings) as store:
+        with _open_store(settings) as store:
             latest = store.latest_triage(runner=runner)
             # The same answers again are the same triage (a clearance given for it still
             # counts), unless pain was logged since: then this is the re-ask, and it counts.
@@ -65,7 +64,7 @@ def assess_back(answers: dict[str, Any], *, settings: Settings, save: bool = Tru
 def triage_state(settings: Settings, *, runner: str = DEFAULT_RUNNER
                  ) -> tuple[TriageRecord | None, bool]:
     """The latest triage on record, and whether a clinician's clearance came after it."""
-    with open_store(settings) as store:
+    with _open_store(settings) as store:
         record = store.latest_triage(runner=runner)
         clearance = store.latest_clearance(runner=runner)
     # Only a clearance recorded after this triage counts: a new urgent answer set (changed
@@ -105,7 +104,7 @@ def screen_body(results: dict[str, Any], *, settings: Settings, save: bool = Tru
     screened = score_self_tests(validate_selftests(results))
     outcome = Screened(result=screened, json=selftest_json(screened))
     if save:
-        with open_store(settings) as store:
+        with _open_store(settings) as store:
             store.save_selftests(results, outcome.json, runner=runner)
     return outcome
 
@@ -113,7 +112,7 @@ def screen_body(results: dict[str, Any], *, settings: Settings, save: bool = Tru
 def latest_selftests(*, settings: Settings, runner: str = DEFAULT_RUNNER
                      ) -> dict[str, Any] | None:
     """The latest backstride.selftests/1 on record, as given."""
-    with open_store(settings) as store:
+    with _open_store(settings) as store:
         return store.latest_selftests(runner=runner)
 
 
@@ -130,6 +129,9 @@ def make_plan(*, settings: Settings, answers: Path | None = None, results: Path 
     """The plan from triage (file or history), self-tests (file or history), a cadence
     baseline (an analysis file, else the stored runs: DOMAIN.md §4.1) with the latest run's
     findings and the newest stored videos' findings, and the shoes in use."""
+    from backstride.workflows.history import list_shoes, require_triage_after_changed_pain
+    from backstride.workflows.video import latest_video_findings
+
     if answers is not None:
         assess_back(read_json_file(answers, "triage answers"), settings=settings,
                     runner=runner)
@@ -165,7 +167,7 @@ def make_plan(*, settings: Settings, answers: Path | None = None, results: Path 
         shoes=shoes_in_use, shoe_warn_m=settings.shoe_warn_distance_m,
         shoe_replace_m=settings.shoe_replace_distance_m)
     rendered = plan_json(plan)
-    with open_store(settings) as store:
+    with _open_store(settings) as store:
         store.save_plan(rendered, runner=runner)
     return Planned(plan=plan, json=rendered, triage=triage_json(current),
                    selftests=None if screening is None else screening.json)
@@ -191,7 +193,9 @@ def _baseline(analysis: Path | None) -> tuple[Baseline | None, tuple[str, ...]]:
 def _history_baseline(settings: Settings, runner: str
                       ) -> tuple[Baseline | None, tuple[str, ...]]:
     """DOMAIN.md §4.1 from the stored runs, and the findings of the latest run."""
-    with open_store(settings) as store:
+    from backstride.workflows.history import as_utc
+
+    with _open_store(settings) as store:
         stored = store.runs_with_analyses(runner=runner)
     summaries = []
     for row, analysis in stored:
@@ -217,6 +221,12 @@ KEY_RUN_MINUTES = (20, 25, 30)  # the metronome weeks build the run toward 30 mi
 
 def write_workouts(plan: Plan, directory: Path) -> list[Path]:
     """One FIT workout per week: the week's key run with the cadence alert range."""
+    from backstride.adapters.formats.fit_workout import (
+        Intensity,
+        WorkoutStep,
+        cadence_workout_bytes,
+    )
+
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     for step in plan.cadence_steps:
@@ -238,12 +248,7 @@ def write_workouts(plan: Plan, directory: Path) -> list[Path]:
 
 
 def write_calendar(plan: Plan, path: Path, *, start: date | None = None) -> Path:
+    from backstride.adapters.render.ics import plan_ics
+
     write_text_atomic(path, plan_ics(plan, start=start or datetime.now(UTC).date()))
     return path
-
-
-def write_metronome(*, cadence_spm: float, minutes: float, accent_every: int | None,
-                    out: Path) -> Path:
-    track = click_track(cadence_spm, minutes * 60.0, accent_every=accent_every)
-    write_wav(out, track)
-    return out

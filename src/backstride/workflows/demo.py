@@ -25,10 +25,10 @@ from backstride.workflows.care import (
     make_plan,
     render_plan,
     write_calendar,
-    write_metronome,
     write_workouts,
 )
 from backstride.workflows.history import open_store
+from backstride.workflows.metronome import write_metronome
 from backstride.workflows.video import measured_from_report
 
 

@@ -4,21 +4,17 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from backstride.adapters.render.html import render_analysis_html
-from backstride.adapters.render.plot_data import plot_columns
-from backstride.adapters.render.units import METRIC_UNITS
-from backstride.adapters.storage.records import decode_series
 from backstride.adapters.storage.store import DEFAULT_RUNNER, Clearance, Store, sqlite_url
 from backstride.config import Settings
-from backstride.core.history import DriftPoint, PainPoint, RunPoint, Trends, build_trends
 from backstride.core.plan import (
     pain_is_new_or_changed,
 )
 from backstride.errors import InputError, NotFoundError, StorageError
+
+if TYPE_CHECKING:
+    from backstride.core.history import Trends
 
 
 def database_url(settings: Settings) -> str:
@@ -192,6 +188,8 @@ def require_triage_after_changed_pain(settings: Settings, triaged_at: datetime, 
 
 def trends(*, settings: Settings, runner: str = DEFAULT_RUNNER) -> Trends:
     """Metrics over weeks, progress against the plan's cadence steps, and pain against form."""
+    from backstride.core.history import DriftPoint, PainPoint, RunPoint, build_trends
+
     with open_store(settings) as store:
         stored = store.runs_with_analyses(runner=runner)
         pains = store.list_pain(runner=runner)
@@ -224,6 +222,13 @@ def as_utc(value: datetime) -> datetime:
 def run_report_html(run_id: int, *, settings: Settings, plotly_src: str | None = None,
                     runner: str = DEFAULT_RUNNER) -> str:
     """The stored run's HTML report, drawn from its stored analysis and analysed series."""
+    import numpy as np
+
+    from backstride.adapters.render.html import render_analysis_html
+    from backstride.adapters.render.plot_data import plot_columns
+    from backstride.adapters.render.units import METRIC_UNITS
+    from backstride.adapters.storage.records import decode_series
+
     analysis = run_analysis(run_id, settings=settings, runner=runner)
     with open_store(settings) as store:
         blob = store.run_series(run_id, runner=runner)

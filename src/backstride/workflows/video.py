@@ -13,9 +13,7 @@ from typing import TYPE_CHECKING, Any, Final
 import numpy as np
 
 from backstride import __version__
-from backstride.adapters.formats import looks_like_video_bytes
-from backstride.adapters.storage.records import ImportOutcome, MeasuredVideo
-from backstride.adapters.storage.store import DEFAULT_RUNNER
+from backstride.adapters.storage.records import DEFAULT_RUNNER, ImportOutcome, MeasuredVideo
 from backstride.config import Settings
 from backstride.core.gait import View
 from backstride.core.report import VideoReport, build_video_report
@@ -25,21 +23,6 @@ from backstride.workflows.history import open_store
 
 if TYPE_CHECKING:
     from backstride.adapters.render.annotate import Overlay
-
-VIDEO_SUFFIXES: Final = frozenset({".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm", ".3gp"})
-
-
-def looks_like_video(path: Path) -> bool:
-    """By extension, or by the first bytes (MP4/MOV ``ftyp``, Matroska/WebM, AVI)."""
-    if path.suffix.lower() in VIDEO_SUFFIXES:
-        return True
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(12)
-    except OSError:
-        return False
-    return looks_like_video_bytes(head)
-
 
 def file_sha256(path: Path) -> str:
     with path.open("rb") as handle:

@@ -127,3 +127,11 @@ def test_databases_migrate_safely_from_several_threads(tmp_path: Path) -> None:
         assert store.latest_triage() is None
         store.close()
     assert head_revision() == "0004"
+
+
+def test_head_revision_constant_matches_the_migrations_folder() -> None:
+    """A database at HEAD_REVISION opens without loading Alembic: the constant must name the
+    newest migration (update it with every new migration)."""
+    from backstride.adapters.storage.store import HEAD_REVISION
+
+    assert head_revision() == HEAD_REVISION

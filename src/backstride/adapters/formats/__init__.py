@@ -136,6 +136,21 @@ def read_activity_bytes(data: bytes, path: Path, *, strict: bool = False) -> Act
     return activity
 
 
+VIDEO_SUFFIXES: Final = frozenset({".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm", ".3gp"})
+
+
+def looks_like_video(path: Path) -> bool:
+    """By extension, or by the first bytes (MP4/MOV ``ftyp``, Matroska/WebM, AVI)."""
+    if path.suffix.lower() in VIDEO_SUFFIXES:
+        return True
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(12)
+    except OSError:
+        return False
+    return looks_like_video_bytes(head)
+
+
 def looks_like_video_bytes(head: bytes) -> bool:
     """A video container by its first 12 bytes: MP4/MOV (``ftyp``), Matroska/WebM, AVI."""
     return (head[4:8] == b"ftyp" or head[:4] == b"\x1aE\xdf\xa3"

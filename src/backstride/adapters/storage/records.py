@@ -6,11 +6,13 @@ import io
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any, Final
 
-import numpy as np
+if TYPE_CHECKING:
+    from backstride.core.types import FloatArray
 
-from backstride.core.types import FloatArray
+# Whose data it is when no runner is named (one person on their own computer).
+DEFAULT_RUNNER: Final = "me"
 
 # Series kept at full precision; the rest fit float32 (7 significant digits: 0.1 mm, 0.01 %).
 _FLOAT64 = frozenset({"t_s", "timer_s", "distance_m", "lat_deg", "lon_deg"})
@@ -60,6 +62,8 @@ class ImportOutcome(StrEnum):
 
 
 def encode_series(t_s: FloatArray, series: dict[str, FloatArray]) -> bytes:
+    import numpy as np
+
     """Compressed .npz: about 4-6 bytes a value for a 1 Hz run."""
     arrays = {name: values.astype(np.float64 if name in _FLOAT64 else np.float32)
               for name, values in {"t_s": t_s, **series}.items()}
@@ -69,6 +73,8 @@ def encode_series(t_s: FloatArray, series: dict[str, FloatArray]) -> bytes:
 
 
 def decode_series(data: bytes) -> tuple[FloatArray, dict[str, FloatArray]]:
+    import numpy as np
+
     with np.load(io.BytesIO(data), allow_pickle=False) as npz:
         arrays = {name: npz[name].astype(np.float64) for name in npz.files}
     return arrays.pop("t_s"), arrays
