@@ -151,3 +151,15 @@ def browser() -> Iterator[Any]:
                   "--disable-component-update", "--no-first-run"])
         yield launched
         launched.close()
+
+
+@pytest.fixture(autouse=True)
+def _close_shared_stores() -> Iterator[None]:
+    """Each test starts without the shared Stores of earlier ones (one per process and URL:
+    adapters/storage/opened.py), so a test's temp database is closed when the test ends."""
+    yield
+    import sys
+
+    opened = sys.modules.get("backstride.adapters.storage.opened")
+    if opened is not None:
+        opened.close_all()

@@ -24,14 +24,16 @@ def database_url(settings: Settings) -> str:
 def open_store(settings: Settings, *, auto_migrate: bool | None = None) -> Store:
     """The history database: SQLite in ``data_dir`` unless ``--db``/``BACKSTRIDE_DB`` says
     otherwise. SQLite migrates itself on open (after a backup); PostgreSQL only through
-    ``migrate_database``."""
-    return Store.open(database_url(settings), auto_migrate=auto_migrate)
+    ``migrate_database``. The Store is the process's one for that database (opened, checked
+    and migrated once; ``with store:`` leaves it open for the next call)."""
+    from backstride.adapters.storage.opened import shared_store
+
+    return shared_store(database_url(settings), auto_migrate=auto_migrate)
 
 
 def migrate_database(settings: Settings) -> str:
     """Upgrade the schema (the only way a PostgreSQL database is migrated)."""
-    store = open_store(settings, auto_migrate=True)
-    store.close()
+    open_store(settings, auto_migrate=True)
     return database_url(settings)
 
 

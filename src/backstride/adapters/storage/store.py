@@ -169,6 +169,8 @@ class TriageRecord:
 class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        # Shared stores (adapters/storage/opened.py) outlive `with store:`; others close there.
+        self.shared = False
 
     @classmethod
     def open(cls, url: str, *, auto_migrate: bool | None = None) -> Store:
@@ -693,7 +695,8 @@ class Store:
         return self
 
     def __exit__(self, *_exc: object) -> None:
-        self.close()
+        if not self.shared:
+            self.close()
 
 
 def _ensure_runner(conn: Connection, name: str) -> int:
@@ -739,13 +742,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _sqlite_path(url: str) -> Path | None:
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL; None for other databases and in-memory SQLite."""
     path = url.split("///", 1)[1] if "///" in url else ""
     return Path(path) if path and path != ":memory:" else None
 
 
 def _prepare_sqlite_file(url: str) -> None:
-    path = _sqlite_path(url)
+    path = sqlite_path(url)
     if path is not None:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -755,7 +759,7 @@ def _prepare_sqlite_file(url: str) -> None:
 
 
 def _backup_sqlite(url: str, revision: str) -> None:
-    path = _sqlite_path(url)
+    path = sqlite_path(url)
     if path is not None and path.exists():
         shutil.copy2(path, path.with_name(f"{path.name}.before-{head_revision()}.from-{revision}"))
 
