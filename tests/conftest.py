@@ -29,6 +29,20 @@ def fixture_file(*parts: str) -> Path:
     return path
 
 
+def screenshot_dir() -> Path:
+    """Where browser tests put their screenshots: a temp folder, so that a test run leaves the
+    checkout clean; docs/screenshots only when regenerating the docs on purpose
+    (scripts/screenshots.sh sets BACKSTRIDE_SCREENSHOTS=docs)."""
+    import tempfile
+
+    if os.environ.get("BACKSTRIDE_SCREENSHOTS") == "docs":
+        folder = REPO / "docs" / "screenshots"
+    else:
+        folder = Path(tempfile.gettempdir()) / "backstride-test-screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 def chromium_path() -> str:
     """The Debian Chromium the browser tests drive; skipped when absent, failed under CI=true
     (scripts/test.sh sets BACKSTRIDE_REQUIRE_SERVICES=1)."""

@@ -17,8 +17,7 @@ from fastapi.testclient import TestClient
 
 from backstride.config import Settings
 from backstride.web.app import create_app
-
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+from tests.conftest import screenshot_dir
 
 
 @pytest.fixture
@@ -83,8 +82,7 @@ def page(browser: Any) -> Iterator[Any]:
 
 
 def screenshot(page: Any, name: str) -> Path:
-    """Full-page screenshot for reviewers, kept in docs/screenshots."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
+    """Full-page screenshot for reviewers (docs/screenshots when regenerating the docs)."""
+    path = screenshot_dir() / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path

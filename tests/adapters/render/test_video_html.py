@@ -18,7 +18,7 @@ from backstride.adapters.render.video_json import video_json
 from backstride.core.report import DISCLAIMER, VideoReport, build_video_report
 from backstride.core.simulate_pose import RunnerSpec, simulate_pose
 from tests.adapters.render.html_doc import parse, visible_text
-from tests.conftest import REPO
+from tests.conftest import screenshot_dir
 
 SHA = "5e" * 32
 
@@ -297,9 +297,7 @@ def test_charts_drawn_in_chromium_offline(browser: Any, tmp_path: Path,
             "imgs => imgs.every(i => i.complete && i.naturalWidth > 0)")
         assert errors == []
         assert all(u.startswith(("file:", "data:")) for u in requests), requests
-        shots = REPO / "docs" / "screenshots"
-        shots.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(shots / "video-report.png"), full_page=True)
+        page.screenshot(path=str(screenshot_dir() / "video-report.png"), full_page=True)
         phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
                                     device_scale_factor=1)
         try:
