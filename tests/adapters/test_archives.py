@@ -19,6 +19,8 @@ import pytest
 
 from backstride.adapters import archives
 from backstride.adapters.archives import ImportItem, ImportProblem, iter_import_items
+from backstride.adapters.archives.common import Meta
+from backstride.adapters.archives.strava import strava_index
 from backstride.adapters.formats import read_activity_bytes
 from backstride.adapters.formats.fit_writer import simulated_run_messages, write_fit_bytes
 from backstride.core.activity import Activity
@@ -153,7 +155,7 @@ def test_a_zip_bomb_member_is_refused_by_its_ratio(tmp_path: Path) -> None:
 
 def test_a_member_above_the_size_cap_is_refused(tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(archives, "MAX_MEMBER_BYTES", 1000)
+    monkeypatch.setattr(archives.limits, "MAX_MEMBER_BYTES", 1000)
     path = write(tmp_path / "big.zip", make_zip([("run.fit", fit_bytes(1))]))
     [problem] = run_import(path)
     assert isinstance(problem, ImportProblem)
@@ -162,7 +164,7 @@ def test_a_member_above_the_size_cap_is_refused(tmp_path: Path,
 
 def test_the_archive_budget_stops_the_archive(tmp_path: Path,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(archives, "MAX_ARCHIVE_BYTES", len(fit_bytes(1)) + 10)
+    monkeypatch.setattr(archives.limits, "MAX_ARCHIVE_BYTES", len(fit_bytes(1)) + 10)
     path = write(tmp_path / "many.zip", make_zip(
         [("a.fit", fit_bytes(1)), ("b.fit", fit_bytes(2)), ("c.fit", fit_bytes(3))]))
     outs = run_import(path)
@@ -196,14 +198,14 @@ def test_members_with_climbing_or_absolute_paths_are_reported(tmp_path: Path) ->
 
 def test_a_zip_with_a_huge_file_list_is_refused_before_loading_it(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(archives, "MAX_DIRECTORY_BYTES", 200)
+    monkeypatch.setattr(archives.limits, "MAX_DIRECTORY_BYTES", 200)
     members = [(f"run{i}.fit", fit_bytes(1)) for i in range(5)]
     [problem] = run_import(write(tmp_path / "many.zip", make_zip(members)))
     assert isinstance(problem, ImportProblem) and "file list takes" in problem.error
 
 
 def test_too_many_members_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(archives, "MAX_MEMBERS", 2)
+    monkeypatch.setattr(archives.limits, "MAX_MEMBERS", 2)
     members = [(f"run{i}.fit", fit_bytes(1)) for i in range(3)]
     [problem] = run_import(write(tmp_path / "many.zip", make_zip(members)))
     assert isinstance(problem, ImportProblem) and "more than the 2" in problem.error
@@ -341,13 +343,13 @@ def test_a_strava_export_in_its_own_folder_inside_the_zip(tmp_path: Path) -> Non
 def test_a_german_strava_csv_is_understood() -> None:
     raw = ("Aktivitäts-ID,Aktivitätsdatum,Name der Aktivität,Aktivitätsart,Dateiname\n"
            "8,\"1. Jan. 2026\",Feierabendrunde,Lauf,activities/8.fit.gz\n").encode("utf-8-sig")
-    index = archives._strava_index(raw)
-    assert index == {"activities/8.fit.gz": archives._Meta("Lauf", "Feierabendrunde")}
+    index = strava_index(raw)
+    assert index == {"activities/8.fit.gz": Meta("Lauf", "Feierabendrunde")}
 
 
 def test_a_strava_csv_without_known_headers_finds_the_filename_by_content() -> None:
     raw = b"Id,Datei\n1,activities/1.gpx\n2,\n"
-    assert archives._strava_index(raw) == {"activities/1.gpx": archives._Meta()}
+    assert strava_index(raw) == {"activities/1.gpx": Meta()}
 
 
 def test_an_unusable_strava_csv_imports_every_activity_file_without_a_problem(
