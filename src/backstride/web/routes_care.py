@@ -440,9 +440,9 @@ def _plan_view(planned: workflows.Planned) -> dict[str, Any]:
     first = (steps[0]["target_spm"] if steps else
              (plan["baseline"] or {}).get("cadence_spm") or DEFAULT_METRONOME_SPM)
     return {"plan": plan,
-            "weeks": plan_html._weeks(steps, plan["remeasure"],
-                                      plan_html._exercise_counts(exercises)),
-            "groups": plan_html._exercise_groups(exercises),
+            "weeks": plan_html.plan_weeks(steps, plan["remeasure"],
+                                      plan_html.exercise_counts(exercises)),
+            "groups": plan_html.exercise_groups(exercises),
             "metronome_spm": round(float(first)),
             "targets": sorted({round(float(step["target_spm"])) for step in steps})}
 

@@ -11,15 +11,23 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from functools import lru_cache
 from itertools import pairwise
-from typing import Any, Final, NamedTuple
+from typing import Any, Final
 
 import numpy as np
 import plotly.graph_objects as go
-from jinja2 import Environment, PackageLoader, select_autoescape
-from plotly.offline import get_plotlyjs
 
+from backstride.adapters.render.common import (
+    FONT,
+    METRIC_DISPLAY,
+    PLOT_CONFIG,
+    file_title,
+    findings_view,
+    html_environment,
+    inline_plotlyjs,
+    metric_label,
+    number_text,
+)
 from backstride.adapters.render.units import M_PER_KM, M_PER_MILE, METRIC_UNITS
 from backstride.core.types import FloatArray
 
@@ -27,35 +35,8 @@ JSON = dict[str, Any]
 Series = Mapping[str, Sequence[float | None]]
 
 
-class _Display(NamedTuple):
-    label: str
-    decimals: int  # value shown on cards
-    ci_decimals: int  # 95 % interval and device comparison
-    colour: str  # chart line
-
-
-_DISPLAY: Final[dict[str, _Display]] = {
-    "cadence_spm": _Display("Cadence", 0, 1, "#1f6fb2"),
-    "ground_contact_time_ms": _Display("Ground contact time", 0, 1, "#8a4baf"),
-    "gct_balance_left_pct": _Display("GCT balance, left", 1, 2, "#b5651d"),
-    "gct_imbalance_pct": _Display("GCT imbalance from 50/50", 1, 2, "#c0392b"),
-    "vertical_oscillation_mm": _Display("Vertical oscillation", 1, 1, "#16826b"),
-    "vertical_ratio_pct": _Display("Vertical ratio", 2, 2, "#2c7a7b"),
-    "step_length_m": _Display("Step length", 2, 3, "#5b6abf"),
-    "speed_mps": _Display("Pace", 2, 2, "#2f855a"),
-    "power_w": _Display("Power", 0, 1, "#b7791f"),
-    "heart_rate_bpm": _Display("Heart rate", 0, 1, "#c53030"),
-    "form_power_w": _Display("Form power (Stryd)", 0, 1, "#975a16"),
-    "leg_spring_stiffness_kn_m": _Display("Leg spring stiffness (Stryd)", 1, 2, "#4a5568"),
-}
-_ORDER: Final = tuple(_DISPLAY)
+_ORDER: Final = tuple(METRIC_DISPLAY)
 _SIDE_UNVERIFIED: Final = "side unverified"
-_SEVERITY_ORDER: Final = {"act": 0, "watch": 1, "info": 2}
-_SEVERITY_TEXT: Final = {"act": "act", "watch": "watch", "info": "info"}
-_HEURISTIC_TEXT: Final = {
-    "default": "Heuristic: this threshold is backstride's own default, not a validated cut-off.",
-    "unconfirmed": "Heuristic: the source for this threshold is unconfirmed.",
-}
 _GAUGE_HEX: Final = {"purple": "#7e3fb8", "blue": "#1f7fe0", "green": "#2fa84f",
                      "orange": "#f08a24", "red": "#dc3545"}
 _GAUGE_LABEL: Final = {"gct_imbalance_pct": "GCT balance (distance from 50/50)",
@@ -63,11 +44,6 @@ _GAUGE_LABEL: Final = {"gct_imbalance_pct": "GCT balance (distance from 50/50)",
 _REFERENCE_LINE: Final = {"gct_balance_left_pct": 50.0}
 _MEDIAN_WINDOW_S: Final = 60.0
 _MIN_SPEED_FOR_PACE_MPS: Final = 0.5
-_FONT: Final = ("-apple-system, BlinkMacSystemFont, 'Segoe UI', Roboto, 'Helvetica Neue', "
-                "Arial, sans-serif")
-_PLOT_CONFIG: Final = {"responsive": True, "displaylogo": False, "displayModeBar": "hover",
-                       "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d", "pan2d",
-                                                  "zoomIn2d", "zoomOut2d"]}
 
 
 def render_analysis_html(analysis: dict[str, Any], series: Mapping[str, Sequence[float | None]],
@@ -81,62 +57,31 @@ def render_analysis_html(analysis: dict[str, Any], series: Mapping[str, Sequence
     drift = {d["metric"]: d for d in analysis.get("drift") or [] if d.get("metric")}
     ok, missing = _metric_cards(metrics, imperial)
     context = {
-        "title": _file_name(source.get("path")),
+        "title": file_title(source.get("path")),
         "disclaimer": analysis.get("disclaimer") or "",
         "header": _header(source, activity, metrics, imperial),
         "cards": ok,
         "not_measured": missing,
         "gauges": [_gauge(g) for g in analysis.get("gauges") or []],
-        "findings": _findings(analysis.get("findings") or []),
+        "findings": findings_view(analysis.get("findings") or []),
         "charts": _charts(series, drift, imperial),
         "device_legs": [_device_leg(leg, metrics, imperial)
                         for leg in analysis.get("device_summary") or []],
         "warnings": list((analysis.get("quality") or {}).get("warnings") or []),
-        "plotlyjs": None if plotly_src else _plotlyjs(),
+        "plotlyjs": None if plotly_src else inline_plotlyjs(),
         "plotly_src": plotly_src,
-        "plot_config": _PLOT_CONFIG,
+        "plot_config": PLOT_CONFIG,
         "units": "imperial" if imperial else "metric",
     }
-    return _environment().get_template("analysis.html.j2").render(**context)
-
-
-@lru_cache(maxsize=1)
-def _environment() -> Environment:
-    return Environment(loader=PackageLoader("backstride.adapters.render", "templates"),
-                       autoescape=select_autoescape(["html", "j2"]),
-                       trim_blocks=True, lstrip_blocks=True)
-
-
-@lru_cache(maxsize=1)
-def _plotlyjs() -> Any:
-    from markupsafe import Markup
-
-    js = get_plotlyjs()
-    if "</script" in js.lower():  # would end the script element early
-        raise RuntimeError("the bundled plotly.js contains '</script'")
-    return Markup(js)
+    return html_environment().get_template("analysis.html.j2").render(**context)
 
 
 # --- formatting -------------------------------------------------------------------------------
 
 
-def _label(key: str) -> str:
-    if key in _DISPLAY:
-        return _DISPLAY[key].label
-    for unit in METRIC_UNITS.values():
-        if unit.key == key:
-            return unit.label
-    return key.replace("_", " ").capitalize()
-
-
 def _decimals(key: str) -> tuple[int, int]:
-    display = _DISPLAY.get(key)
+    display = METRIC_DISPLAY.get(key)
     return (display.decimals, display.ci_decimals) if display else (2, 3)
-
-
-def _number(value: float, decimals: int) -> str:
-    text = f"{value:,.{decimals}f}"
-    return text.replace("-", "\u2212") if text.startswith("-") else text
 
 
 def _signed_pct(value: float) -> str:
@@ -190,18 +135,12 @@ def _date_text(start_utc: str | None) -> str:
     return when.strftime("%d %b %Y, %H:%M UTC").lstrip("0")
 
 
-def _file_name(path: str | None) -> str:
-    if not path:
-        return "Run analysis"
-    return path.replace("\\", "/").rsplit("/", 1)[-1]
-
-
 def _value_text(key: str, value: float, unit: str, imperial: bool, ci: bool = False) -> str:
     """A metric's value with its unit, speed shown as pace."""
     if key == "speed_mps":
         return _pace_text(value, imperial)
     decimals = _decimals(key)[1 if ci else 0]
-    return f"{_number(value, decimals)} {unit}".strip()
+    return f"{number_text(value, decimals)} {unit}".strip()
 
 
 # --- page parts -------------------------------------------------------------------------------
@@ -215,7 +154,7 @@ def _header(source: JSON, activity: JSON, metrics: dict[str, JSON], imperial: bo
     if speed_mps is None and distance and moving:
         speed_mps = distance / moving
     return {
-        "file": _file_name(source.get("path")),
+        "file": file_title(source.get("path")),
         "device": source.get("device") or "unknown device",
         "sport": source.get("sport"),
         "format": (source.get("format") or "").upper(),
@@ -242,7 +181,7 @@ def _metric_cards(metrics: dict[str, JSON], imperial: bool) -> tuple[list[JSON],
             ok.append(_card(key, m, imperial))
         else:
             reason = m.get("reason") or str(m.get("status") or "no value").replace("_", " ")
-            missing.append({"label": _label(key), "reason": reason})
+            missing.append({"label": metric_label(key), "reason": reason})
     return ok, missing
 
 
@@ -257,16 +196,17 @@ def _card(key: str, m: JSON, imperial: bool) -> JSON:
                        f"{_clock(_pace_min(ci[0], imperial))} /{_per(imperial)[1]}")
         else:
             decimals = _decimals(key)[1]
-            ci_text = f"{_number(ci[0], decimals)}–{_number(ci[1], decimals)} {unit}".strip()
+            low, high = number_text(ci[0], decimals), number_text(ci[1], decimals)
+            ci_text = f"{low}–{high} {unit}".strip()
     extra = []
     if key == "speed_mps":
         extra.append(f"{value:.2f} m/s")
     if m.get("median") is not None and key != "speed_mps":
         extra.append(f"median {_value_text(key, m['median'], unit, imperial, ci=True)}")
     if m.get("sd") is not None and key != "speed_mps":
-        extra.append(f"sd {_number(m['sd'], _decimals(key)[1])}")
+        extra.append(f"sd {number_text(m['sd'], _decimals(key)[1])}")
     tag = m.get("label") or (_SIDE_UNVERIFIED if key == "gct_balance_left_pct" else None)
-    return {"key": key, "label": _label(key), "tag": tag,
+    return {"key": key, "label": metric_label(key), "tag": tag,
             "value": _value_text(key, value, unit, imperial), "ci": ci_text,
             "n": m.get("n"), "extra": " · ".join(extra)}
 
@@ -280,7 +220,7 @@ def _gauge(g: JSON) -> JSON:
                  "range": _band_range(b), "active": b.get("colour") == g.get("colour")}
                 for b in bands]
     return {
-        "label": _GAUGE_LABEL.get(g.get("metric") or "", _label(g.get("metric") or "")),
+        "label": _GAUGE_LABEL.get(g.get("metric") or "", metric_label(g.get("metric") or "")),
         "value": f"{value:g} {unit}".strip() if value is not None else "–",
         "colour": g.get("colour") or "",
         "hex": _GAUGE_HEX.get(g.get("colour") or "", "#555"),
@@ -340,22 +280,6 @@ def _marker_pct(value: float | None, colour: str | None, bands: list[JSON],
     return round(100.0 * (i + float(np.clip(within, 0.04, 0.96))) / n, 2)
 
 
-def _findings(findings: list[JSON]) -> list[JSON]:
-    out = []
-    for f in sorted(findings, key=lambda f: _SEVERITY_ORDER.get(f.get("severity") or "", 3)):
-        severity = f.get("severity") or "info"
-        heuristic = bool(f.get("heuristic"))
-        note = None
-        if heuristic:
-            note = _HEURISTIC_TEXT.get(f.get("evidence") or "",
-                                       "Heuristic: this threshold is not validated.")
-        out.append({"severity": severity if severity in _SEVERITY_TEXT else "info",
-                    "message": f.get("message") or "", "heuristic": heuristic,
-                    "heuristic_note": note, "source": f.get("source") or "",
-                    "metric": _label(f.get("metric") or "") if f.get("metric") else ""})
-    return out
-
-
 def _device_leg(leg: JSON, metrics: dict[str, JSON], imperial: bool) -> JSON:
     averages: dict[str, float | None] = leg.get("averages") or {}
     rows = []
@@ -384,7 +308,7 @@ def _device_leg(leg: JSON, metrics: dict[str, JSON], imperial: bool) -> JSON:
 
 
 def _maybe(value: float | None, decimals: int, unit: str) -> str:
-    return "–" if value is None else f"{_number(value, decimals)} {unit}"
+    return "–" if value is None else f"{number_text(value, decimals)} {unit}"
 
 
 def _comparison_row(key: str, device: float | None, record: float | None, unit: str,
@@ -396,11 +320,11 @@ def _comparison_row(key: str, device: float | None, record: float | None, unit: 
             diff = _signed_pct(100.0 * (device / record - 1.0))  # of the pace
     else:
         decimals = _decimals(key)[1]
-        shown = ["–" if v is None else f"{_number(v, decimals)} {unit}".strip()
+        shown = ["–" if v is None else f"{number_text(v, decimals)} {unit}".strip()
                  for v in (device, record)]
         if device and record is not None:
             diff = _signed_pct(100.0 * (record - device) / device)
-    label = _label(key)
+    label = metric_label(key)
     if key == "gct_balance_left_pct":
         label += f" ({_SIDE_UNVERIFIED})"
     return {"label": label, "device": shown[0], "record": shown[1], "diff": diff or "–"}
@@ -453,13 +377,13 @@ def _chart(key: str, raw: FloatArray, base: JSON, drift: JSON | None) -> JSON | 
     if not np.any(np.isfinite(y[run])):
         return None
     minutes = t_s / 60.0
-    colour = _DISPLAY[key].colour if key in _DISPLAY else "#2b6cb0"
+    colour = METRIC_DISPLAY[key].colour if key in METRIC_DISPLAY else "#2b6cb0"
     is_pace = key == "speed_mps"
     hover = _hover_text(y, base["distance_m"], imperial, is_pace, _decimals(key)[1], unit)
     fig = go.Figure()
     fig.add_trace(go.Scatter(
         x=_plain(minutes), y=_plain(np.where(run, y, np.nan)), mode="lines",
-        name=_label(key), line={"color": colour, "width": 1.2}, opacity=0.55,
+        name=metric_label(key), line={"color": colour, "width": 1.2}, opacity=0.55,
         connectgaps=False, text=hover, hovertemplate="%{x:.1f} min · %{text}<extra></extra>"))
     if np.any(~run & np.isfinite(y)):
         fig.add_trace(go.Scatter(
@@ -471,7 +395,7 @@ def _chart(key: str, raw: FloatArray, base: JSON, drift: JSON | None) -> JSON | 
         fig.add_trace(go.Scatter(
             x=_plain(minutes), y=_plain(median), mode="lines", name="1-min rolling median",
             line={"color": colour, "width": 2.4}, connectgaps=False, hoverinfo="skip"))
-    heading: JSON = {"label": _label(key), "unit": unit, "drift": None, "significant": False,
+    heading: JSON = {"label": metric_label(key), "unit": unit, "drift": None, "significant": False,
                      "tag": _SIDE_UNVERIFIED if key == "gct_balance_left_pct" else None}
     if drift is not None:
         _add_drift(fig, key, drift, base, imperial)
@@ -580,7 +504,7 @@ def _add_drift(fig: Any, key: str, drift: JSON, base: JSON, imperial: bool) -> N
 def _mean_text(key: str, shown: float, imperial: bool) -> str:
     if key == "speed_mps":
         return f"{_clock(shown)} /{_per(imperial)[1]}"
-    return _number(shown, _decimals(key)[1])
+    return number_text(shown, _decimals(key)[1])
 
 
 def _onset_side(onset_s: float, t_s: FloatArray) -> str:
@@ -605,7 +529,7 @@ def _layout(fig: Any, y_running: FloatArray, is_pace: bool) -> None:
     fig.update_layout(
         template="plotly_white", height=300,
         margin={"l": 52, "r": 12, "t": 28, "b": 40}, hovermode="x unified",
-        font={"family": _FONT, "size": 12, "color": "#2d3748"}, showlegend=False,
+        font={"family": FONT, "size": 12, "color": "#2d3748"}, showlegend=False,
         xaxis={"title": {"text": "time (min)"}, "zeroline": False},
     )
     finite = y_running[np.isfinite(y_running)]

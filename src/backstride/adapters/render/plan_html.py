@@ -9,11 +9,9 @@ escaped by Jinja2's autoescape; sources are shown as text, never as links.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from functools import lru_cache
 from typing import Any, Final
 
-from jinja2 import Environment, PackageLoader, select_autoescape
-
+from backstride.adapters.render.common import html_environment
 from backstride.adapters.render.units import M_PER_KM, M_PER_MILE
 from backstride.core.screening import SELF_TESTS_BY_KEY, FailWhen, quantity_text
 
@@ -74,22 +72,15 @@ def render_plan_html(plan: Mapping[str, Any], *, triage: Mapping[str, Any] | Non
         "hold_rule": HOLD_RULE,
         "disclaimer": DISCLAIMER,
         "baseline": _baseline_text(plan.get("baseline")),
-        "weeks": _weeks(steps, remeasure, _exercise_counts(exercises)),
-        "groups": _exercise_groups(exercises),
+        "weeks": plan_weeks(steps, remeasure, exercise_counts(exercises)),
+        "groups": exercise_groups(exercises),
         "shoes": [_shoe(s, units == "imperial") for s in plan.get("shoes") or []],
         "surfaces": plan.get("surfaces") or "",
         "notes": list(plan.get("notes") or []),
         "selftests": None if held or selftests is None else _selftests(selftests),
         "distance_unit": "miles" if units == "imperial" else "kilometres",
     }
-    return _environment().get_template("plan.html.j2").render(**context)
-
-
-@lru_cache(maxsize=1)
-def _environment() -> Environment:
-    return Environment(loader=PackageLoader("backstride.adapters.render", "templates"),
-                       autoescape=select_autoescape(["html", "j2"]),
-                       trim_blocks=True, lstrip_blocks=True)
+    return html_environment().get_template("plan.html.j2").render(**context)
 
 
 def _words(identifier: str) -> str:
@@ -134,7 +125,7 @@ def _baseline_text(baseline: Mapping[str, Any] | None) -> str | None:
 # --- week table -------------------------------------------------------------------------------
 
 
-def _exercise_counts(exercises: Sequence[Mapping[str, Any]]) -> list[str]:
+def exercise_counts(exercises: Sequence[Mapping[str, Any]]) -> list[str]:
     """'3 pre-run', '6 strength', ... (one entry per group, in the cards' order)."""
     counts: dict[str, int] = {}
     for e in exercises:
@@ -143,7 +134,7 @@ def _exercise_counts(exercises: Sequence[Mapping[str, Any]]) -> list[str]:
     return [f"{counts[w]} {WHEN_SHORT.get(w, w)}" for w in _when_order(counts)]
 
 
-def _weeks(steps: Sequence[Mapping[str, Any]], remeasure: Sequence[Mapping[str, Any]],
+def plan_weeks(steps: Sequence[Mapping[str, Any]], remeasure: Sequence[Mapping[str, Any]],
            exercises: list[str]) -> list[JSON]:
     """Week 1 to the end of the last step (and on to the last re-measure, if that is later)."""
     ordered = sorted(steps, key=lambda s: int(s["week"]))
@@ -180,7 +171,7 @@ def _when_order(whens: Mapping[str, Any]) -> list[str]:
     return [w for w in WHEN_ORDER if w in whens] + sorted(w for w in whens if w not in WHEN_ORDER)
 
 
-def _exercise_groups(exercises: Sequence[Mapping[str, Any]]) -> list[JSON]:
+def exercise_groups(exercises: Sequence[Mapping[str, Any]]) -> list[JSON]:
     by_when: dict[str, list[JSON]] = {}
     for e in exercises:
         by_when.setdefault(str(e.get("when") or "other"), []).append(_exercise_card(e))

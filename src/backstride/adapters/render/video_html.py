@@ -19,15 +19,15 @@ import numpy as np
 import plotly.graph_objects as go
 
 # The watch report's private helpers, shared on purpose so both reports look and escape alike.
-from backstride.adapters.render.html import (
-    _FONT,
-    _PLOT_CONFIG,
-    _environment,
-    _file_name,
-    _findings,
-    _label,
-    _number,
-    _plotlyjs,
+from backstride.adapters.render.common import (
+    FONT,
+    PLOT_CONFIG,
+    file_title,
+    findings_view,
+    html_environment,
+    inline_plotlyjs,
+    metric_label,
+    number_text,
 )
 from backstride.adapters.render.units import METRIC_UNITS
 from backstride.core.form import StepValues
@@ -68,7 +68,7 @@ def render_video_html(analysis: dict[str, Any], report: VideoReport, *,
     measured, refused = _metric_rows(metrics)
     charts = _charts(report.form.steps, metrics)
     context = {
-        "title": _file_name(source.get("path") or report.source_name),
+        "title": file_title(source.get("path") or report.source_name),
         "view": view,
         "disclaimer": analysis.get("disclaimer") or DISCLAIMER,
         "facts": _facts(metrics, video, view),
@@ -79,15 +79,15 @@ def render_video_html(analysis: dict[str, Any], report: VideoReport, *,
         "noise_note": next((m["noise"].get("note") for m in metrics.values()
                             if isinstance(m.get("noise"), dict) and m["noise"].get("note")), ""),
         "per_side": _per_side(metrics),
-        "findings": _findings(analysis.get("findings") or []),
+        "findings": findings_view(analysis.get("findings") or []),
         "frames": [_frame(t, side, jpeg) for t, side, jpeg in key_frames],
         "charts": charts,
         "near_leg": video.get("near_leg") if view == "side" else None,
         "warnings": [str(w) for w in (analysis.get("quality") or {}).get("warnings") or []],
-        "plotlyjs": _plotlyjs() if charts else None,
-        "plot_config": _PLOT_CONFIG,
+        "plotlyjs": inline_plotlyjs() if charts else None,
+        "plot_config": PLOT_CONFIG,
     }
-    return _environment().get_template("video.html.j2").render(**context)
+    return html_environment().get_template("video.html.j2").render(**context)
 
 
 # --- formatting -------------------------------------------------------------------------------
@@ -109,7 +109,7 @@ def _decimals(key: str) -> int:
 
 
 def _with_unit(value: float, unit: str, decimals: int) -> str:
-    text = _number(value, decimals)
+    text = number_text(value, decimals)
     if unit in ("°", "%"):
         return f"{text}{unit}" if unit == "°" else f"{text} %"
     return f"{text} {unit}".strip()
@@ -149,7 +149,7 @@ def _metric_rows(metrics: dict[str, JSON]) -> tuple[list[JSON], list[JSON]]:
         unit = str(m.get("unit") or "")
         if m.get("status") != "ok" or value is None:
             status = _words(str(m.get("status") or "no value"))
-            refused.append({"key": key, "label": _label(key), "status": status,
+            refused.append({"key": key, "label": metric_label(key), "status": status,
                             "reason": str(m.get("reason") or "")})
             continue
         decimals = _decimals(key)
@@ -158,14 +158,14 @@ def _metric_rows(metrics: dict[str, JSON]) -> tuple[list[JSON], list[JSON]]:
         if isinstance(ci, (list, tuple)) and len(ci) == 2:
             low, high = (_finite(v) for v in ci)
             if low is not None and high is not None:
-                ci_text = (f"{_number(low, decimals)}–{_with_unit(high, unit, decimals)}")
+                ci_text = (f"{number_text(low, decimals)}–{_with_unit(high, unit, decimals)}")
         n = m.get("n")
         extra = []
         sd = _finite(m.get("sd"))
         if sd is not None:
             extra.append(f"sd {_with_unit(sd, unit, decimals)}")
         measured.append({
-            "key": key, "label": _label(key), "unit": unit,
+            "key": key, "label": metric_label(key), "unit": unit,
             "value": _with_unit(value, unit, decimals), "ci": ci_text,
             "n": int(n) if isinstance(n, int) else None, "extra": " · ".join(extra),
             "noise": _noise_text(m.get("noise")), "tag": m.get("label"),
@@ -250,7 +250,7 @@ def _per_side(metrics: dict[str, JSON]) -> list[JSON]:
             shown[side] = "–" if value is None else _with_unit(value, unit, decimals)
         if shown["left"] == "–" and shown["right"] == "–":
             continue
-        rows.append({"label": _label(key), **shown})
+        rows.append({"label": metric_label(key), **shown})
     return rows
 
 
@@ -294,7 +294,7 @@ def _chart(key: str, step: StepValues, m: JSON) -> JSON | None:
     ok = np.isfinite(t) & np.isfinite(y)
     if not ok.any():
         return None
-    label, decimals = _label(key), _decimals(key)
+    label, decimals = metric_label(key), _decimals(key)
     fig = go.Figure()
     names = [s for s in ("left", "right") if np.any(ok & (sides == s))]
     others = ok & ~np.isin(sides, ["left", "right"])
@@ -318,7 +318,7 @@ def _chart(key: str, step: StepValues, m: JSON) -> JSON | None:
     fig.update_layout(
         template="plotly_white", height=_CHART_HEIGHT,
         margin={"l": 52, "r": 12, "t": 28, "b": 40}, hovermode="closest",
-        font={"family": _FONT, "size": 12, "color": "#2d3748"},
+        font={"family": FONT, "size": 12, "color": "#2d3748"},
         showlegend=len(groups) > 1,
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1.0},
         xaxis={"title": {"text": "time in the clip (s)"}, "zeroline": False},
