@@ -3,6 +3,7 @@ the page polls ``/jobs/{id}`` and shows the progress."""
 
 from __future__ import annotations
 
+import logging
 import threading
 import uuid
 from collections.abc import Callable
@@ -10,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+_LOG = logging.getLogger("backstride.web.jobs")
 MAX_WAITING = 8
 KEEP_FINISHED = 50
 Work = Callable[[Callable[[int, int | None], None]], str]
@@ -64,9 +66,13 @@ class JobRunner:
                 with job.lock:
                     job.state, job.error = "failed", str(exc)
                 return
-            except Exception as exc:
+            except Exception as exc:  # a bug, not the user's input: keep the traceback
+                _LOG.exception("job %s (%s) failed", job.id, job.label)
                 with job.lock:
-                    job.state, job.error = "failed", f"{type(exc).__name__}: {exc}"
+                    job.state, job.error = "failed", (
+                        f"backstride hit an internal error while working on {job.label} "
+                        f"({type(exc).__name__}); nothing of yours is wrong. The details are in "
+                        "the server's log: please report this.")
                 return
             with job.lock:
                 job.state, job.result_url = "done", url

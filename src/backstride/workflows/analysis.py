@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from backstride.adapters.formats import looks_like_video, read_activity
 from backstride.adapters.render.analysis_json import analysis_json
 from backstride.core.report import VideoReport, WatchReport, build_watch_report
-from backstride.errors import BackstrideError
+from backstride.errors import BackstrideError, InputError
 
 if TYPE_CHECKING:
     from backstride.config import Settings
@@ -20,6 +20,15 @@ if TYPE_CHECKING:
 
 # A watch file never loads the video side (the pose model, scipy.signal) nor the HTML
 # renderer (jinja2, plotly): those are imported where a video or a report is asked for.
+
+
+class UnreadableFileError(InputError):
+    """The decoder stopped on something it does not handle (an OS error, a value it cannot
+    use): the file, not backstride, is what the user can act on."""
+
+    def __init__(self, path: Path, cause: BaseException) -> None:
+        super().__init__(f"{path.name} could not be analysed ({type(cause).__name__}: {cause}). "
+                         "Check the file; if it opens in your watch app, please report this.")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -55,8 +64,16 @@ def analyze_path(path: Path, *, view: View | None = None,
     if looks_like_video(path):
         from backstride.workflows.video import analyze_video
 
-        return Analysed(path=path, report=analyze_video(path, view=view, height_m=height_m))
-    activity = read_activity(path)
+        try:  # decoding and the model are not yet told apart from the form analysis here
+            return Analysed(path=path, report=analyze_video(path, view=view, height_m=height_m))
+        except (OSError, ValueError, MemoryError) as exc:
+            raise UnreadableFileError(path, exc) from exc
+    try:
+        activity = read_activity(path)
+    except (OSError, ValueError, MemoryError) as exc:  # the decoder met something it cannot read
+        raise UnreadableFileError(path, exc) from exc
+    # Beyond this point the input decoded: an exception from the analysis is a bug in
+    # backstride, and is left to surface as one (CONTRACT.md), never called a bad file.
     return Analysed(path=path, report=build_watch_report(activity, source_name=path.name))
 
 
@@ -71,10 +88,6 @@ def analyze_paths(paths: Sequence[Path], *, progress: Progress | None = None,
             message = str(exc)  # with several inputs, each error line names its file
             outcomes.append(Failed(path=path, error=message if path.name in message
                                    else f"{path.name}: {message}"))
-        except (OSError, ValueError, MemoryError) as exc:  # never a traceback for a bad input
-            outcomes.append(Failed(path=path, error=(
-                f"{path.name} could not be analysed ({type(exc).__name__}: {exc}). "
-                "Check the file; if it opens in your watch app, please report this.")))
         if progress is not None:
             progress(done, len(paths))
     return outcomes
