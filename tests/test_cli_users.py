@@ -101,7 +101,7 @@ def test_remove_ends_sessions_and_keeps_the_history(home: Settings) -> None:
     code, out, _ = _run("users", "remove", "alice")
     assert code == 0 and "sessions have ended" in out
     assert workflows.open_session(token, settings=home) is None
-    assert [e["score"] for e in workflows.list_pain(settings=home, runner="alice")["entries"]] \
+    assert [e.score for e in workflows.list_pain(settings=home, runner="alice")] \
         == [4]
     code, _out, err = _run("users", "remove", "alice")
     assert code == 1 and err == ("backstride: error: There is no user 'alice'. See 'backstride "

@@ -133,17 +133,20 @@ def shoes_list(ctx: click.Context, json_out: str | None) -> None:
 
 def _show_shoes(app: AppContext, json_out: str | None) -> None:
     settings = app.settings
-    data = workflows.list_shoes(settings=settings)
+    from backstride.adapters.render.history_json import shoes_json
+
+    found = workflows.list_shoes(settings=settings)
     if json_out is not None:
-        emit_json(data, json_out)
+        emit_json(shoes_json(found.shoes, warn_m=found.warn_m, replace_m=found.replace_m),
+                  json_out)
     if json_out == "-":
         return
-    if not data["shoes"]:
+    if not found.shoes:
         app.say("No shoes yet: backstride shoes add NAME [--start-km N] [--default-from DATE]")
-    for shoe in data["shoes"]:
-        distance = distance_text(shoe["distance_m"], settings.units)
-        app.say(f"{shoe['id']:>4}  {shoe['name']:<28} {distance:>10}  {shoe['n_runs']:>4} runs"
-                f"  {shoe['status'].replace('_', ' ')}")
+    for shoe in found.shoes:
+        distance = distance_text(shoe.distance_m, settings.units)
+        app.say(f"{shoe.id:>4}  {shoe.name:<28} {distance:>10}  {shoe.n_runs:>4} runs"
+                f"  {(shoe.status or '').replace('_', ' ')}")
 
 
 @shoes_group.command("add")
@@ -203,20 +206,22 @@ def pain_group(ctx: click.Context, json_out: str | None) -> None:
     """Your pain diary: 'backstride pain add 4 --where "low back, left" --minute 35'."""
     if ctx.invoked_subcommand is not None:
         return
+    from backstride.adapters.render.history_json import pain_json
+
     app = app_of(ctx)
-    data = workflows.list_pain(settings=app.settings)
+    entries = workflows.list_pain(settings=app.settings)
     if json_out is not None:
-        emit_json(data, json_out)
+        emit_json(pain_json(entries), json_out)
     if json_out != "-":
-        if not data["entries"]:
+        if not entries:
             app.say("No pain entries yet: backstride pain add SCORE [--where TEXT] [--minute M]")
-        for entry in data["entries"]:
-            onset = (f" from minute {entry['onset_min']:g}" if entry["onset_min"] is not None
-                     else f" from km {entry['onset_km']:g}" if entry["onset_km"] is not None
+        for entry in entries:
+            onset = (f" from minute {entry.onset_min:g}" if entry.onset_min is not None
+                     else f" from km {entry.onset_km:g}" if entry.onset_km is not None
                      else "")
-            run = f" (run {entry['run_id']})" if entry["run_id"] else ""
-            app.say(f"{entry['recorded_on']}  {entry['score']:>2}/10  {entry['kind']:<12} "
-                    f"{entry['location'] or ''}{onset}{run}")
+            run = f" (run {entry.run_id})" if entry.run_id else ""
+            app.say(f"{entry.recorded_on.isoformat()}  {entry.score:>2}/10  {entry.kind:<12} "
+                    f"{entry.location or ''}{onset}{run}")
 
 
 @pain_group.command("add")

@@ -76,9 +76,9 @@ def test_post_without_csrf_is_refused(client: TestClient, settings: Settings, pa
     assert reply.status_code == 403 and "reload the page" in reply.text
     wrong = client.post(path, data={**data, "csrf_token": "0" * 64}, follow_redirects=False)
     assert wrong.status_code == 403
-    assert workflows.list_pain(settings=settings)["entries"] == []
-    [shoe] = workflows.list_shoes(settings=settings)["shoes"]
-    assert shoe["retired_on"] is None and shoe["default_from"] is None
+    assert workflows.list_pain(settings=settings) == ()
+    [shoe] = workflows.list_shoes(settings=settings).shoes
+    assert shoe.retired_on is None and shoe.default_from is None
 
 
 def test_import_without_csrf_is_refused(client: TestClient) -> None:
@@ -94,8 +94,8 @@ def test_post_from_a_foreign_origin_is_refused(client: TestClient, settings: Set
     reply = post(client, path, {"score": "4", "name": "Evil shoe"},
                  headers={"Origin": "https://evil.example"})
     assert reply.status_code == 403 and "Cross-site" in reply.text
-    assert workflows.list_pain(settings=settings)["entries"] == []
-    assert workflows.list_shoes(settings=settings)["shoes"] == []
+    assert workflows.list_pain(settings=settings) == ()
+    assert workflows.list_shoes(settings=settings).shoes == ()
 
 
 # ---------------------------------------------------------------- pain diary
@@ -118,9 +118,9 @@ def test_pain_entries_and_the_retriage_notice(client: TestClient, settings: Sett
     assert worse.headers["location"] == "/pain?changed=1"
     page = client.get("/pain?changed=1").text
     assert RETRIAGE in page
-    entries = workflows.list_pain(settings=settings)["entries"]
-    assert [e["score"] for e in entries] == [6, 3, 3]  # by date: 2024-05-02 first
-    assert entries[1]["onset_min"] == 35.0 and entries[0]["note"] == "after hills"
+    entries = workflows.list_pain(settings=settings)
+    assert [e.score for e in entries] == [6, 3, 3]  # by date: 2024-05-02 first
+    assert entries[1].onset_min == 35.0 and entries[0].note == "after hills"
     # The list shows the newest entry first.
     dates = re.findall(r"<td><strong>(\d{4}-\d\d-\d\d)</strong></td>", page)
     assert dates == sorted(dates, reverse=True) and len(dates) == 3
@@ -144,7 +144,7 @@ def test_bad_pain_entry_is_refused_and_nothing_stored(
     assert reply.status_code == 422
     assert message in reply.text and "Nothing was saved" in reply.text
     assert 'value="hip &lt;b&gt;"' in reply.text  # what was typed comes back, escaped
-    assert workflows.list_pain(settings=settings)["entries"] == []
+    assert workflows.list_pain(settings=settings) == ()
 
 
 def test_pain_can_be_linked_to_a_recent_run(client: TestClient, settings: Settings,
@@ -153,8 +153,8 @@ def test_pain_can_be_linked_to_a_recent_run(client: TestClient, settings: Settin
     page = client.get("/pain").text
     assert f'<option value="{run["id"]}">2024-05-01 06:30' in page
     post(client, "/pain", {"score": "2", "run": str(run["id"]), "onset_km": "0.8"})
-    [entry] = workflows.list_pain(settings=settings)["entries"]
-    assert entry["run_id"] == run["id"] and entry["onset_km"] == 0.8
+    [entry] = workflows.list_pain(settings=settings)
+    assert entry.run_id == run["id"] and entry.onset_km == 0.8
     assert f'href="/runs/{run["id"]}"' in client.get("/pain").text
 
 
@@ -169,30 +169,30 @@ def test_shoes_add_retire_and_default(client: TestClient, settings: Settings,
     assert added.status_code == 303 and added.headers["location"] == "/shoes?done=added"
     post(client, "/shoes", {"name": "Old Ghost", "start_distance": "400", "start_unit": "mi",
                             "default_from": "2023-01-01", "default_to": "2023-12-31"})
-    shoes = {s["name"]: s for s in workflows.list_shoes(settings=settings)["shoes"]}
-    assert shoes["Pegasus 40"]["distance_m"] == pytest.approx(100_000.0)
-    assert shoes["Old Ghost"]["distance_m"] == pytest.approx(400 * 1609.344)
-    assert shoes["Old Ghost"]["default_to"] == "2023-12-31"
+    shoes = {s.name: s for s in workflows.list_shoes(settings=settings).shoes}
+    assert shoes["Pegasus 40"].distance_m == pytest.approx(100_000.0)
+    assert shoes["Old Ghost"].distance_m == pytest.approx(400 * 1609.344)
+    assert shoes["Old Ghost"].default_to == date(2023, 12, 31)
     page = client.get("/shoes").text
     assert "100.00 km" in page and "643.74 km" in page
     assert '<span class="tag ok">ok</span>' in page
     assert '<span class="tag replace_soon">replace soon</span>' in page
     assert "a convention" in page and "483 km" in page and "805 km" in page
 
-    pegasus = shoes["Pegasus 40"]["id"]
+    pegasus = shoes["Pegasus 40"].id
     ranged = post(client, "/shoes/default", {"shoe": str(pegasus),
                                              "default_from": "2024-04-01"}, page="/shoes")
     assert ranged.headers["location"] == "/shoes?done=default"
-    after = {s["name"]: s for s in workflows.list_shoes(settings=settings)["shoes"]}
-    assert after["Pegasus 40"]["default_from"] == "2024-04-01"
-    assert after["Pegasus 40"]["n_runs"] == 1
-    assert after["Pegasus 40"]["distance_m"] == pytest.approx(100_000.0 + run["distance_m"])
+    after = {s.name: s for s in workflows.list_shoes(settings=settings).shoes}
+    assert after["Pegasus 40"].default_from == date(2024, 4, 1)
+    assert after["Pegasus 40"].n_runs == 1
+    assert after["Pegasus 40"].distance_m == pytest.approx(100_000.0 + run["distance_m"])
 
-    retired = post(client, f"/shoes/{shoes['Old Ghost']['id']}/retire", {}, page="/shoes")
+    retired = post(client, f"/shoes/{shoes['Old Ghost'].id}/retire", {}, page="/shoes")
     assert retired.status_code == 303 and retired.headers["location"] == "/shoes?done=retired"
     page = client.get("/shoes?done=retired").text
     assert "Shoe retired." in page and '<span class="tag retired">retired' in page
-    assert f'action="/shoes/{shoes["Old Ghost"]["id"]}/retire"' not in page
+    assert f'action="/shoes/{shoes["Old Ghost"].id}/retire"' not in page
     assert f'action="/shoes/{pegasus}/retire"' in page
 
 
@@ -213,8 +213,8 @@ def test_bad_shoe_forms_are_refused(client: TestClient, settings: Settings, path
                        default_from=None, default_to=None)
     reply = post(client, path, data, page="/shoes")
     assert reply.status_code == 422 and message in reply.text
-    [shoe] = workflows.list_shoes(settings=settings)["shoes"]
-    assert shoe["retired_on"] is None and shoe["default_from"] is None
+    [shoe] = workflows.list_shoes(settings=settings).shoes
+    assert shoe.retired_on is None and shoe.default_from is None
 
 
 def test_imperial_units_show_miles(tmp_path: Path) -> None:

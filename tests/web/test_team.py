@@ -306,9 +306,9 @@ def test_another_runners_data_cannot_be_changed(team: Team) -> None:
     assert pain.status_code == 422 and f"There is no run {team.bob_run}" in pain.text
     (bob_run,) = workflows.list_runs(settings=team.settings, runner="bob")["runs"]
     assert bob_run["surface"] != "trail"
-    (bob_shoe,) = workflows.list_shoes(settings=team.settings, runner="bob")["shoes"]
-    assert bob_shoe["status"] != "retired"
-    assert len(workflows.list_pain(settings=team.settings, runner="bob")["entries"]) == 1
+    (bob_shoe,) = workflows.list_shoes(settings=team.settings, runner="bob").shoes
+    assert bob_shoe.status != "retired"
+    assert len(workflows.list_pain(settings=team.settings, runner="bob")) == 1
 
 
 def test_plans_are_kept_per_runner(team: Team) -> None:
@@ -364,7 +364,7 @@ def test_a_coach_looks_but_does_not_write_the_runners_entries(
     reply = post(coach, path.format(alice_run=team.alice_run), data, page=page)
     assert reply.status_code == 403
     assert "only the runner enters their own" in reply.text
-    assert len(workflows.list_pain(settings=team.settings, runner="alice")["entries"]) == 1
+    assert len(workflows.list_pain(settings=team.settings, runner="alice")) == 1
 
 
 def test_a_coach_may_make_the_plan(team: Team) -> None:

@@ -85,7 +85,7 @@ def test_the_local_runner_me_can_become_a_runner_user(team: Settings) -> None:
     assert user.runners == ("me",)
     _token, session = workflows.log_in("maria", PASSWORD, settings=team)
     assert session.runner == "me"
-    assert [p["score"] for p in workflows.list_pain(settings=team, runner="me")["entries"]] == [2]
+    assert [p.score for p in workflows.list_pain(settings=team, runner="me")] == [2]
 
 
 def test_login_gives_a_session_and_logout_ends_it(team: Settings) -> None:
@@ -215,5 +215,5 @@ def test_each_runners_history_is_their_own(team: Settings, tmp_path: Path) -> No
                               default_from=None, default_to=None)
     with pytest.raises(NotFoundError):
         workflows.retire_shoe(shoe, settings=team, on=None, runner="alice")
-    assert workflows.list_shoes(settings=team, runner="alice")["shoes"] == []
+    assert workflows.list_shoes(settings=team, runner="alice").shoes == ()
     assert workflows.trends(settings=team, runner="alice").weekly[0].n_runs == 1

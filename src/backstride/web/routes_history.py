@@ -117,7 +117,7 @@ def _pain_page(request: Request, *, changed: bool = False, saved: bool = False,
                error: str | None = None, values: dict[str, str] | None = None,
                status_code: int = 200) -> HTMLResponse:
     settings, runner = settings_of(request), runner_of(request)
-    entries = list(reversed(workflows.list_pain(settings=settings, runner=runner)["entries"]))
+    entries = list(reversed(workflows.list_pain(settings=settings, runner=runner)))
     runs = workflows.list_runs(settings=settings, limit=RECENT_RUNS, runner=runner)["runs"]
     return render(request, "pain.html.j2", status_code=status_code, entries=entries, runs=runs,
                   kinds=PAIN_KIND_LABELS, places=PAIN_PLACES, changed=changed, saved=saved,
@@ -179,14 +179,12 @@ def _shoes_page(request: Request, *, done: str | None = None, error: str | None 
                 values: dict[str, str] | None = None, failed: str | None = None,
                 status_code: int = 200) -> HTMLResponse:
     settings = settings_of(request)
-    data = workflows.list_shoes(settings=settings, runner=runner_of(request))
-    shoes = data["shoes"]
+    found = workflows.list_shoes(settings=settings, runner=runner_of(request))
     return render(request, "shoes.html.j2", status_code=status_code,
-                  shoes=[s for s in shoes if s["status"] != "retired"],
-                  retired=[s for s in shoes if s["status"] == "retired"],
-                  warn_m=data["warn_m"], replace_m=data["replace_m"],
-                  warn_text=_round_distance(data["warn_m"], settings),
-                  replace_text=_round_distance(data["replace_m"], settings),
+                  shoes=found.in_use, retired=found.retired,
+                  warn_m=found.warn_m, replace_m=found.replace_m,
+                  warn_text=_round_distance(found.warn_m, settings),
+                  replace_text=_round_distance(found.replace_m, settings),
                   done=done, error=error, values=values or {}, failed=failed,
                   unit="mi" if settings.units == "imperial" else "km")
 

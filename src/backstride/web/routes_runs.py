@@ -28,8 +28,8 @@ TOO_LARGE = ("The file is larger than 512 MB. A running video may be up to 512 M
 def dashboard(request: Request) -> HTMLResponse:
     settings, runner = settings_of(request), runner_of(request)
     runs = workflows.list_runs(settings=settings, limit=8, runner=runner)["runs"]
-    shoes = [s for s in workflows.list_shoes(settings=settings, runner=runner)["shoes"]
-             if s["status"] in ("replace_soon", "replace")]
+    shoes = [s for s in workflows.list_shoes(settings=settings, runner=runner).shoes
+             if s.status in ("replace_soon", "replace")]
     record, cleared = workflows.triage_state(settings, runner=runner)
     cadence = [(r["start_utc"], (r["metrics"].get("cadence_spm") or {}).get("value"))
                for r in reversed(workflows.list_runs(settings=settings, limit=30,

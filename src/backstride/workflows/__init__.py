@@ -55,6 +55,7 @@ if TYPE_CHECKING:  # mypy reads these; at run time each name loads its module on
     from backstride.workflows.history import (
         PAIN_KINDS,
         SURFACES,
+        ShoeList,
         add_pain,
         add_shoe,
         count_runs,
@@ -129,6 +130,7 @@ __all__ = [
     "Planned",
     "Screened",
     "Session",
+    "ShoeList",
     "Triaged",
     "User",
     "add_pain",
@@ -215,7 +217,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
         "DemoResult", "run_demo",
     ),
     "backstride.workflows.history": (
-        "PAIN_KINDS", "SURFACES", "add_pain", "add_shoe", "count_runs", "database_url",
+        "PAIN_KINDS", "SURFACES", "ShoeList", "add_pain", "add_shoe", "count_runs", "database_url",
         "history_version", "list_pain", "list_runs", "list_shoes", "migrate_database",
         "open_store", "record_clearance", "retire_shoe", "run_analysis", "run_id_for_sha256",
         "run_report_html", "set_default_shoe", "set_surface", "trends",

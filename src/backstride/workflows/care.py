@@ -153,9 +153,8 @@ def make_plan(*, settings: Settings, answers: Path | None = None, results: Path 
     # What the newest side and rear clips found (overstride, pelvic drop...) counts too.
     findings = tuple(dict.fromkeys(
         (*findings, *latest_video_findings(settings=settings, runner=runner))))
-    shoes_in_use = [(shoe["name"], shoe["distance_m"])
-                    for shoe in list_shoes(settings=settings, runner=runner)["shoes"]
-                    if not shoe["retired_on"]]
+    shoes_in_use = [(shoe.name, shoe.distance_m)
+                    for shoe in list_shoes(settings=settings, runner=runner).in_use]
     # The action is recomputed so it names today's emergency_number setting; the stored
     # record (and the clearance that refers to it) stays as it was.
     current = assess(validate_answers(record.answers), emergency_number=settings.emergency_number)

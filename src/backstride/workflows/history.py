@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
+from backstride.adapters.storage.records import PainRecord, ShoeRecord
 from backstride.adapters.storage.store import DEFAULT_RUNNER, Clearance, Store, sqlite_url
 from backstride.config import Settings
 from backstride.core.plan import (
@@ -113,16 +115,32 @@ def add_shoe(*, settings: Settings, name: str, start_distance_m: float,
                               default_to=default_to, runner=runner)
 
 
-def list_shoes(*, settings: Settings, runner: str = DEFAULT_RUNNER) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ShoeList:
+    """The runner's shoes, each with its status against the mileage rule (warn, replace)."""
+
+    warn_m: float
+    replace_m: float
+    shoes: tuple[ShoeRecord, ...]
+
+    @property
+    def in_use(self) -> tuple[ShoeRecord, ...]:
+        return tuple(shoe for shoe in self.shoes if shoe.status != "retired")
+
+    @property
+    def retired(self) -> tuple[ShoeRecord, ...]:
+        return tuple(shoe for shoe in self.shoes if shoe.status == "retired")
+
+
+def list_shoes(*, settings: Settings, runner: str = DEFAULT_RUNNER) -> ShoeList:
     with open_store(settings) as store:
         found = store.list_shoes(runner=runner)
-    for shoe in found:
-        shoe["status"] = ("retired" if shoe["retired_on"] else
-                          "replace" if shoe["distance_m"] >= settings.shoe_replace_distance_m
-                          else "replace_soon"
-                          if shoe["distance_m"] >= settings.shoe_warn_distance_m else "ok")
-    return {"schema": "backstride.shoes/1", "warn_m": settings.shoe_warn_distance_m,
-            "replace_m": settings.shoe_replace_distance_m, "shoes": found}
+    warn_m, replace_m = settings.shoe_warn_distance_m, settings.shoe_replace_distance_m
+    return ShoeList(warn_m=warn_m, replace_m=replace_m, shoes=tuple(
+        replace(shoe, status="retired" if shoe.retired_on else
+                "replace" if shoe.distance_m >= replace_m else
+                "replace_soon" if shoe.distance_m >= warn_m else "ok")
+        for shoe in found))
 
 
 def retire_shoe(shoe_id: int, *, settings: Settings, on: date | None,
@@ -163,34 +181,35 @@ def add_pain(*, settings: Settings, score: int, kind: str, location: str | None,
             previous = store.add_pain(entry, runner=runner)
         except StorageError as exc:
             raise NotFoundError(str(exc)) from exc
-    before = None if previous is None else (previous["score"], previous["location"])
+    before = None if previous is None else (previous.score, previous.location)
     location = entry["location"] if isinstance(entry["location"], str) else None
     return pain_is_new_or_changed(before, (score, location))
 
 
-def list_pain(*, settings: Settings, runner: str = DEFAULT_RUNNER) -> dict[str, Any]:
+def list_pain(*, settings: Settings, runner: str = DEFAULT_RUNNER) -> tuple[PainRecord, ...]:
+    """The pain diary, oldest first."""
     with open_store(settings) as store:
-        return {"schema": "backstride.pain/1", "entries": store.list_pain(runner=runner)}
+        return tuple(store.list_pain(runner=runner))
 
 
 def require_triage_after_changed_pain(settings: Settings, triaged_at: datetime, *,
                                       runner: str = DEFAULT_RUNNER) -> None:
     with open_store(settings) as store:
         before, after = store.pain_entries_since(triaged_at, runner=runner)
-    state = None if before is None else (before["score"], before["location"])
+    state = None if before is None else (before.score, before.location)
     for entry in after:
-        latest = (entry["score"], entry["location"])
+        latest = (entry.score, entry.location)
         if pain_is_new_or_changed(state, latest):
             raise InputError(
-                f"Your pain changed since your last triage ({entry['recorded_on']}: "
-                f"{entry['score']}/10): answer the red-flag questions again ('backstride "
+                f"Your pain changed since your last triage ({entry.recorded_on.isoformat()}: "
+                f"{entry.score}/10): answer the red-flag questions again ('backstride "
                 "triage') before the next step of your plan.")
         state = latest
 
 
 def trends(*, settings: Settings, runner: str = DEFAULT_RUNNER) -> Trends:
     """Metrics over weeks, progress against the plan's cadence steps, and pain against form."""
-    from backstride.core.history import DriftPoint, PainPoint, RunPoint, build_trends
+    from backstride.core.history import DriftPoint, PainKind, PainPoint, RunPoint, build_trends
 
     with open_store(settings) as store:
         stored = store.runs_with_analyses(runner=runner)
@@ -206,9 +225,9 @@ def trends(*, settings: Settings, runner: str = DEFAULT_RUNNER) -> Trends:
                                        significant=d["significant"])
                for d in analysis.get("drift", [])})
         for row, analysis in stored]
-    points = [PainPoint(run_id=p["run_id"], recorded_on=date.fromisoformat(p["recorded_on"]),
-                        kind=p["kind"], score=p["score"], onset_min=p["onset_min"],
-                        onset_km=p["onset_km"]) for p in pains]
+    points = [PainPoint(run_id=p.run_id, recorded_on=p.recorded_on, kind=PainKind(p.kind),
+                        score=p.score,
+                        onset_min=p.onset_min, onset_km=p.onset_km) for p in pains]
     steps: list[tuple[int, int, float]] = []
     start = None
     if plan is not None and not plan[0].get("held"):

@@ -144,7 +144,7 @@ def test_removing_a_user_ends_their_sessions_and_keeps_the_runners_history(
     assert store.remove_user("alice") is True and store.remove_user("alice") is False
     assert store.user("alice") is None and _session(store, "a1") is None
     assert store.count_sessions("alice") == 0
-    assert [p["score"] for p in store.list_pain(runner="alice")] == [3]
+    assert [p.score for p in store.list_pain(runner="alice")] == [3]
     coach = store.user("coach")
     assert coach is not None and "alice" in coach.sees  # the coach still sees the history
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Final
 
@@ -78,3 +78,34 @@ def decode_series(data: bytes) -> tuple[FloatArray, dict[str, FloatArray]]:
     with np.load(io.BytesIO(data), allow_pickle=False) as npz:
         arrays = {name: npz[name].astype(np.float64) for name in npz.files}
     return arrays.pop("t_s"), arrays
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ShoeRecord:
+    """A shoe as stored, with its distance: the starting distance plus its runs'.
+    ``status`` is what the workflow makes of the distance (None straight from the store)."""
+
+    id: int
+    name: str
+    added_on: date
+    retired_on: date | None
+    default_from: date | None
+    default_to: date | None
+    n_runs: int
+    distance_m: float
+    status: str | None = None  # ok, replace_soon, replace, retired
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PainRecord:
+    """One pain diary entry; onset by minute or km into the run, either or neither."""
+
+    id: int
+    run_id: int | None
+    recorded_on: date
+    kind: str  # during, after_run, next_morning, other
+    score: int  # 0-10
+    location: str | None
+    onset_min: float | None
+    onset_km: float | None
+    note: str | None

@@ -36,7 +36,13 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from backstride.adapters.storage.records import DEFAULT_RUNNER as DEFAULT_RUNNER  # re-export
-from backstride.adapters.storage.records import ImportOutcome, Measured, MeasuredVideo
+from backstride.adapters.storage.records import (
+    ImportOutcome,
+    Measured,
+    MeasuredVideo,
+    PainRecord,
+    ShoeRecord,
+)
 from backstride.adapters.storage.schema import (
     activities,
     analyses,
@@ -489,7 +495,7 @@ class Store:
                 shoes.c.id == shoe_id, shoes.c.runner_id == runner_id)
                 .values(retired_on=on)).rowcount)
 
-    def list_shoes(self, *, runner: str = DEFAULT_RUNNER) -> list[JSON]:
+    def list_shoes(self, *, runner: str = DEFAULT_RUNNER) -> list[ShoeRecord]:
         """Each shoe with its distance: starting distance plus its runs' distances."""
         runner_id = self.runner_id(runner)
         run_distance = (select(activities.c.shoe_id,
@@ -502,16 +508,15 @@ class Store:
                  .where(shoes.c.runner_id == runner_id).order_by(shoes.c.id))
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
-        return [{"id": r.id, "name": r.name, "added_on": r.added_on.isoformat(),
-                 "retired_on": r.retired_on.isoformat() if r.retired_on else None,
-                 "default_from": r.default_from.isoformat() if r.default_from else None,
-                 "default_to": r.default_to.isoformat() if r.default_to else None,
-                 "n_runs": int(r.n_runs or 0),
-                 "distance_m": float(r.start_distance_m + (r.run_m or 0.0))} for r in rows]
+        return [ShoeRecord(id=r.id, name=r.name, added_on=r.added_on, retired_on=r.retired_on,
+                           default_from=r.default_from, default_to=r.default_to,
+                           n_runs=int(r.n_runs or 0),
+                           distance_m=float(r.start_distance_m + (r.run_m or 0.0)))
+                for r in rows]
 
     # --- pain diary ------------------------------------------------------------------------
 
-    def add_pain(self, entry: JSON, *, runner: str = DEFAULT_RUNNER) -> JSON | None:
+    def add_pain(self, entry: JSON, *, runner: str = DEFAULT_RUNNER) -> PainRecord | None:
         """Store a pain entry; returns the previous entry (to tell new or changed pain)."""
         runner_id = self.runner_id(runner)
         with self.engine.begin() as conn:
@@ -525,18 +530,19 @@ class Store:
                                    "'backstride runs' for the ids.")
             conn.execute(insert(pain_entries).values(
                 runner_id=runner_id, created_utc=datetime.now(UTC), **entry))
-        return None if previous is None else _pain_json(previous)
+        return None if previous is None else _pain_record(previous)
 
-    def list_pain(self, *, runner: str = DEFAULT_RUNNER) -> list[JSON]:
+    def list_pain(self, *, runner: str = DEFAULT_RUNNER) -> list[PainRecord]:
         runner_id = self.runner_id(runner)
         with self.engine.connect() as conn:
             rows = conn.execute(select(pain_entries).where(
                 pain_entries.c.runner_id == runner_id).order_by(
                 pain_entries.c.recorded_on, pain_entries.c.id)).all()
-        return [_pain_json(r) for r in rows]
+        return [_pain_record(r) for r in rows]
 
     def pain_entries_since(self, since: datetime | None, *,
-                           runner: str = DEFAULT_RUNNER) -> tuple[JSON | None, list[JSON]]:
+                           runner: str = DEFAULT_RUNNER
+                           ) -> tuple[PainRecord | None, list[PainRecord]]:
         """The last pain entry before ``since`` (None: none) and every entry after it."""
         runner_id = self.runner_id(runner)
         order = (pain_entries.c.created_utc, pain_entries.c.id)
@@ -545,7 +551,7 @@ class Store:
                 pain_entries.c.runner_id == runner_id).order_by(*order)).all()
         before = [r for r in rows if since is not None and _aware(r.created_utc) <= since]
         after = [r for r in rows if since is None or _aware(r.created_utc) > since]
-        return (_pain_json(before[-1]) if before else None), [_pain_json(r) for r in after]
+        return (_pain_record(before[-1]) if before else None), [_pain_record(r) for r in after]
 
     # --- team mode: users, who sees whom, web sessions -------------------------------------
 
@@ -844,7 +850,7 @@ def _assign_runs(conn: Connection, runner_id: int, shoe_id: int, start: date,
     conn.execute(update(activities).where(*conditions).values(shoe_id=shoe_id))
 
 
-def _pain_json(row: Row[Any]) -> JSON:
-    return {"id": row.id, "run_id": row.activity_id, "recorded_on": row.recorded_on.isoformat(),
-            "kind": row.kind, "score": row.score, "location": row.location,
-            "onset_min": row.onset_min, "onset_km": row.onset_km, "note": row.note}
+def _pain_record(row: Row[Any]) -> PainRecord:
+    return PainRecord(id=row.id, run_id=row.activity_id, recorded_on=row.recorded_on,
+                      kind=row.kind, score=row.score, location=row.location,
+                      onset_min=row.onset_min, onset_km=row.onset_km, note=row.note)

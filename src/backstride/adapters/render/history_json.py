@@ -1,0 +1,36 @@
+"""The history's JSON documents (CONTRACT.md): ``backstride.shoes/1`` and
+``backstride.pain/1``, built from the typed records the workflows return."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from backstride.adapters.storage.records import PainRecord, ShoeRecord
+
+
+def _day(value: Any) -> str | None:
+    return None if value is None else str(value.isoformat())
+
+
+def shoe_json(shoe: ShoeRecord) -> dict[str, Any]:
+    return {"id": shoe.id, "name": shoe.name, "added_on": _day(shoe.added_on),
+            "retired_on": _day(shoe.retired_on), "default_from": _day(shoe.default_from),
+            "default_to": _day(shoe.default_to), "n_runs": shoe.n_runs,
+            "distance_m": shoe.distance_m, "status": shoe.status}
+
+
+def shoes_json(shoes: Sequence[ShoeRecord], *, warn_m: float, replace_m: float
+               ) -> dict[str, Any]:
+    return {"schema": "backstride.shoes/1", "warn_m": warn_m, "replace_m": replace_m,
+            "shoes": [shoe_json(shoe) for shoe in shoes]}
+
+
+def pain_entry_json(entry: PainRecord) -> dict[str, Any]:
+    return {"id": entry.id, "run_id": entry.run_id, "recorded_on": _day(entry.recorded_on),
+            "kind": entry.kind, "score": entry.score, "location": entry.location,
+            "onset_min": entry.onset_min, "onset_km": entry.onset_km, "note": entry.note}
+
+
+def pain_json(entries: Sequence[PainRecord]) -> dict[str, Any]:
+    return {"schema": "backstride.pain/1", "entries": [pain_entry_json(e) for e in entries]}
