@@ -69,19 +69,22 @@ def runs_group(ctx: click.Context, json_out: str | None, limit: int | None) -> N
     """Your runs: list them, show one, set a run's surface."""
     if ctx.invoked_subcommand is not None:
         return
+    from backstride.adapters.render.history_json import run_json, runs_json
+
     app = app_of(ctx)
-    data = workflows.list_runs(settings=app.settings, limit=limit)
+    runs = workflows.list_runs(settings=app.settings, limit=limit)
     if json_out is not None:
-        emit_json(data, json_out)
+        emit_json(runs_json(runs), json_out)
     if json_out != "-":
-        if not data["runs"]:
+        if not runs:
             app.say("No runs yet: backstride import PATH… (files, folders, export archives).")
-        for run in data["runs"]:
-            cadence = (run["metrics"].get("cadence_spm") or {}).get("value")
+        for run in runs:
+            cadence = run.metric_value("cadence_spm")
             shown = f"{cadence:.0f} spm" if cadence is not None else "–"
-            distance = f"{run['distance_m'] / 1000:.2f} km" if run["distance_m"] else "?"
-            app.say(f"{run['id']:>6}  {run['start_utc'] or 'date unknown':<20}  {distance:>9}  "
-                    f"{shown:>8}  {run['surface'] or '':<9}  {run['device'] or ''}")
+            distance = f"{run.distance_m / 1000:.2f} km" if run.distance_m else "?"
+            start = run_json(run)["start_utc"] or "date unknown"
+            app.say(f"{run.id:>6}  {start:<20}  {distance:>9}  "
+                    f"{shown:>8}  {run.surface or '':<9}  {run.device or ''}")
 
 
 @runs_group.command("show")

@@ -37,7 +37,7 @@ def test_run_json_download(client: TestClient, tmp_path) -> None:  # type: ignor
         RunPlan(duration_s=600), seed=2))))
     settings = client.app.state.settings  # type: ignore[attr-defined]
     import_paths([run], settings=settings, workers=1)
-    run_id = list_runs(settings=settings)["runs"][0]["id"]
+    run_id = list_runs(settings=settings)[0].id
     reply = client.get(f"/runs/{run_id}/analysis.json")
     assert reply.status_code == 200 and "attachment" in reply.headers["content-disposition"]
     assert json.loads(reply.text)["schema"] == "backstride.analysis/1"

@@ -18,6 +18,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from backstride import workflows
+from backstride.adapters.storage.records import RunRecord
 from backstride.config import Settings
 from backstride.core.simulate import demo_answers
 from backstride.web import routes_history
@@ -37,14 +38,13 @@ def post(client: TestClient, path: str, data: dict[str, str], *, page: str | Non
                        **kwargs)
 
 
-def import_runs(settings: Settings, tmp_path: Path, days: list[int]) -> list[dict[str, Any]]:
+def import_runs(settings: Settings, tmp_path: Path, days: list[int]) -> list[RunRecord]:
     folder = tmp_path / "runs"
     folder.mkdir(exist_ok=True)
     for day in days:
         (folder / f"run-{day}.fit").write_bytes(fit_bytes(day=day, seed=day))
     workflows.import_paths([folder], settings=settings, workers=1)
-    runs: list[dict[str, Any]] = workflows.list_runs(settings=settings)["runs"]
-    return runs
+    return list(workflows.list_runs(settings=settings))
 
 
 # ---------------------------------------------------------------- pages and security
@@ -151,11 +151,11 @@ def test_pain_can_be_linked_to_a_recent_run(client: TestClient, settings: Settin
                                             tmp_path: Path) -> None:
     [run] = import_runs(settings, tmp_path, [0])
     page = client.get("/pain").text
-    assert f'<option value="{run["id"]}">2024-05-01 06:30' in page
-    post(client, "/pain", {"score": "2", "run": str(run["id"]), "onset_km": "0.8"})
+    assert f'<option value="{run.id}">2024-05-01 06:30' in page
+    post(client, "/pain", {"score": "2", "run": str(run.id), "onset_km": "0.8"})
     [entry] = workflows.list_pain(settings=settings)
-    assert entry.run_id == run["id"] and entry.onset_km == 0.8
-    assert f'href="/runs/{run["id"]}"' in client.get("/pain").text
+    assert entry.run_id == run.id and entry.onset_km == 0.8
+    assert f'href="/runs/{run.id}"' in client.get("/pain").text
 
 
 # ---------------------------------------------------------------- shoes
@@ -186,7 +186,7 @@ def test_shoes_add_retire_and_default(client: TestClient, settings: Settings,
     after = {s.name: s for s in workflows.list_shoes(settings=settings).shoes}
     assert after["Pegasus 40"].default_from == date(2024, 4, 1)
     assert after["Pegasus 40"].n_runs == 1
-    assert after["Pegasus 40"].distance_m == pytest.approx(100_000.0 + run["distance_m"])
+    assert after["Pegasus 40"].distance_m == pytest.approx(100_000.0 + run.distance_m)
 
     retired = post(client, f"/shoes/{shoes['Old Ghost'].id}/retire", {}, page="/shoes")
     assert retired.status_code == 303 and retired.headers["location"] == "/shoes?done=retired"
@@ -244,8 +244,8 @@ def test_trends_with_runs_pain_and_a_plan(client: TestClient, settings: Settings
     for k, run in enumerate(runs):
         workflows.add_pain(settings=settings, score=5 if k % 2 else 1, kind="during",
                            location="low back", onset_min=3.0 if k % 2 else None,
-                           onset_km=None, run_id=run["id"],
-                           recorded_on=date.fromisoformat(run["start_utc"][:10]), note=None)
+                           onset_km=None, run_id=run.id,
+                           recorded_on=run.start_utc.date(), note=None)
     workflows.assess_back(demo_answers(), settings=settings)
     workflows.make_plan(settings=settings)
     found = workflows.trends(settings=settings)
@@ -287,7 +287,7 @@ def test_import_a_watch_file_then_an_archive(client: TestClient, settings: Setti
     job = _import(client, "export.zip", archive.getvalue())
     page = client.get(job["result_url"]).text
     assert re.search(r'<div class="value">2</div><div class="label">runs imported', page)
-    assert len(workflows.list_runs(settings=settings)["runs"]) == 3
+    assert len(workflows.list_runs(settings=settings)) == 3
     assert client.get("/import/" + "f" * 32).status_code == 404
 
 
@@ -329,7 +329,7 @@ def test_import_over_the_limit_is_413(client: TestClient, settings: Settings,
     monkeypatch.setattr(routes_history, "IMPORT_MAX_BYTES", 1024)
     reply = post(client, "/import", {}, files={"file": ("big.zip", b"x" * 4096, "x/y")})
     assert reply.status_code == 413 and "larger than" in reply.text
-    assert workflows.list_runs(settings=settings)["runs"] == []
+    assert workflows.list_runs(settings=settings) == ()
 
 
 def test_import_empty_or_missing_file_is_422(client: TestClient) -> None:
@@ -397,8 +397,8 @@ def test_trends_and_import_in_the_browser(live_server: str, page: Any, settings:
     for k, run in enumerate(runs):
         workflows.add_pain(settings=settings, score=4 if k % 2 else 0, kind="during",
                            location="low back", onset_min=3.0 if k % 2 else None,
-                           onset_km=None, run_id=run["id"],
-                           recorded_on=date.fromisoformat(run["start_utc"][:10]), note=None)
+                           onset_km=None, run_id=run.id,
+                           recorded_on=run.start_utc.date(), note=None)
     watcher = Watcher(page)
     page.goto(f"{live_server}/trends")
     expect(page.locator("table.trends tbody tr")).to_have_count(4)

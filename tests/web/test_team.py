@@ -65,7 +65,7 @@ def build_team(tmp_path: Path) -> tuple[Settings, int, int, int]:
     runs = {}
     for day, name in ((1, "alice"), (12, "bob")):  # weeks from 2024-02-26 and 2024-03-11
         workflows.import_paths([_fit(tmp_path, day)], settings=settings, workers=1, runner=name)
-        runs[name] = workflows.list_runs(settings=settings, runner=name)["runs"][0]["id"]
+        runs[name] = workflows.list_runs(settings=settings, runner=name)[0].id
         workflows.add_pain(settings=settings, runner=name, score=3 if name == "alice" else 7,
                            kind="during", location=f"{name}-hip", onset_min=None,
                            onset_km=None, run_id=runs[name], recorded_on=None, note=None)
@@ -304,8 +304,8 @@ def test_another_runners_data_cannot_be_changed(team: Team) -> None:
     assert retire.status_code == 404
     pain = post(alice, "/pain", {"score": "4", "run": str(team.bob_run)}, page="/pain")
     assert pain.status_code == 422 and f"There is no run {team.bob_run}" in pain.text
-    (bob_run,) = workflows.list_runs(settings=team.settings, runner="bob")["runs"]
-    assert bob_run["surface"] != "trail"
+    (bob_run,) = workflows.list_runs(settings=team.settings, runner="bob")
+    assert bob_run.surface != "trail"
     (bob_shoe,) = workflows.list_shoes(settings=team.settings, runner="bob").shoes
     assert bob_shoe.status != "retired"
     assert len(workflows.list_pain(settings=team.settings, runner="bob")) == 1
@@ -336,8 +336,8 @@ def test_jobs_and_import_summaries_are_their_owners(team: Team, tmp_path: Path) 
     assert bob.get(job_url).status_code == 404
     assert alice.get(job["result_url"]).status_code == 200
     assert bob.get(job["result_url"]).status_code == 404
-    assert len(workflows.list_runs(settings=team.settings, runner="alice")["runs"]) == 2
-    assert len(workflows.list_runs(settings=team.settings, runner="bob")["runs"]) == 1
+    assert len(workflows.list_runs(settings=team.settings, runner="alice")) == 2
+    assert len(workflows.list_runs(settings=team.settings, runner="bob")) == 1
 
 
 # ---------------------------------------------------------------- coaches and clinicians

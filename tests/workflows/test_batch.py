@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from backstride.adapters.formats.fit_writer import simulated_run_messages, write_fit_bytes
+from backstride.adapters.render.history_json import runs_json
 from backstride.config import Settings
 from backstride.core.simulate import RunPlan, simulate_run
 from backstride.workflows import import_paths, list_runs
@@ -25,8 +26,8 @@ def _folder(folder: Path, n: int) -> Path:
 
 
 def _analyses(settings: Settings) -> list[dict[str, object]]:
-    runs = list_runs(settings=settings)["runs"]
-    return [{k: v for k, v in run.items() if k != "id"} for run in runs]
+    runs = list_runs(settings=settings)
+    return [{k: v for k, v in runs_json([run])["runs"][0].items() if k != "id"} for run in runs]
 
 
 @pytest.mark.ray

@@ -54,9 +54,9 @@ def test_same_run_in_three_formats_is_one_run_analysed_from_the_fit(database_url
     rest = import_paths([fixture_file("watch", n) for n in names[1:]], settings=settings,
                         workers=1)
     assert (rest.imported, rest.duplicates) == (0, 2)
-    (run,) = list_runs(settings=settings)["runs"]
-    assert run["format"] == "fit"  # the FIT copy replaced the GPX as the analysed one
-    assert run_analysis(run["id"], settings=settings)["source"]["format"] == "fit"
+    (run,) = list_runs(settings=settings)
+    assert run.format == "fit"  # the FIT copy replaced the GPX as the analysed one
+    assert run_analysis(run.id, settings=settings)["source"]["format"] == "fit"
 
 
 def test_reimport_adds_nothing(tmp_path: Path, database_url: str) -> None:
@@ -65,7 +65,7 @@ def test_reimport_adds_nothing(tmp_path: Path, database_url: str) -> None:
     assert import_paths([folder], settings=settings, workers=1).imported == 3
     again = import_paths([folder], settings=settings, workers=1)
     assert (again.imported, again.already_imported) == (0, 3)
-    assert len(list_runs(settings=settings)["runs"]) == 3
+    assert len(list_runs(settings=settings)) == 3
 
 
 def test_bad_and_non_running_files_are_reported_not_fatal(tmp_path: Path,
@@ -82,10 +82,10 @@ def test_bad_and_non_running_files_are_reported_not_fatal(tmp_path: Path,
 def test_surface_from_the_file_and_from_the_user(tmp_path: Path, database_url: str) -> None:
     settings = _settings(database_url)
     import_paths([_simulated_folder(tmp_path / "runs", 1)], settings=settings, workers=1)
-    (run,) = list_runs(settings=settings)["runs"]
-    assert run["surface"] == "road"  # the simulator writes sub_sport street
-    set_surface(run["id"], "trail", settings=settings)
-    assert list_runs(settings=settings)["runs"][0]["surface"] == "trail"
+    (run,) = list_runs(settings=settings)
+    assert run.surface == "road"  # the simulator writes sub_sport street
+    set_surface(run.id, "trail", settings=settings)
+    assert list_runs(settings=settings)[0].surface == "trail"
 
 
 def test_parallel_import_gives_the_same_analyses(tmp_path: Path) -> None:
@@ -94,7 +94,7 @@ def test_parallel_import_gives_the_same_analyses(tmp_path: Path) -> None:
     pooled = Settings(data_dir=tmp_path / "b")
     import_paths([folder], settings=serial, workers=1)
     import_paths([folder], settings=pooled, workers=2)
-    assert list_runs(settings=serial)["runs"] == list_runs(settings=pooled)["runs"]
+    assert list_runs(settings=serial) == list_runs(settings=pooled)
 
 
 def test_every_sample_file_imports_or_is_reported(database_url: str) -> None:
@@ -109,7 +109,7 @@ def test_every_sample_file_imports_or_is_reported(database_url: str) -> None:
     assert (summary.imported, summary.duplicates, summary.not_runs) == (13, 3, 1)
     assert sorted(name.rsplit("/", 1)[-1] for name, _ in summary.skipped) == [
         "edge-bad-file-crc.fit", "edge-chained-two-activities.fit", "edge-unexpected-eof.fit"]
-    assert len(list_runs(settings=settings)["runs"]) == 13
+    assert len(list_runs(settings=settings)) == 13
     again = import_paths([WATCH], settings=settings, workers=1)
     assert again.imported == 0 and again.already_imported + len(again.skipped) >= 16
 
@@ -148,4 +148,4 @@ def test_killed_import_leaves_a_whole_database_and_a_rerun_completes(tmp_path: P
     engine.dispose()
     summary = import_paths([folder], settings=Settings(data_dir=data_dir), workers=1)
     assert summary.imported + summary.already_imported == 40
-    assert len(list_runs(settings=Settings(data_dir=data_dir))["runs"]) == 40
+    assert len(list_runs(settings=Settings(data_dir=data_dir))) == 40

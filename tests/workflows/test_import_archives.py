@@ -63,11 +63,11 @@ def test_every_export_layout_imports(tmp_path: Path, database_url: str) -> None:
     summary = import_paths([garmin, strava, apple], settings=settings, workers=1)
     assert summary.skipped == ()
     assert summary.imported == 4
-    runs = list_runs(settings=settings)["runs"]
-    assert sorted(r["format"] for r in runs) == ["apple_health", "fit", "fit", "fit"]
-    apple_run = next(r for r in runs if r["format"] == "apple_health")
-    assert apple_run["metrics"]["cadence_spm"]["value"] == 168.0  # 28 steps in 10 s
-    assert apple_run["metrics"]["vertical_oscillation_mm"]["value"] is not None
+    runs = list_runs(settings=settings)
+    assert sorted(r.format for r in runs) == ["apple_health", "fit", "fit", "fit"]
+    apple_run = next(r for r in runs if r.format == "apple_health")
+    assert apple_run.metrics["cadence_spm"]["value"] == 168.0  # 28 steps in 10 s
+    assert apple_run.metrics["vertical_oscillation_mm"]["value"] is not None
     again = import_paths([garmin, strava, apple], settings=settings, workers=1)
     assert (again.imported, again.already_imported) == (0, 4)  # members: by content hash
-    assert len(list_runs(settings=settings)["runs"]) == 4
+    assert len(list_runs(settings=settings)) == 4

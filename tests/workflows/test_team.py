@@ -196,20 +196,20 @@ def test_team_mode_needs_a_user(tmp_path: Path) -> None:
 def test_each_runners_history_is_their_own(team: Settings, tmp_path: Path) -> None:
     workflows.import_paths([fit_run(tmp_path, 1)], settings=team, workers=1, runner="alice")
     workflows.import_paths([fit_run(tmp_path, 2)], settings=team, workers=1, runner="bob")
-    (alice_run,) = workflows.list_runs(settings=team, runner="alice")["runs"]
-    (bob_run,) = workflows.list_runs(settings=team, runner="bob")["runs"]
-    assert alice_run["start_utc"].startswith("2024-03-01")
-    assert bob_run["start_utc"].startswith("2024-03-02")
-    assert workflows.list_runs(settings=team)["runs"] == []  # the local runner has none
-    with pytest.raises(NotFoundError, match=f"There is no run {bob_run['id']}"):
-        workflows.run_analysis(bob_run["id"], settings=team, runner="alice")
+    (alice_run,) = workflows.list_runs(settings=team, runner="alice")
+    (bob_run,) = workflows.list_runs(settings=team, runner="bob")
+    assert alice_run.start_utc.isoformat().startswith("2024-03-01")
+    assert bob_run.start_utc.isoformat().startswith("2024-03-02")
+    assert workflows.list_runs(settings=team) == ()  # the local runner has none
+    with pytest.raises(NotFoundError, match=f"There is no run {bob_run.id}"):
+        workflows.run_analysis(bob_run.id, settings=team, runner="alice")
     with pytest.raises(NotFoundError):
-        workflows.run_report_html(bob_run["id"], settings=team, runner="alice")
+        workflows.run_report_html(bob_run.id, settings=team, runner="alice")
     with pytest.raises(NotFoundError):
-        workflows.set_surface(bob_run["id"], "trail", settings=team, runner="alice")
+        workflows.set_surface(bob_run.id, "trail", settings=team, runner="alice")
     with pytest.raises(NotFoundError, match="There is no run"):
         workflows.add_pain(settings=team, runner="alice", score=3, kind="during",
-                           location=None, onset_min=None, onset_km=None, run_id=bob_run["id"],
+                           location=None, onset_min=None, onset_km=None, run_id=bob_run.id,
                            recorded_on=None, note=None)
     shoe = workflows.add_shoe(settings=team, runner="bob", name="Bob's", start_distance_m=0,
                               default_from=None, default_to=None)

@@ -118,7 +118,7 @@ def _pain_page(request: Request, *, changed: bool = False, saved: bool = False,
                status_code: int = 200) -> HTMLResponse:
     settings, runner = settings_of(request), runner_of(request)
     entries = list(reversed(workflows.list_pain(settings=settings, runner=runner)))
-    runs = workflows.list_runs(settings=settings, limit=RECENT_RUNS, runner=runner)["runs"]
+    runs = workflows.list_runs(settings=settings, limit=RECENT_RUNS, runner=runner)
     return render(request, "pain.html.j2", status_code=status_code, entries=entries, runs=runs,
                   kinds=PAIN_KIND_LABELS, places=PAIN_PLACES, changed=changed, saved=saved,
                   error=error, values=values or {}, today=date.today().isoformat())

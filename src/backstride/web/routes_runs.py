@@ -27,13 +27,13 @@ TOO_LARGE = ("The file is larger than 512 MB. A running video may be up to 512 M
 @router.get("/", response_class=HTMLResponse)
 def dashboard(request: Request) -> HTMLResponse:
     settings, runner = settings_of(request), runner_of(request)
-    runs = workflows.list_runs(settings=settings, limit=8, runner=runner)["runs"]
+    runs = workflows.list_runs(settings=settings, limit=8, runner=runner)
     shoes = [s for s in workflows.list_shoes(settings=settings, runner=runner).shoes
              if s.status in ("replace_soon", "replace")]
     record, cleared = workflows.triage_state(settings, runner=runner)
-    cadence = [(r["start_utc"], (r["metrics"].get("cadence_spm") or {}).get("value"))
+    cadence = [(r.start_text, r.metric_value("cadence_spm"))
                for r in reversed(workflows.list_runs(settings=settings, limit=30,
-                                                     runner=runner)["runs"])]
+                                                     runner=runner))]
     videos = workflows.list_videos(settings=settings, runner=runner)["videos"]
     return render(request, "dashboard.html.j2", runs=runs, shoe_alerts=shoes,
                   triage=None if record is None else record.result, cleared=cleared,
@@ -110,7 +110,7 @@ def runs_page(request: Request, page: int = 1) -> HTMLResponse:
     pages = max(1, -(-total // RUNS_PER_PAGE))
     page = min(max(page, 1), pages)
     runs = workflows.list_runs(settings=settings, limit=RUNS_PER_PAGE,
-                               offset=(page - 1) * RUNS_PER_PAGE, runner=runner)["runs"]
+                               offset=(page - 1) * RUNS_PER_PAGE, runner=runner)
     return render(request, "runs.html.j2", runs=runs, page=page, pages=pages, total=total)
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
-from backstride.adapters.storage.records import PainRecord, ShoeRecord
+from backstride.adapters.storage.records import PainRecord, RunRecord, ShoeRecord
 from backstride.adapters.storage.store import DEFAULT_RUNNER, Clearance, Store, sqlite_url
 from backstride.config import Settings
 from backstride.core.plan import (
@@ -63,10 +63,10 @@ SURFACES = ("road", "trail", "track", "treadmill", "grass")
 
 
 def list_runs(*, settings: Settings, limit: int | None = None, offset: int = 0,
-              runner: str = DEFAULT_RUNNER) -> dict[str, Any]:
+              runner: str = DEFAULT_RUNNER) -> tuple[RunRecord, ...]:
+    """The runs, newest first (a page of them with ``limit`` and ``offset``)."""
     with open_store(settings) as store:
-        return {"schema": "backstride.runs/1",
-                "runs": store.list_runs(limit=limit, offset=offset, runner=runner)}
+        return tuple(store.list_runs(limit=limit, offset=offset, runner=runner))
 
 
 def count_runs(*, settings: Settings, runner: str = DEFAULT_RUNNER) -> int:

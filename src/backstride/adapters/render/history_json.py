@@ -1,12 +1,12 @@
 """The history's JSON documents (CONTRACT.md): ``backstride.shoes/1`` and
-``backstride.pain/1``, built from the typed records the workflows return."""
+``backstride.pain/1`` and ``backstride.runs/1``, built from the typed records the workflows return."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
-from backstride.adapters.storage.records import PainRecord, ShoeRecord
+from backstride.adapters.storage.records import PainRecord, RunRecord, ShoeRecord
 
 
 def _day(value: Any) -> str | None:
@@ -34,3 +34,16 @@ def pain_entry_json(entry: PainRecord) -> dict[str, Any]:
 
 def pain_json(entries: Sequence[PainRecord]) -> dict[str, Any]:
     return {"schema": "backstride.pain/1", "entries": [pain_entry_json(e) for e in entries]}
+
+
+def run_json(run: RunRecord) -> dict[str, Any]:
+    return {"id": run.id,
+            "start_utc": None if run.start_utc is None
+            else run.start_utc.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "distance_m": run.distance_m, "duration_s": run.duration_s, "surface": run.surface,
+            "source_sha256": run.source_sha256, "format": run.format, "device": run.device,
+            "metrics": run.metrics}
+
+
+def runs_json(runs: Sequence[RunRecord]) -> dict[str, Any]:
+    return {"schema": "backstride.runs/1", "runs": [run_json(run) for run in runs]}

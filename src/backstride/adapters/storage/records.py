@@ -109,3 +109,30 @@ class PainRecord:
     onset_min: float | None
     onset_km: float | None
     note: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunRecord:
+    """A stored run for lists: its activity and the metrics of its latest analysis (as the
+    ``backstride.analysis/1`` document holds them: key -> {"value", "status", ...})."""
+
+    id: int
+    start_utc: datetime | None
+    distance_m: float | None
+    duration_s: float | None
+    surface: str | None
+    source_sha256: str
+    format: str
+    device: str | None
+    metrics: dict[str, dict[str, Any]]
+
+    @property
+    def start_text(self) -> str:
+        """"2024-05-01 06:30" (UTC), or "date unknown"."""
+        return "date unknown" if self.start_utc is None else \
+            self.start_utc.strftime("%Y-%m-%d %H:%M")
+
+    def metric_value(self, key: str) -> float | None:
+        """A metric's value when the analysis measured it, else None."""
+        value = (self.metrics.get(key) or {}).get("value")
+        return None if value is None else float(value)

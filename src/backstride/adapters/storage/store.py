@@ -41,6 +41,7 @@ from backstride.adapters.storage.records import (
     Measured,
     MeasuredVideo,
     PainRecord,
+    RunRecord,
     ShoeRecord,
 )
 from backstride.adapters.storage.schema import (
@@ -377,7 +378,7 @@ class Store:
         return {**fields, "imported_utc": _aware(row.imported_utc)}, bytes(row.keypoints)
 
     def list_runs(self, *, runner: str = DEFAULT_RUNNER, limit: int | None = None,
-                  offset: int = 0) -> list[JSON]:
+                  offset: int = 0) -> list[RunRecord]:
         """Every run, newest first, with its latest analysis (a page of them with limit)."""
         runner_id = self.runner_id(runner)
         query = (select(activities, sources.c.sha256.label("source_sha256"))
@@ -392,7 +393,7 @@ class Store:
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
             found = _latest_analyses(conn, [row.id for row in rows])
-        return [_run_json(row, found.get(row.id)) for row in rows]
+        return [_run_record(row, found.get(row.id)) for row in rows]
 
     def count_runs(self, *, runner: str = DEFAULT_RUNNER) -> int:
         runner_id = self.runner_id(runner)
@@ -828,14 +829,12 @@ def _latest_analyses(conn: Connection, activity_ids: list[int]) -> dict[int, JSO
     return out
 
 
-def _run_json(row: Row[Any], analysis: JSON | None) -> JSON:
-    start = _aware(row.start_utc) if row.start_utc is not None else None
-    return {"id": row.id,
-            "start_utc": start.strftime("%Y-%m-%dT%H:%M:%SZ") if start else None,
-            "distance_m": row.distance_m, "duration_s": row.duration_s,
-            "surface": row.surface, "source_sha256": row.source_sha256,
-            "format": row.format, "device": row.device,
-            "metrics": (analysis or {}).get("metrics", {})}
+def _run_record(row: Row[Any], analysis: JSON | None) -> RunRecord:
+    return RunRecord(id=row.id,
+                     start_utc=_aware(row.start_utc) if row.start_utc is not None else None,
+                     distance_m=row.distance_m, duration_s=row.duration_s, surface=row.surface,
+                     source_sha256=row.source_sha256, format=row.format, device=row.device,
+                     metrics=(analysis or {}).get("metrics", {}))
 
 
 def _assign_runs(conn: Connection, runner_id: int, shoe_id: int, start: date,
