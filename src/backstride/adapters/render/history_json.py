@@ -1,5 +1,5 @@
-"""The history's JSON documents (CONTRACT.md): ``backstride.shoes/1`` and
-``backstride.pain/1`` and ``backstride.runs/1``, built from the typed records the workflows return."""
+"""The history's JSON documents (CONTRACT.md): ``backstride.runs/1``, ``backstride.shoes/1``
+and ``backstride.pain/1``, built from the typed records the workflows return."""
 
 from __future__ import annotations
 
