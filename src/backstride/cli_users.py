@@ -71,18 +71,20 @@ def _what_they_see(user: workflows.User) -> str:
 @click.pass_context
 def users_list(ctx: click.Context, json_out: str | None) -> None:
     """List users, their roles and the runners each sees (never a password hash)."""
+    from backstride.adapters.render.history_json import users_json
+
     app = app_of(ctx)
-    data = workflows.list_users(settings=app.settings)
+    users = workflows.list_users(settings=app.settings)
     if json_out is not None:
-        emit_json(data, json_out)
+        emit_json(users_json(users), json_out)
     if json_out == "-":
         return
-    if not data["users"]:
+    if not users:
         app.say("No users yet: backstride users add NAME --role runner|coach|clinician")
-    for user in data["users"]:
-        seen = (f"runner {user['runner']}" if user["role"] == "runner"
-                else "sees " + (", ".join(user["sees"]) or "nobody yet"))
-        app.say(f"{user['username']:<24} {user['role']:<10} {seen}")
+    for user in users:
+        seen = (f"runner {user.runner}" if user.role == "runner"
+                else "sees " + (", ".join(user.sees) or "nobody yet"))
+        app.say(f"{user.username:<24} {user.role:<10} {seen}")
 
 
 @users_group.command("remove")

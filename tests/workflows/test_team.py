@@ -64,7 +64,7 @@ def test_bad_users_are_refused_with_what_to_do(team: Settings, kwargs: dict[str,
     with pytest.raises(InputError, match=re.escape(message)) as caught:
         workflows.add_user(settings=team, **values)  # type: ignore[arg-type]
     assert PASSWORD not in str(caught.value) and "too short" not in str(caught.value)
-    names = [u["username"] for u in workflows.list_users(settings=team)["users"]]
+    names = [u.username for u in workflows.list_users(settings=team)]
     assert names == ["alice", "bob", "coach"]
 
 

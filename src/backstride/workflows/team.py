@@ -14,7 +14,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final
+from typing import Final
 
 from backstride.adapters import passwords
 from backstride.adapters.storage.store import Store, UserRecord
@@ -32,7 +32,6 @@ SESSION_TOUCH_S: Final = 60  # last-seen is written at most once a minute, not e
 NAME: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
 NAME_RULE: Final = "1 to 64 letters, digits, '.', '_', '@' or '-', starting with a letter or digit"
 WRONG_LOGIN: Final = "Wrong username or password."
-USERS_SCHEMA: Final = "backstride.users/1"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -102,13 +101,10 @@ def _require_runners(store: Store, names: Sequence[str]) -> None:
                                 f"users add NAME --role runner --runner {name}")
 
 
-def list_users(*, settings: Settings) -> dict[str, Any]:
-    """``backstride.users/1``: every user with role and runners; never a password hash."""
+def list_users(*, settings: Settings) -> tuple[UserRecord, ...]:
+    """Every user with role and runners (a UserRecord never holds the password hash)."""
     with open_store(settings) as store:
-        found = store.list_users()
-    return {"schema": USERS_SCHEMA, "users": [
-        {"username": u.username, "role": u.role, "runner": u.runner, "sees": list(u.sees),
-         "created_utc": u.created_utc.strftime("%Y-%m-%dT%H:%M:%SZ")} for u in found]}
+        return tuple(store.list_users())
 
 
 def count_users(*, settings: Settings) -> int:

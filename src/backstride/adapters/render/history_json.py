@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from backstride.adapters.storage.records import PainRecord, RunRecord, ShoeRecord
+from backstride.adapters.storage.store import UserRecord
 
 
 def _day(value: Any) -> str | None:
@@ -47,3 +48,10 @@ def run_json(run: RunRecord) -> dict[str, Any]:
 
 def runs_json(runs: Sequence[RunRecord]) -> dict[str, Any]:
     return {"schema": "backstride.runs/1", "runs": [run_json(run) for run in runs]}
+
+
+def users_json(users: Sequence[UserRecord]) -> dict[str, Any]:
+    """``backstride.users/1``: every user with role and runners; never a password hash."""
+    return {"schema": "backstride.users/1", "users": [
+        {"username": u.username, "role": u.role, "runner": u.runner, "sees": list(u.sees),
+         "created_utc": u.created_utc.strftime("%Y-%m-%dT%H:%M:%SZ")} for u in users]}
