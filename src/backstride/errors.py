@@ -9,6 +9,7 @@
         InsufficientDataError   nothing computable (no running records)
         NotFoundError           no such run, shoe, user or runner (or not one you may see)
       StorageError              database unreachable, or its schema is newer than the code
+      OutputError               an output file cannot be written (disk full, read-only…)
       ConfigError               bad setting value or unknown key
       MissingDependencyError    an optional extra is not installed
 
@@ -72,3 +73,7 @@ class MissingDependencyError(BackstrideError):
             f"{what} needs the '{extra}' extra, which is not installed. "
             f"Install it with: pip install 'backstride[{extra}]'"
         )
+
+
+class OutputError(BackstrideError):
+    """An output file cannot be written (disk full, read-only, no permission, a folder)."""

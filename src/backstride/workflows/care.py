@@ -10,6 +10,7 @@ from typing import Any
 
 from backstride.adapters.audio import write_wav
 from backstride.adapters.formats.fit_workout import Intensity, WorkoutStep, cadence_workout_bytes
+from backstride.adapters.output import write_output
 from backstride.adapters.render.ics import plan_ics
 from backstride.adapters.render.plan_json import plan_json
 from backstride.adapters.render.selftest_json import selftest_json
@@ -232,7 +233,7 @@ def write_workouts(plan: Plan, directory: Path) -> list[Path]:
                 WorkoutStep(name="Cool-down", duration_s=300, intensity=Intensity.COOLDOWN),
             ])
             path = directory / f"week-{week:02d}-cadence-{step.target_spm:.0f}.fit"
-            path.write_bytes(data)
+            write_output(path, data)
             written.append(path)
     return written
 
