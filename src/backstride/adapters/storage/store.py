@@ -3,10 +3,18 @@
 SQLite is backed up, then migrated, when it is opened behind the code; PostgreSQL is migrated
 only by ``backstride db migrate`` (``migrate``). A database newer than the code is refused.
 Every write is one transaction: all of its rows, or none.
+
+A migration holds a database-level lock from the revision check to the commit (SQLite:
+``BEGIN IMMEDIATE``, the one-writer lock every process sees; PostgreSQL: a transaction-level
+advisory lock), and the whole upgrade is one transaction (DDL included, on SQLite too), so two
+processes opening a new file at once migrate it once, and a migration that fails (a full disk)
+leaves the revision it started from. Tables and indexes a later revision creates, left behind
+empty by an older backstride whose migrations were not transactional, are removed first.
 """
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import threading
 from collections.abc import Sequence
@@ -31,8 +39,10 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    inspect,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -88,23 +98,98 @@ def current_revision(engine: Engine) -> str | None:
 _MIGRATION_LOCK = threading.Lock()
 
 
+_SQLITE_BUSY_MS: Final = 5_000  # the driver's default wait for another writer
+_SQLITE_MIGRATION_WAIT_MS: Final = 120_000  # a migration waits out another's (and its backup)
+# Any constant shared by every backstride process: the key of PostgreSQL's advisory lock.
+_PG_MIGRATION_LOCK_KEY: Final = 0x62737472_6D696772  # "bstr" "migr"
+
+
 def migrate(engine: Engine) -> None:
-    """Upgrade the schema to the code's head revision."""
-    with _MIGRATION_LOCK:
-        _refuse_newer(engine)
-        config = _alembic_config()
-        with engine.begin() as conn:
-            config.attributes["connection"] = conn
-            command.upgrade(config, "head")
+    """Upgrade the schema to the code's head revision, once, whoever else is trying.
+
+    The revision is read again under the database-level lock, so a process that waited while
+    another migrated finds the work done. A SQLite file behind the code is backed up first,
+    under the same lock (no writer can be half-way through it)."""
+    sqlite = engine.dialect.name == "sqlite"
+    if sqlite and not event.contains(engine, "begin", _sqlite_begin):
+        event.listen(engine, "begin", _sqlite_begin)
+    with _MIGRATION_LOCK, engine.connect() as conn:
+        if sqlite:
+            conn = conn.execution_options(backstride_lock=True)  # BEGIN IMMEDIATE (see below)
+        try:
+            with conn.begin():
+                if not sqlite:
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                                 {"key": _PG_MIGRATION_LOCK_KEY})
+                current = MigrationContext.configure(conn).get_current_revision()
+                if current == head_revision():
+                    return
+                _refuse_newer(current)
+                if sqlite and current is not None:
+                    _backup_sqlite(str(engine.url), current)
+                _remove_leftovers(conn, current)
+                config = _alembic_config()
+                config.attributes["connection"] = conn
+                command.upgrade(config, "head")
+        finally:
+            if sqlite:  # back to the driver's own transaction handling for the pool
+                with contextlib.suppress(SQLAlchemyError):
+                    raw = conn.connection.driver_connection
+                    raw.isolation_level = ""  # type: ignore[union-attr]
+                    raw.execute(f"PRAGMA busy_timeout = {_SQLITE_BUSY_MS}")  # type: ignore[union-attr]
 
 
-def _refuse_newer(engine: Engine) -> None:
-    current = current_revision(engine)
+def _refuse_newer(current: str | None) -> None:
     known = {s.revision for s in ScriptDirectory.from_config(_alembic_config()).walk_revisions()}
     if current is not None and current not in known:
         raise StorageError(
             f"The history database is at schema revision {current}, newer than this version "
             "of backstride knows. Upgrade backstride (pip install -U backstride) to open it.")
+
+
+def _schema_at(revision: str | None) -> tuple[set[str], set[str]]:
+    """Table and index names the revisions up to ``revision`` create (run on a scratch
+    in-memory SQLite database, which the same revisions build)."""
+    scratch = create_engine("sqlite://")
+    try:
+        with scratch.begin() as conn:
+            if revision is not None:
+                config = _alembic_config()
+                config.attributes["connection"] = conn
+                command.upgrade(config, revision)
+            found = inspect(conn)
+            tables = set(found.get_table_names()) - {"alembic_version"}
+            indexes = {ix["name"] for t in tables for ix in found.get_indexes(t) if ix["name"]}
+    finally:
+        scratch.dispose()
+    return tables, indexes
+
+
+def _remove_leftovers(conn: Connection, current: str | None) -> None:
+    """Drop what a later revision creates but that exists already: the traces of a migration
+    an older backstride left half-done (its DDL was not transactional). Only empty tables
+    are dropped; a leftover table that holds rows is refused, so nothing is lost."""
+    found = inspect(conn)
+    present = set(found.get_table_names())
+    if not present - {"alembic_version"}:
+        return
+    tables_now, indexes_now = _schema_at(current)
+    tables_head, indexes_head = _schema_at(head_revision())
+    extra_tables = sorted((tables_head - tables_now) & present)
+    full = [t for t in extra_tables
+            if conn.execute(text(f'SELECT 1 FROM "{t}" LIMIT 1')).first() is not None]
+    if full:
+        raise StorageError(
+            f"The history database is at schema revision {current or 'none'} but already holds "
+            f"rows in {', '.join(full)}, which a later revision creates: it was changed by "
+            "hand or by another program. Restore it from a backup (backstride.db.before-…), "
+            "then run: backstride db migrate")
+    for table in (t for t in present if t not in extra_tables and t in tables_now):
+        for index in found.get_indexes(table):
+            if index["name"] in indexes_head - indexes_now:
+                conn.execute(text(f'DROP INDEX "{index["name"]}"'))
+    for table in extra_tables:  # referencing tables first: the later revisions' own order
+        conn.execute(text(f'DROP TABLE "{table}"'))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -156,6 +241,7 @@ class Store:
             engine = create_engine(url, future=True)
             if is_sqlite:
                 event.listen(engine, "connect", _sqlite_pragmas)
+                event.listen(engine, "begin", _sqlite_begin)
             store = cls(engine)
             store._ensure_schema(is_sqlite if auto_migrate is None else auto_migrate, url)
         except BaseException as exc:
@@ -175,13 +261,11 @@ class Store:
             current = current_revision(self.engine)
         if current == head_revision():
             return
-        _refuse_newer(self.engine)
+        _refuse_newer(current)
         if not auto_migrate:
             raise StorageError(f"The history database at {_safe(url)} needs a schema upgrade. "
                                "Run: backstride db migrate")
-        if current is not None:
-            _backup_sqlite(url, current)
-        migrate(self.engine)
+        migrate(self.engine)  # another process may be migrating it: migrate waits, re-checks
 
     def runner_id(self, name: str = DEFAULT_RUNNER) -> int:
         with self.engine.begin() as conn:
@@ -714,6 +798,18 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _sqlite_begin(conn: Connection) -> None:
+    """A migration's transaction: ``BEGIN IMMEDIATE`` takes SQLite's write lock at once, so a
+    second process waits at the start (busy timeout) instead of failing half-way, and DDL runs
+    inside the transaction (the driver otherwise leaves DDL outside any transaction). Other
+    transactions keep the driver's own handling."""
+    if conn.get_execution_options().get("backstride_lock"):
+        raw = conn.connection.driver_connection
+        raw.isolation_level = None  # type: ignore[union-attr]
+        raw.execute(f"PRAGMA busy_timeout = {_SQLITE_MIGRATION_WAIT_MS}")  # type: ignore[union-attr]
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def _sqlite_path(url: str) -> Path | None:
     path = url.split("///", 1)[1] if "///" in url else ""
     return Path(path) if path and path != ":memory:" else None
@@ -732,7 +828,15 @@ def _prepare_sqlite_file(url: str) -> None:
 def _backup_sqlite(url: str, revision: str) -> None:
     path = _sqlite_path(url)
     if path is not None and path.exists():
-        shutil.copy2(path, path.with_name(f"{path.name}.before-{head_revision()}.from-{revision}"))
+        backup = path.with_name(f"{path.name}.before-{head_revision()}.from-{revision}")
+        try:
+            shutil.copy2(path, backup)
+        except OSError as exc:
+            backup.unlink(missing_ok=True)
+            raise StorageError(
+                f"The history database {path.name} must be upgraded, and it is backed up "
+                f"first, but the backup could not be written ({exc.strerror}); nothing was "
+                "changed. Free some space beside it and run the command again.") from exc
 
 
 def _safe(url: str) -> str:
