@@ -20,6 +20,7 @@ the CLI prints ``backstride: error: <message>`` and exits 1.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Final
 
 
 class BackstrideError(Exception):
@@ -60,7 +61,20 @@ class NotFoundError(InputError):
 
 
 class StorageError(BackstrideError):
-    """The history database cannot be used as it is."""
+    """The history database cannot be used as it is.
+
+    ``public`` is the sentence a web page may show: it never names the database's location
+    (a path, host, port or user), which the CLI's message may. ``retryable`` is true for a
+    fault that may pass by itself (a lost connection, a busy database)."""
+
+    PUBLIC: Final = ("The history database cannot be used right now; nothing was changed. "
+                     "Try again in a minute; if it lasts, tell whoever runs this server.")
+
+    def __init__(self, message: str, *, public: str | None = None,
+                 retryable: bool = False) -> None:
+        super().__init__(message)
+        self.public = public if public is not None else self.PUBLIC
+        self.retryable = retryable
 
 
 class ConfigError(BackstrideError):

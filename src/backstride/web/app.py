@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 
 from backstride import __version__
 from backstride.config import Settings
-from backstride.errors import BackstrideError, InputError, NotFoundError
+from backstride.errors import BackstrideError, InputError, NotFoundError, StorageError
 from backstride.web import auth, pages, security
 from backstride.web.jobs import JobRunner
 from backstride.web.routes_video import VideoResults
@@ -68,6 +68,11 @@ def create_app(settings: Settings, *, hosts: tuple[str, ...] = (), team: bool = 
     @app.exception_handler(InputError)
     async def input_error(request: Request, exc: InputError) -> HTMLResponse:
         return pages.render(request, "error.html.j2", status_code=422, message=str(exc))
+
+    @app.exception_handler(StorageError)
+    async def storage_error(request: Request, exc: StorageError) -> HTMLResponse:
+        # The page's sentence names no path, host, port, database or user (the CLI's may).
+        return pages.render(request, "error.html.j2", status_code=503, message=exc.public)
 
     @app.exception_handler(BackstrideError)
     async def backstride_error(request: Request, exc: BackstrideError) -> HTMLResponse:

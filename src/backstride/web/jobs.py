@@ -3,12 +3,15 @@ the page polls ``/jobs/{id}`` and shows the progress."""
 
 from __future__ import annotations
 
+import logging
 import threading
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
+
+logger = logging.getLogger(__name__)
 
 MAX_WAITING = 8
 KEEP_FINISHED = 50
@@ -56,17 +59,25 @@ class JobRunner:
                 job.done, job.total = done, total
 
         def run() -> None:
-            from backstride.errors import BackstrideError
+            from backstride.errors import BackstrideError, StorageError
 
             try:
                 url = work(progress)
+            except StorageError as exc:  # its page sentence: no path, host or database name
+                with job.lock:
+                    job.state, job.error = "failed", exc.public
+                return
             except BackstrideError as exc:
                 with job.lock:
                     job.state, job.error = "failed", str(exc)
                 return
-            except Exception as exc:
+            except Exception:  # never the raw text (SQL, a URL) on a page; the log has it
+                logger.exception("job %s (%s) failed", job.id, label)
                 with job.lock:
-                    job.state, job.error = "failed", f"{type(exc).__name__}: {exc}"
+                    job.state, job.error = "failed", (
+                        f"{label} stopped on an unexpected error; nothing more was changed. "
+                        "Try again; if it happens again, please report it with the server's "
+                        "log.")
                 return
             with job.lock:
                 job.state, job.result_url = "done", url

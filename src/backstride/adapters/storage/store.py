@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import shutil
+import sqlite3
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import (
     Connection,
     Engine,
+    ExceptionContext,
     Row,
     Table,
     and_,
@@ -133,7 +135,7 @@ def migrate(engine: Engine) -> None:
                 command.upgrade(config, "head")
         finally:
             if sqlite:  # back to the driver's own transaction handling for the pool
-                with contextlib.suppress(SQLAlchemyError):
+                with contextlib.suppress(SQLAlchemyError, sqlite3.Error):
                     raw = conn.connection.driver_connection
                     raw.isolation_level = ""  # type: ignore[union-attr]
                     raw.execute(f"PRAGMA busy_timeout = {_SQLITE_BUSY_MS}")  # type: ignore[union-attr]
@@ -238,7 +240,9 @@ class Store:
             _prepare_sqlite_file(url)
         engine: Engine | None = None
         try:
-            engine = create_engine(url, future=True)
+            # pre-ping: a connection the server dropped (a restart) is replaced, not used
+            engine = create_engine(url, future=True, pool_pre_ping=not is_sqlite)
+            event.listen(engine, "handle_error", _fault_as_sentence)
             if is_sqlite:
                 event.listen(engine, "connect", _sqlite_pragmas)
                 event.listen(engine, "begin", _sqlite_begin)
@@ -808,6 +812,56 @@ def _sqlite_begin(conn: Connection) -> None:
         raw.isolation_level = None  # type: ignore[union-attr]
         raw.execute(f"PRAGMA busy_timeout = {_SQLITE_MIGRATION_WAIT_MS}")  # type: ignore[union-attr]
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+_KEPT = "everything saved before it is kept"
+
+
+def storage_fault(exc: BaseException, *, dialect: str) -> StorageError | None:
+    """The sentence for a database fault that is not the input's doing (disk full, read-only,
+    file gone, server unreachable, busy), or None for anything else (a constraint, a bug).
+    The sentence names no path, host or user: it may be shown on a web page."""
+    text_ = str(exc).lower()
+    sqlstate = getattr(exc, "sqlstate", None) or getattr(exc, "pgcode", None)
+    if "disk is full" in text_ or sqlstate == "53100" or "no space left" in text_:
+        return _fault("The disk that holds the history database is full: the last change was "
+                      f"not saved ({_KEPT}). Free some space, then run the same command again.")
+    if "readonly database" in text_ or "read-only" in text_:
+        return _fault("The history database is read-only here (its file, folder or disk does "
+                      f"not allow writing): the last change was not saved ({_KEPT}). Make it "
+                      "writable, or choose another with --db, then run the command again.")
+    if "database is locked" in text_ or sqlstate in ("40001", "40P01", "55P03"):
+        return _fault("The history database is busy (another backstride is writing to it): "
+                      f"the last change was not saved ({_KEPT}). Try again in a moment.",
+                      retryable=True)
+    if "disk i/o error" in text_:
+        return _fault("The history database could not be written (a disk error: full, "
+                      f"removed or failing): the last change was not saved ({_KEPT}). Check "
+                      "the disk, then run the same command again.")
+    if dialect == "sqlite" and ("unable to open" in text_ or "no such table" in text_):
+        return _fault("The history database file is gone or cannot be opened (it was moved, "
+                      f"deleted or its folder is missing): {_KEPT} where it is. Check --db or "
+                      "BACKSTRIDE_DATA_DIR, then run the command again.")
+    if dialect != "sqlite" and type(exc).__name__ in ("OperationalError", "InterfaceError"):
+        return _fault("The history database server cannot be reached (the connection was "
+                      f"refused or lost): the last change was not saved ({_KEPT}). Check that "
+                      "PostgreSQL is running and that --db or BACKSTRIDE_DB points at it, then "
+                      "run the same command again.", retryable=True)
+    return None
+
+
+def _fault(message: str, *, retryable: bool = False) -> StorageError:
+    return StorageError(message, public=message, retryable=retryable)
+
+
+def _fault_as_sentence(context: ExceptionContext) -> None:
+    """Engine hook: a DBAPI fault becomes a StorageError that says what happened and what to
+    do, never the driver's text (which carries the SQL, its parameters, the host)."""
+    if context.is_pre_ping:
+        return  # the pool is testing a connection: it replaces a dead one by itself
+    fault = storage_fault(context.original_exception, dialect=context.dialect.name)
+    if fault is not None:
+        raise fault from context.original_exception
 
 
 def _sqlite_path(url: str) -> Path | None:
