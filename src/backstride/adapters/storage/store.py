@@ -47,6 +47,8 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from backstride.adapters.storage.records import ImportOutcome, Measured, MeasuredVideo
@@ -54,6 +56,7 @@ from backstride.adapters.storage.schema import (
     activities,
     analyses,
     clearances,
+    jobs,
     pain_entries,
     plans,
     runners,
@@ -749,6 +752,42 @@ class Store:
                 users, users.c.id == web_sessions.c.user_id).where(
                 users.c.username == username)) or 0)
 
+    # ------------------------------------------------------------------ web jobs
+
+    def save_job(self, job_id: str, *, label: str, owner: str | None, server: str,
+                 upload_dir: str | None) -> None:
+        """A new job, queued."""
+        now = datetime.now(UTC)
+        with self.engine.begin() as conn:
+            conn.execute(insert(jobs).values(
+                id=job_id, label=label, owner=owner, state="queued", server=server,
+                upload_dir=upload_dir, created_utc=now, updated_utc=now))
+
+    def set_job_state(self, job_id: str, state: str, *, result_url: str | None = None,
+                      error: str | None = None) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(jobs).where(jobs.c.id == job_id).values(
+                state=state, result_url=result_url, error=error,
+                updated_utc=datetime.now(UTC)))
+
+    def job(self, job_id: str) -> JSON | None:
+        """The stored job as a dict (id, label, owner, state, result_url, error, …)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(jobs).where(jobs.c.id == job_id)).first()
+        return None if row is None else dict(row._mapping)
+
+    def unfinished_jobs(self) -> list[JSON]:
+        """Jobs still queued or running, as far as the database knows."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(jobs).where(jobs.c.state.in_(("queued", "running"))))
+            return [dict(row._mapping) for row in rows]
+
+    def forget_jobs_before(self, cutoff: datetime) -> None:
+        """Finished jobs older than ``cutoff`` are no longer kept."""
+        with self.engine.begin() as conn:
+            conn.execute(delete(jobs).where(jobs.c.updated_utc < cutoff,
+                                            jobs.c.state.in_(("done", "failed", "lost"))))
+
     def close(self) -> None:
         self.engine.dispose()
 
@@ -760,14 +799,15 @@ class Store:
 
 
 def _ensure_runner(conn: Connection, name: str) -> int:
-    """The runner's id; the row is made on first use."""
+    """The runner's id; the row is made on first use (by whichever process comes first: two
+    opening a new database at once both get the one row)."""
     found = conn.scalar(select(runners.c.id).where(runners.c.name == name))
     if found is not None:
         return int(found)
-    new_id = conn.execute(insert(runners).values(
-        name=name, created_utc=datetime.now(UTC))).inserted_primary_key
-    assert new_id is not None
-    return int(new_id[0])
+    new = (sqlite_insert if conn.dialect.name == "sqlite" else postgresql_insert)(runners)
+    conn.execute(new.values(name=name, created_utc=datetime.now(UTC))
+                 .on_conflict_do_nothing(index_elements=["name"]))
+    return int(conn.scalar(select(runners.c.id).where(runners.c.name == name)) or 0)
 
 
 def _existing_runner(conn: Connection, name: str) -> int:
