@@ -25,29 +25,37 @@ from backstride.cli_common import DATE, AppContext, app_of, day, emit_json, fail
 def import_command(ctx: click.Context, paths: tuple[Path, ...], json_out: str | None,
                    workers: int | None) -> None:
     """Import watch files, folders and export archives (Garmin, Strava, Apple Health)."""
-    _run_import(app_of(ctx), paths, json_out, workers=workers, ray_address=None)
+    _run_import(app_of(ctx), paths, json_out, workers=workers, ray_address=None,
+                ray_fallback=None)
 
 
 @click.command("batch")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--ray", "ray_address", metavar="ADDRESS", envvar="RAY_ADDRESS", default=None,
               help="Run on this Ray cluster ('local' starts one here); env RAY_ADDRESS.")
+@click.option("--ray-fallback", type=click.Choice(["local"]), default=None,
+              help="If the Ray cluster does not answer, run on this machine's cores instead.")
 @click.option("--json", "json_out", metavar="FILE|-", help="Write the batch summary as JSON.")
 @click.option("--workers", type=click.IntRange(1, 256), default=None,
               help="Without Ray: files at once (default: all cores; 1 = in this process).")
 @global_options
 @click.pass_context
 def batch_command(ctx: click.Context, paths: tuple[Path, ...], ray_address: str | None,
-                  json_out: str | None, workers: int | None) -> None:
+                  ray_fallback: str | None, json_out: str | None, workers: int | None) -> None:
     """Analyse many files into the history: all local cores, or a Ray cluster."""
-    _run_import(app_of(ctx), paths, json_out, workers=workers, ray_address=ray_address)
+    _run_import(app_of(ctx), paths, json_out, workers=workers, ray_address=ray_address,
+                ray_fallback=ray_fallback)
 
 
 def _run_import(app: AppContext, paths: tuple[Path, ...], json_out: str | None, *,
-                workers: int | None, ray_address: str | None) -> None:
+                workers: int | None, ray_address: str | None,
+                ray_fallback: str | None) -> None:
     with app.progress("Importing") as progress:
         summary = workflows.import_paths(list(paths), settings=app.settings, workers=workers,
-                                         progress=progress, ray_address=ray_address)
+                                         progress=progress, ray_address=ray_address,
+                                         ray_fallback=ray_fallback)
+    for note in summary.notes:
+        app.note(note)
     if json_out is not None:
         emit_json(summary.json(), json_out)
     if json_out != "-":

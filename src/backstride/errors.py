@@ -9,6 +9,7 @@
         InsufficientDataError   nothing computable (no running records)
         NotFoundError           no such run, shoe, user or runner (or not one you may see)
       StorageError              database unreachable, or its schema is newer than the code
+      OutputError               an output file cannot be written (disk full, read-only…)
       ConfigError               bad setting value or unknown key
       MissingDependencyError    an optional extra is not installed
 
@@ -19,6 +20,7 @@ the CLI prints ``backstride: error: <message>`` and exits 1.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Final
 
 
 class BackstrideError(Exception):
@@ -59,7 +61,20 @@ class NotFoundError(InputError):
 
 
 class StorageError(BackstrideError):
-    """The history database cannot be used as it is."""
+    """The history database cannot be used as it is.
+
+    ``public`` is the sentence a web page may show: it never names the database's location
+    (a path, host, port or user), which the CLI's message may. ``retryable`` is true for a
+    fault that may pass by itself (a lost connection, a busy database)."""
+
+    PUBLIC: Final = ("The history database cannot be used right now; nothing was changed. "
+                     "Try again in a minute; if it lasts, tell whoever runs this server.")
+
+    def __init__(self, message: str, *, public: str | None = None,
+                 retryable: bool = False) -> None:
+        super().__init__(message)
+        self.public = public if public is not None else self.PUBLIC
+        self.retryable = retryable
 
 
 class ConfigError(BackstrideError):
@@ -72,3 +87,7 @@ class MissingDependencyError(BackstrideError):
             f"{what} needs the '{extra}' extra, which is not installed. "
             f"Install it with: pip install 'backstride[{extra}]'"
         )
+
+
+class OutputError(BackstrideError):
+    """An output file cannot be written (disk full, read-only, no permission, a folder)."""

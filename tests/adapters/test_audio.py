@@ -10,8 +10,9 @@ import pytest
 
 from backstride.adapters.audio import read_wav, write_wav
 from backstride.core.metronome import click_track
-from backstride.errors import InputError
+from backstride.errors import InputError, OutputError
 from tests.core.test_metronome import detect_clicks, expected_count, measured_tempo_spm
+from tests.fault_places import small_disk
 
 
 @pytest.mark.parametrize(("cadence_spm", "duration_s"),
@@ -44,20 +45,15 @@ def test_file_is_16_bit_mono_pcm(tmp_path: Path) -> None:
     assert path.read_bytes()[:4] == b"RIFF"
 
 
-def test_overwrite_is_atomic_and_a_failed_write_keeps_the_old_file(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = tmp_path / "m.wav"
-    write_wav(path, click_track(160.0, 2.0))
-    before = path.read_bytes()
-
-    def fail(self: object, data: object) -> None:
-        raise OSError("disk full")
-
-    monkeypatch.setattr(wave.Wave_write, "writeframesraw", fail)
-    with pytest.raises(OSError, match="disk full"):
-        write_wav(path, click_track(180.0, 2.0))
-    assert path.read_bytes() == before
-    assert [p.name for p in tmp_path.iterdir()] == ["m.wav"]  # no temporary file left
+def test_overwrite_is_atomic_and_a_failed_write_keeps_the_old_file(tmp_path: Path) -> None:
+    with small_disk(tmp_path / "disk", size_kib=512) as disk:  # a 2 s WAV fits, 10 s does not
+        path = disk / "m.wav"
+        write_wav(path, click_track(160.0, 2.0))
+        before = path.read_bytes()
+        with pytest.raises(OutputError, match="the disk is full"):
+            write_wav(path, click_track(180.0, 10.0))
+        assert path.read_bytes() == before
+        assert [p.name for p in disk.iterdir()] == ["m.wav"]  # no temporary file left
 
 
 def test_write_replaces_an_existing_file(tmp_path: Path) -> None:

@@ -1,16 +1,14 @@
 """WAV files for the metronome, with the standard library's ``wave`` (16-bit PCM, mono).
 
-``write_wav`` writes to a temporary file beside the target and moves it into place with
-``os.replace``, so a reader never sees a half-written file and a failed write leaves any
-earlier file untouched. Samples go out in 1 Mi-sample chunks, so a 3-hour track (about 950 MB
-at 44.1 kHz) is never copied whole once more in memory.
+``write_wav`` writes through :mod:`backstride.adapters.output`: a regular file is written to a
+temporary file and renamed into place (a reader never sees half a file, a failed write leaves
+any earlier file untouched), a symlink's target likewise, a device or FIFO directly. Samples
+go out in 1 Mi-sample chunks, so a 3-hour track (about 950 MB at 44.1 kHz) is never copied
+whole once more in memory.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
 import wave
 from pathlib import Path
 from typing import Final
@@ -18,6 +16,7 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
+from backstride.adapters.output import open_output
 from backstride.core.metronome import ClickTrack
 from backstride.errors import InputError
 
@@ -25,28 +24,18 @@ _CHUNK_SAMPLES: Final = 1 << 20
 
 
 def write_wav(path: Path, track: ClickTrack) -> None:
-    """Write ``track`` to ``path`` as a 16-bit PCM mono WAV, atomically."""
-    path = Path(path)
+    """Write ``track`` to ``path`` as a 16-bit PCM mono WAV (atomically for a regular file).
+
+    The frame count is set before the first sample, so the header is never patched and a FIFO
+    (which cannot seek) gets a valid file too."""
     samples = np.ascontiguousarray(track.samples, dtype=np.int16)  # wave wants native order
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as raw:
-            with wave.open(raw, "wb") as wav:
-                wav.setnchannels(1)
-                wav.setsampwidth(2)
-                wav.setframerate(track.sample_rate_hz)
-                wav.setnframes(samples.size)
-                for start in range(0, samples.size, _CHUNK_SAMPLES):
-                    wav.writeframesraw(samples[start:start + _CHUNK_SAMPLES].tobytes())
-            raw.flush()
-            os.fsync(raw.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a sound file is not a secret
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
+    with open_output(path) as raw, wave.open(raw, "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(track.sample_rate_hz)
+        wav.setnframes(samples.size)
+        for start in range(0, samples.size, _CHUNK_SAMPLES):
+            wav.writeframesraw(samples[start:start + _CHUNK_SAMPLES].tobytes())
 
 
 def read_wav(path: Path) -> tuple[npt.NDArray[np.int16], int]:

@@ -9,13 +9,19 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import socket
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
+
+from backstride.errors import ConfigError
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+RAY_PROBE_S: Final = 5.0  # a head answers a TCP connect at once; Ray's own retries take >2 min
+RAY_DEFAULT_PORT: Final = 6379
 
 def worker_count(workers: int | None) -> int:
     """None means all cores; 1 means in-process (no pool)."""
@@ -43,6 +49,35 @@ def map_in_order(function: Callable[[T], R], items: Iterable[T], *,
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
+
+
+def check_ray_address(address: str | None) -> None:
+    """Fail fast, with what to check, when the Ray head at ``address`` does not answer: a TCP
+    connect with a 5-s limit, before Ray's own connection retries (over two minutes, silent).
+    ``None``, "local" and "auto" need no check (no cluster, or Ray finds it itself)."""
+    if address in (None, "", "local", "auto"):
+        return
+    assert address is not None
+    host_port = address.removeprefix("ray://")
+    host, _, port_text = host_port.rpartition(":") if ":" in host_port else (host_port, "", "")
+    try:
+        port = int(port_text) if port_text else RAY_DEFAULT_PORT
+    except ValueError as exc:
+        raise ConfigError(f"--ray {address} is not an address: give HOST:PORT of the Ray head "
+                          "(for example 10.0.0.5:6379), or 'local'.") from exc
+    try:
+        with socket.create_connection((host.strip("[]"), port), timeout=RAY_PROBE_S):
+            return
+    except TimeoutError:
+        why = f"no answer within {RAY_PROBE_S:.0f} s"
+    except OSError as exc:
+        why = exc.strerror or type(exc).__name__
+    raise ConfigError(
+        f"The Ray cluster at {address} does not answer ({why}); nothing was imported. Check the "
+        "address (the head node's 'ray start --head' prints it; port 6379 by default), that "
+        "the head is running and reachable from here (firewall), and the cluster's auth token "
+        "if it uses one. Or run on this machine's cores: add --ray-fallback local, or leave "
+        "out --ray (and RAY_ADDRESS).")
 
 
 def map_on_ray(function: Callable[[T], R], items: Iterable[T], *,

@@ -3,6 +3,7 @@ app instance, so tests and the CLI can each build their own."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,7 +15,7 @@ from fastapi.staticfiles import StaticFiles
 
 from backstride import __version__
 from backstride.config import Settings
-from backstride.errors import BackstrideError, InputError, NotFoundError
+from backstride.errors import BackstrideError, InputError, NotFoundError, StorageError
 from backstride.web import auth, pages, security
 from backstride.web.jobs import JobRunner
 from backstride.web.routes_video import VideoResults
@@ -22,7 +23,12 @@ from backstride.web.routes_video import VideoResults
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    try:  # a previous server's unfinished jobs: marked lost, their uploads removed
+        app.state.jobs.sweep()
+    except BackstrideError as exc:  # the database may be down: pages will say so
+        logging.getLogger(__name__).warning("lost jobs not swept: %s", exc)
     yield
+    app.state.jobs.close()  # queued jobs: recorded lost, uploads removed
     app.state.video_results.close()  # the kept video results live in temp folders: delete them
 
 
@@ -40,7 +46,7 @@ def create_app(settings: Settings, *, hosts: tuple[str, ...] = (), team: bool = 
     app.state.login_throttle = auth.LoginThrottle()
     app.state.allowed_hosts = (*security.LOOPBACK_HOSTS, "testserver",
                                *(h.lower() for h in hosts))
-    app.state.jobs = JobRunner()
+    app.state.jobs = JobRunner(settings)
     app.state.video_results = VideoResults()  # the last few analysed videos (routes_video)
     app.state.cache = {}  # pages computed from the whole history, by history version
     app.state.cache_lock = threading.Lock()
@@ -68,6 +74,11 @@ def create_app(settings: Settings, *, hosts: tuple[str, ...] = (), team: bool = 
     @app.exception_handler(InputError)
     async def input_error(request: Request, exc: InputError) -> HTMLResponse:
         return pages.render(request, "error.html.j2", status_code=422, message=str(exc))
+
+    @app.exception_handler(StorageError)
+    async def storage_error(request: Request, exc: StorageError) -> HTMLResponse:
+        # The page's sentence names no path, host, port, database or user (the CLI's may).
+        return pages.render(request, "error.html.j2", status_code=503, message=exc.public)
 
     @app.exception_handler(BackstrideError)
     async def backstride_error(request: Request, exc: BackstrideError) -> HTMLResponse:

@@ -258,7 +258,8 @@ async def import_upload(request: Request,
             summaries.popitem(last=False)
         return f"/import/{token}"
 
-    job = request.app.state.jobs.submit(f"Importing {name}", work, owner=owner)
+    job = request.app.state.jobs.submit(f"Importing {name}", work, owner=owner,
+                                        upload_dir=folder)
     return RedirectResponse(f"/jobs/{job.id}", status_code=303)
 
 

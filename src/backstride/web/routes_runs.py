@@ -89,7 +89,8 @@ async def analyse_upload(request: Request, file: Annotated[UploadFile, File()],
             raise InputError(f"{name} holds no run to analyse (is it a walk or a ride?).")
         return f"/runs/{run_id}"
 
-    job = request.app.state.jobs.submit(f"Analysing {name}", work, owner=owner_key(request))
+    job = request.app.state.jobs.submit(f"Analysing {name}", work, owner=owner_key(request),
+                                        upload_dir=folder)
     return RedirectResponse(f"/jobs/{job.id}", status_code=303)
 
 

@@ -152,7 +152,8 @@ def start_video_job(request: Request, *, upload: Path, view: View | None,
                                 analysis=analysis, video_id=video_id, newly_stored=new))
         return f"/videos/{token}"
 
-    job: Job = request.app.state.jobs.submit(f"Analysing {name}", work, owner=owner)
+    job: Job = request.app.state.jobs.submit(f"Analysing {name}", work, owner=owner,
+                                             upload_dir=folder, keep_upload=True)
     return job
 
 

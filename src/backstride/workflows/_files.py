@@ -1,31 +1,20 @@
-"""Files written and read by the workflows: atomic writes, JSON inputs that teach."""
+"""Files written and read by the workflows: outputs written through, JSON inputs that teach."""
 
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from backstride.adapters.output import write_output
 from backstride.errors import InputError
 
 
 def write_text_atomic(path: Path, text: str) -> None:
-    """Write to a temporary file beside ``path``, then rename: never a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a report is an ordinary file
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write ``text`` through what ``path`` names (``adapters.output``): a regular file or a new
+    path atomically, a symlink's target atomically, a device or FIFO directly, ``-`` to stdout."""
+    write_output(path, text)
 
 
 def read_json_file(path: Path, what: str) -> dict[str, Any]:

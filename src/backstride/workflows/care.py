@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from backstride.adapters.output import write_output
 from backstride.adapters.render.plan_json import plan_json
 from backstride.adapters.render.selftest_json import selftest_json
 from backstride.adapters.render.triage_json import answers_json, triage_json
@@ -241,7 +242,7 @@ def write_workouts(plan: Plan, directory: Path) -> list[Path]:
                 WorkoutStep(name="Cool-down", duration_s=300, intensity=Intensity.COOLDOWN),
             ])
             path = directory / f"week-{week:02d}-cadence-{step.target_spm:.0f}.fit"
-            path.write_bytes(data)
+            write_output(path, data)
             written.append(path)
     return written
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Final
 
 from backstride.adapters.formats.fit_writer import simulated_run_messages, write_fit_bytes
+from backstride.adapters.output import write_output
 from backstride.adapters.storage.store import sqlite_url
 from backstride.config import Settings
 from backstride.core.report import build_video_report
@@ -53,7 +54,7 @@ def run_demo(out_dir: Path, *, settings: Settings, seed: int = 7) -> DemoResult:
     settings = replace(settings, db=sqlite_url(out_dir / "demo-history.db"))
     run = simulate_run(RunPlan(), seed=seed)
     fit_path = out_dir / "demo-run.fit"
-    fit_path.write_bytes(write_fit_bytes(simulated_run_messages(run)))
+    write_output(fit_path, write_fit_bytes(simulated_run_messages(run)))
     outcome = analyze_path(fit_path)
     json_path = out_dir / "demo-run.analysis.json"
     write_text_atomic(json_path, json.dumps(outcome.json(), indent=2) + "\n")

@@ -4,9 +4,12 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Sequence
+import logging
+import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +23,7 @@ from backstride.adapters.formats import (
     read_activity_bytes,
     read_bytes,
 )
-from backstride.adapters.parallel import map_in_order, map_on_ray
+from backstride.adapters.parallel import check_ray_address, map_in_order, map_on_ray
 from backstride.adapters.render.analysis_json import analysis_json
 from backstride.adapters.storage.records import (
     ImportOutcome,
@@ -33,10 +36,12 @@ from backstride.config import Settings
 from backstride.core.activity import Activity
 from backstride.core.report import build_watch_report
 from backstride.core.types import Progress
-from backstride.errors import BackstrideError, InputError
+from backstride.errors import BackstrideError, ConfigError, InputError, StorageError
 from backstride.workflows.analysis import Failed
 from backstride.workflows.history import open_store
 from backstride.workflows.video import file_sha256, measure_video
+
+logger = logging.getLogger(__name__)
 
 SURFACE_FROM_SUB_SPORT = {"street": "road", "trail": "trail", "track": "track",
                           "treadmill": "treadmill"}
@@ -56,6 +61,7 @@ class ImportSummary:
     not_runs: int
     skipped: tuple[tuple[str, str], ...]  # (name, reason)
     videos: int = 0  # of ``imported``, how many were videos
+    notes: tuple[str, ...] = ()  # what the user should know besides (a Ray fallback)
 
     def json(self) -> dict[str, Any]:
         return {"schema": "backstride.import/1", "imported": self.imported,
@@ -116,10 +122,17 @@ def decode_and_measure(item: ImportItem) -> Measured | MeasuredVideo | NotRun | 
 
 def import_paths(paths: Sequence[Path], *, settings: Settings, workers: int | None = None,
                  progress: Progress | None = None, ray_address: str | None = None,
+                 ray_fallback: str | None = None,
                  runner: str = DEFAULT_RUNNER) -> ImportSummary:
     """Import files, folders and export archives. Workers decode and measure; only this
     process writes, one transaction per file, so a killed import leaves every stored run
-    whole and a re-run picks up where it stopped."""
+    whole and a re-run picks up where it stopped.
+
+    A Ray address that does not answer fails within seconds (``check_ray_address``), or with
+    ``ray_fallback="local"`` the import runs on the local pool instead and says so in
+    ``notes``."""
+    notes: list[str] = []
+    ray_address = _ray_or_local(ray_address, ray_fallback, notes)
     counts = dict.fromkeys(ImportOutcome, 0)
     skipped: list[tuple[str, str]] = []
     not_runs = videos = 0
@@ -139,24 +152,69 @@ def import_paths(paths: Sequence[Path], *, settings: Settings, workers: int | No
         results = (map_on_ray(decode_and_measure, todo(), address=ray_address)
                    if ray_address is not None else
                    map_in_order(decode_and_measure, todo(), workers=workers))
-        for done, outcome in enumerate(results, start=1):
-            if isinstance(outcome, Failed):
-                skipped.append((str(outcome.path), outcome.error))
-            elif isinstance(outcome, NotRun):
-                not_runs += 1
-            elif isinstance(outcome, MeasuredVideo):
-                saved = store.save_video(outcome, runner=runner)
-                counts[saved] += 1
-                videos += saved is ImportOutcome.IMPORTED
-            else:
-                counts[store.save_measured(outcome, runner=runner)] += 1
-            if progress is not None:
-                progress(done, None)
+        done = 0
+        try:
+            for done, outcome in enumerate(results, start=1):
+                if isinstance(outcome, Failed):
+                    skipped.append((str(outcome.path), outcome.error))
+                elif isinstance(outcome, NotRun):
+                    not_runs += 1
+                elif isinstance(outcome, MeasuredVideo):
+                    saved = _saved(partial(store.save_video, outcome, runner=runner))
+                    counts[saved] += 1
+                    videos += saved is ImportOutcome.IMPORTED
+                else:
+                    counts[_saved(partial(store.save_measured, outcome, runner=runner))] += 1
+                if progress is not None:
+                    progress(done, None)
+        except StorageError as exc:
+            raise _stopped(exc, stored=counts[ImportOutcome.IMPORTED] + counts[
+                ImportOutcome.DUPLICATE] + counts[ImportOutcome.REPLACED], reached=done) from exc
     return ImportSummary(
         imported=counts[ImportOutcome.IMPORTED],
         already_imported=counts[ImportOutcome.ALREADY_IMPORTED],
         duplicates=counts[ImportOutcome.DUPLICATE] + counts[ImportOutcome.REPLACED],
-        not_runs=not_runs, skipped=tuple(skipped), videos=videos)
+        not_runs=not_runs, skipped=tuple(skipped), videos=videos, notes=tuple(notes))
+
+
+def _ray_or_local(address: str | None, fallback: str | None, notes: list[str]) -> str | None:
+    """The Ray address to use, or None for the local pool when it does not answer and the
+    fallback was asked for (noted); a ConfigError that says what to check otherwise."""
+    try:
+        check_ray_address(address)
+    except ConfigError as exc:
+        if fallback != "local":
+            raise
+        notes.append(str(exc).split(";", 1)[0] + "; the batch ran on this machine's cores "
+                     "instead (--ray-fallback local).")
+        return None
+    return address
+
+
+RETRY_WAITS_S = (0.5, 1.0, 2.0, 4.0, 8.0)  # a restarting PostgreSQL is back within seconds
+
+
+def _saved(save: Callable[[], ImportOutcome]) -> ImportOutcome:
+    """Store one file; a lost connection or a busy database is retried a few times (the file
+    is one transaction, so a failed try stored nothing of it)."""
+    for wait_s in (*RETRY_WAITS_S, None):
+        try:
+            return save()
+        except StorageError as exc:
+            if not exc.retryable or wait_s is None:
+                raise
+            logger.info("storing an import failed (%s); retrying in %.1f s", exc, wait_s)
+            time.sleep(wait_s)
+    raise AssertionError("unreachable")  # the last try returns or raises
+
+
+def _stopped(exc: StorageError, *, stored: int, reached: int) -> StorageError:
+    """The fault, what was kept, and what to do."""
+    runs = "run" if stored == 1 else "runs"
+    message = (f"{exc} The import stopped there: {stored} {runs} stored of the {reached} "
+               f"file{'s' if reached != 1 else ''} it reached; run the same import again to "
+               "finish (what is stored is skipped).")
+    return StorageError(message, public=message, retryable=exc.retryable)
 
 
 def content_sha256(data: bytes, name: str) -> str:

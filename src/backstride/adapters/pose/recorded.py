@@ -9,13 +9,13 @@ recording back through the :class:`~backstride.adapters.pose.PoseEstimator` inte
 from __future__ import annotations
 
 import io
-import os
 import zipfile
 from pathlib import Path
 from typing import Final
 
 import numpy as np
 
+from backstride.adapters.output import write_output
 from backstride.adapters.video import RgbFrame
 from backstride.core.pose import LANDMARK_COUNT, PoseSequence
 from backstride.core.types import AnyArray, FloatArray, Issue
@@ -58,13 +58,7 @@ def poses_to_bytes(poses: PoseSequence) -> bytes:
 
 def save_poses(poses: PoseSequence, path: Path) -> None:
     """Write a recording; a temporary file is renamed over ``path``, so it is whole or absent."""
-    path = Path(path)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        temporary.write_bytes(poses_to_bytes(poses))
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
+    write_output(path, poses_to_bytes(poses))
 
 
 def load_poses(path: Path) -> PoseSequence:

@@ -3,7 +3,8 @@
 :func:`write_annotated_video` decodes the source once more, draws the keypoints (a skeleton,
 left side blue, right side orange), a marker at each initial contact and the
 :class:`Overlay` texts, and encodes H.264 (yuv420p, even size, the source's timestamps) into a
-temporary file that is renamed over the output when complete. :func:`key_frames_jpeg` gives
+temporary file that becomes the output when complete (``adapters.output``: renamed over a
+regular file, copied into a FIFO or device). :func:`key_frames_jpeg` gives
 chosen instants of the clip as small JPEGs for the HTML report. Both use OpenCV for drawing and
 PyAV for video, from the ``video`` extra.
 
@@ -13,7 +14,6 @@ OpenCV's built-in fonts draw ASCII only: "°" becomes "deg" and other characters
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -22,6 +22,7 @@ from typing import Any, Final, Literal
 
 import numpy as np
 
+from backstride.adapters.output import output_path
 from backstride.adapters.video import RgbFrame, Video, import_av, import_cv2, open_video
 from backstride.core.pose import Joint, PoseSequence
 from backstride.core.types import FloatArray, Progress
@@ -98,13 +99,8 @@ def write_annotated_video(source_path: Path, poses: PoseSequence, overlay: Overl
     av = import_av()
     video = open_video(source_path)
     _check_same_clip(video, poses)
-    out_path = Path(out_path)
-    temporary = out_path.with_name(f".{out_path.name}.{os.getpid()}.tmp")
-    try:
+    with output_path(out_path) as temporary:  # written through a symlink, FIFO or device
         _encode(video, poses, overlay, temporary, cv2, av, progress)
-        os.replace(temporary, out_path)
-    finally:
-        temporary.unlink(missing_ok=True)
     logger.info("annotated video written: %s", out_path)
 
 

@@ -194,3 +194,21 @@ videos = Table(
     Column("imported_utc", DateTime(timezone=True), nullable=False),
     UniqueConstraint("runner_id", "sha256"),
 )
+
+JOB_STATES = ("queued", "running", "done", "failed", "lost")
+
+jobs = Table(
+    "jobs", metadata,  # the web app's background jobs, so a restart can say what was lost
+    Column("id", String(32), primary_key=True),  # uuid4 hex: the job page's URL
+    Column("label", String(600), nullable=False),  # "Analysing run.fit"
+    Column("owner", String(64), nullable=True),  # team mode: the username that started it
+    Column("state", String(8), nullable=False),
+    Column("result_url", String(300), nullable=True),
+    Column("error", Text, nullable=True),
+    Column("upload_dir", String(1000), nullable=True),  # removed when the job ends or is lost
+    Column("server", String(300), nullable=False),  # "host:pid" of the process running it
+    Column("created_utc", DateTime(timezone=True), nullable=False),
+    Column("updated_utc", DateTime(timezone=True), nullable=False),
+    CheckConstraint("state IN ('queued', 'running', 'done', 'failed', 'lost')",
+                    name="ck_jobs_state"),
+)

@@ -3,11 +3,20 @@
 SQLite is backed up, then migrated, when it is opened behind the code; PostgreSQL is migrated
 only by ``backstride db migrate`` (``migrate``). A database newer than the code is refused.
 Every write is one transaction: all of its rows, or none.
+
+A migration holds a database-level lock from the revision check to the commit (SQLite:
+``BEGIN IMMEDIATE``, the one-writer lock every process sees; PostgreSQL: a transaction-level
+advisory lock), and the whole upgrade is one transaction (DDL included, on SQLite too), so two
+processes opening a new file at once migrate it once, and a migration that fails (a full disk)
+leaves the revision it started from. Tables and indexes a later revision creates, left behind
+empty by an older backstride whose migrations were not transactional, are removed first.
 """
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+import sqlite3
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Final
 from sqlalchemy import (
     Connection,
     Engine,
+    ExceptionContext,
     Row,
     Table,
     and_,
@@ -33,6 +43,8 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from backstride.adapters.storage.records import DEFAULT_RUNNER as DEFAULT_RUNNER  # re-export
@@ -48,6 +60,7 @@ from backstride.adapters.storage.schema import (
     activities,
     analyses,
     clearances,
+    jobs,
     pain_entries,
     plans,
     runners,
@@ -69,7 +82,7 @@ if TYPE_CHECKING:
 MIGRATIONS: Final = Path(__file__).with_name("migrations")
 # The newest migration's revision: a database at it opens without loading Alembic. A new
 # migration must update it (tests/adapters/storage checks it against the migrations folder).
-HEAD_REVISION: Final = "0004"
+HEAD_REVISION: Final = "0005"
 JSON = dict[str, Any]
 
 
@@ -116,27 +129,105 @@ def current_revision(engine: Engine) -> str | None:
 _MIGRATION_LOCK = threading.Lock()
 
 
+_SQLITE_BUSY_MS: Final = 5_000  # the driver's default wait for another writer
+_SQLITE_MIGRATION_WAIT_MS: Final = 120_000  # a migration waits out another's (and its backup)
+# Any constant shared by every backstride process: the key of PostgreSQL's advisory lock.
+_PG_MIGRATION_LOCK_KEY: Final = 0x62737472_6D696772  # "bstr" "migr"
+
+
 def migrate(engine: Engine) -> None:
-    """Upgrade the schema to the code's head revision."""
+    """Upgrade the schema to the code's head revision, once, whoever else is trying.
+
+    The revision is read again under the database-level lock, so a process that waited while
+    another migrated finds the work done. A SQLite file behind the code is backed up first,
+    under the same lock (no writer can be half-way through it)."""
     from alembic import command
+    from alembic.runtime.migration import MigrationContext
 
-    with _MIGRATION_LOCK:
-        _refuse_newer(engine)
-        config = _alembic_config()
-        with engine.begin() as conn:
-            config.attributes["connection"] = conn
-            command.upgrade(config, "head")
+    sqlite = engine.dialect.name == "sqlite"
+    if sqlite and not event.contains(engine, "begin", _sqlite_begin):
+        event.listen(engine, "begin", _sqlite_begin)
+    with _MIGRATION_LOCK, engine.connect() as conn:
+        if sqlite:
+            conn = conn.execution_options(backstride_lock=True)  # BEGIN IMMEDIATE (see below)
+        try:
+            with conn.begin():
+                if not sqlite:
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                                 {"key": _PG_MIGRATION_LOCK_KEY})
+                current = MigrationContext.configure(conn).get_current_revision()
+                if current == head_revision():
+                    return
+                _refuse_newer(current)
+                if sqlite and current is not None:
+                    _backup_sqlite(str(engine.url), current)
+                _remove_leftovers(conn, current)
+                config = _alembic_config()
+                config.attributes["connection"] = conn
+                command.upgrade(config, "head")
+        finally:
+            if sqlite:  # back to the driver's own transaction handling for the pool
+                with contextlib.suppress(SQLAlchemyError, sqlite3.Error):
+                    raw = conn.connection.driver_connection
+                    raw.isolation_level = ""  # type: ignore[union-attr]
+                    raw.execute(f"PRAGMA busy_timeout = {_SQLITE_BUSY_MS}")  # type: ignore[union-attr]
 
 
-def _refuse_newer(engine: Engine) -> None:
+def _refuse_newer(current: str | None) -> None:
     from alembic.script import ScriptDirectory
 
-    current = current_revision(engine)
     known = {s.revision for s in ScriptDirectory.from_config(_alembic_config()).walk_revisions()}
     if current is not None and current not in known:
         raise StorageError(
             f"The history database is at schema revision {current}, newer than this version "
             "of backstride knows. Upgrade backstride (pip install -U backstride) to open it.")
+
+
+def _schema_at(revision: str | None) -> tuple[set[str], set[str]]:
+    """Table and index names the revisions up to ``revision`` create (run on a scratch
+    in-memory SQLite database, which the same revisions build)."""
+    from alembic import command
+
+    scratch = create_engine("sqlite://")
+    try:
+        with scratch.begin() as conn:
+            if revision is not None:
+                config = _alembic_config()
+                config.attributes["connection"] = conn
+                command.upgrade(config, revision)
+            found = inspect(conn)
+            tables = set(found.get_table_names()) - {"alembic_version"}
+            indexes = {ix["name"] for t in tables for ix in found.get_indexes(t) if ix["name"]}
+    finally:
+        scratch.dispose()
+    return tables, indexes
+
+
+def _remove_leftovers(conn: Connection, current: str | None) -> None:
+    """Drop what a later revision creates but that exists already: the traces of a migration
+    an older backstride left half-done (its DDL was not transactional). Only empty tables
+    are dropped; a leftover table that holds rows is refused, so nothing is lost."""
+    found = inspect(conn)
+    present = set(found.get_table_names())
+    if not present - {"alembic_version"}:
+        return
+    tables_now, indexes_now = _schema_at(current)
+    tables_head, indexes_head = _schema_at(head_revision())
+    extra_tables = sorted((tables_head - tables_now) & present)
+    full = [t for t in extra_tables
+            if conn.execute(text(f'SELECT 1 FROM "{t}" LIMIT 1')).first() is not None]
+    if full:
+        raise StorageError(
+            f"The history database is at schema revision {current or 'none'} but already holds "
+            f"rows in {', '.join(full)}, which a later revision creates: it was changed by "
+            "hand or by another program. Restore it from a backup (backstride.db.before-…), "
+            "then run: backstride db migrate")
+    for table in (t for t in present if t not in extra_tables and t in tables_now):
+        for index in found.get_indexes(table):
+            if index["name"] in indexes_head - indexes_now:
+                conn.execute(text(f'DROP INDEX "{index["name"]}"'))
+    for table in extra_tables:  # referencing tables first: the later revisions' own order
+        conn.execute(text(f'DROP TABLE "{table}"'))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -187,9 +278,12 @@ class Store:
             _prepare_sqlite_file(url)
         engine: Engine | None = None
         try:
-            engine = create_engine(url, future=True)
+            # pre-ping: a connection the server dropped (a restart) is replaced, not used
+            engine = create_engine(url, future=True, pool_pre_ping=not is_sqlite)
+            event.listen(engine, "handle_error", _fault_as_sentence)
             if is_sqlite:
                 event.listen(engine, "connect", _sqlite_pragmas)
+                event.listen(engine, "begin", _sqlite_begin)
             store = cls(engine)
             store._ensure_schema(is_sqlite if auto_migrate is None else auto_migrate, url)
         except BaseException as exc:
@@ -209,13 +303,11 @@ class Store:
             current = current_revision(self.engine)
         if current == HEAD_REVISION:
             return
-        _refuse_newer(self.engine)
+        _refuse_newer(current)
         if not auto_migrate:
             raise StorageError(f"The history database at {_safe(url)} needs a schema upgrade. "
                                "Run: backstride db migrate")
-        if current is not None:
-            _backup_sqlite(url, current)
-        migrate(self.engine)
+        migrate(self.engine)  # another process may be migrating it: migrate waits, re-checks
 
     def runner_id(self, name: str = DEFAULT_RUNNER) -> int:
         with self.engine.begin() as conn:
@@ -695,6 +787,42 @@ class Store:
                 users, users.c.id == web_sessions.c.user_id).where(
                 users.c.username == username)) or 0)
 
+    # ------------------------------------------------------------------ web jobs
+
+    def save_job(self, job_id: str, *, label: str, owner: str | None, server: str,
+                 upload_dir: str | None) -> None:
+        """A new job, queued."""
+        now = datetime.now(UTC)
+        with self.engine.begin() as conn:
+            conn.execute(insert(jobs).values(
+                id=job_id, label=label, owner=owner, state="queued", server=server,
+                upload_dir=upload_dir, created_utc=now, updated_utc=now))
+
+    def set_job_state(self, job_id: str, state: str, *, result_url: str | None = None,
+                      error: str | None = None) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(jobs).where(jobs.c.id == job_id).values(
+                state=state, result_url=result_url, error=error,
+                updated_utc=datetime.now(UTC)))
+
+    def job(self, job_id: str) -> JSON | None:
+        """The stored job as a dict (id, label, owner, state, result_url, error, …)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(jobs).where(jobs.c.id == job_id)).first()
+        return None if row is None else dict(row._mapping)
+
+    def unfinished_jobs(self) -> list[JSON]:
+        """Jobs still queued or running, as far as the database knows."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(jobs).where(jobs.c.state.in_(("queued", "running"))))
+            return [dict(row._mapping) for row in rows]
+
+    def forget_jobs_before(self, cutoff: datetime) -> None:
+        """Finished jobs older than ``cutoff`` are no longer kept."""
+        with self.engine.begin() as conn:
+            conn.execute(delete(jobs).where(jobs.c.updated_utc < cutoff,
+                                            jobs.c.state.in_(("done", "failed", "lost"))))
+
     def close(self) -> None:
         self.engine.dispose()
 
@@ -707,14 +835,15 @@ class Store:
 
 
 def _ensure_runner(conn: Connection, name: str) -> int:
-    """The runner's id; the row is made on first use."""
+    """The runner's id; the row is made on first use (by whichever process comes first: two
+    opening a new database at once both get the one row)."""
     found = conn.scalar(select(runners.c.id).where(runners.c.name == name))
     if found is not None:
         return int(found)
-    new_id = conn.execute(insert(runners).values(
-        name=name, created_utc=datetime.now(UTC))).inserted_primary_key
-    assert new_id is not None
-    return int(new_id[0])
+    new = (sqlite_insert if conn.dialect.name == "sqlite" else postgresql_insert)(runners)
+    conn.execute(new.values(name=name, created_utc=datetime.now(UTC))
+                 .on_conflict_do_nothing(index_elements=["name"]))
+    return int(conn.scalar(select(runners.c.id).where(runners.c.name == name)) or 0)
 
 
 def _existing_runner(conn: Connection, name: str) -> int:
@@ -749,6 +878,68 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _sqlite_begin(conn: Connection) -> None:
+    """A migration's transaction: ``BEGIN IMMEDIATE`` takes SQLite's write lock at once, so a
+    second process waits at the start (busy timeout) instead of failing half-way, and DDL runs
+    inside the transaction (the driver otherwise leaves DDL outside any transaction). Other
+    transactions keep the driver's own handling."""
+    if conn.get_execution_options().get("backstride_lock"):
+        raw = conn.connection.driver_connection
+        raw.isolation_level = None  # type: ignore[union-attr]
+        raw.execute(f"PRAGMA busy_timeout = {_SQLITE_MIGRATION_WAIT_MS}")  # type: ignore[union-attr]
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+_KEPT = "everything saved before it is kept"
+
+
+def storage_fault(exc: BaseException, *, dialect: str) -> StorageError | None:
+    """The sentence for a database fault that is not the input's doing (disk full, read-only,
+    file gone, server unreachable, busy), or None for anything else (a constraint, a bug).
+    The sentence names no path, host or user: it may be shown on a web page."""
+    text_ = str(exc).lower()
+    sqlstate = getattr(exc, "sqlstate", None) or getattr(exc, "pgcode", None)
+    if "disk is full" in text_ or sqlstate == "53100" or "no space left" in text_:
+        return _fault("The disk that holds the history database is full: the last change was "
+                      f"not saved ({_KEPT}). Free some space, then run the same command again.")
+    if "readonly database" in text_ or "read-only" in text_:
+        return _fault("The history database is read-only here (its file, folder or disk does "
+                      f"not allow writing): the last change was not saved ({_KEPT}). Make it "
+                      "writable, or choose another with --db, then run the command again.")
+    if "database is locked" in text_ or sqlstate in ("40001", "40P01", "55P03"):
+        return _fault("The history database is busy (another backstride is writing to it): "
+                      f"the last change was not saved ({_KEPT}). Try again in a moment.",
+                      retryable=True)
+    if "disk i/o error" in text_:
+        return _fault("The history database could not be written (a disk error: full, "
+                      f"removed or failing): the last change was not saved ({_KEPT}). Check "
+                      "the disk, then run the same command again.")
+    if dialect == "sqlite" and ("unable to open" in text_ or "no such table" in text_):
+        return _fault("The history database file is gone or cannot be opened (it was moved, "
+                      f"deleted or its folder is missing): {_KEPT} where it is. Check --db or "
+                      "BACKSTRIDE_DATA_DIR, then run the command again.")
+    if dialect != "sqlite" and type(exc).__name__ in ("OperationalError", "InterfaceError"):
+        return _fault("The history database server cannot be reached (the connection was "
+                      f"refused or lost): the last change was not saved ({_KEPT}). Check that "
+                      "PostgreSQL is running and that --db or BACKSTRIDE_DB points at it, then "
+                      "run the same command again.", retryable=True)
+    return None
+
+
+def _fault(message: str, *, retryable: bool = False) -> StorageError:
+    return StorageError(message, public=message, retryable=retryable)
+
+
+def _fault_as_sentence(context: ExceptionContext) -> None:
+    """Engine hook: a DBAPI fault becomes a StorageError that says what happened and what to
+    do, never the driver's text (which carries the SQL, its parameters, the host)."""
+    if context.is_pre_ping:
+        return  # the pool is testing a connection: it replaces a dead one by itself
+    fault = storage_fault(context.original_exception, dialect=context.dialect.name)
+    if fault is not None:
+        raise fault from context.original_exception
+
+
 def sqlite_path(url: str) -> Path | None:
     """The file of a SQLite URL; None for other databases and in-memory SQLite."""
     path = url.split("///", 1)[1] if "///" in url else ""
@@ -768,7 +959,15 @@ def _prepare_sqlite_file(url: str) -> None:
 def _backup_sqlite(url: str, revision: str) -> None:
     path = sqlite_path(url)
     if path is not None and path.exists():
-        shutil.copy2(path, path.with_name(f"{path.name}.before-{head_revision()}.from-{revision}"))
+        backup = path.with_name(f"{path.name}.before-{head_revision()}.from-{revision}")
+        try:
+            shutil.copy2(path, backup)
+        except OSError as exc:
+            backup.unlink(missing_ok=True)
+            raise StorageError(
+                f"The history database {path.name} must be upgraded, and it is backed up "
+                f"first, but the backup could not be written ({exc.strerror}); nothing was "
+                "changed. Free some space beside it and run the command again.") from exc
 
 
 def _safe(url: str) -> str:

@@ -7,10 +7,26 @@ function pollJob(element) {
   const text = element.querySelector(".job-status");
   const tick = async () => {
     let job;
+    let response;
     try {
-      job = await (await fetch(url, { headers: { "Accept": "application/json" } })).json();
-    } catch (error) {
+      response = await fetch(url, { headers: { "Accept": "application/json" } });
+    } catch (error) {  // the server is not answering (restarting?): keep asking
       text.textContent = "Lost contact with backstride; retrying…";
+      setTimeout(tick, 1500);
+      return;
+    }
+    if (response.status === 404) {  // no such job (any more): say so and stop asking
+      text.textContent = "backstride no longer knows this job (it was restarted or the job " +
+        "finished long ago). Anything stored is in your history; upload the file again if " +
+        "it is missing.";
+      element.classList.add("problem");
+      element.setAttribute("role", "alert");
+      return;
+    }
+    try {
+      job = await response.json();
+    } catch (error) {  // a page instead of JSON (the database is down): try again shortly
+      text.textContent = "backstride cannot read this job right now; retrying…";
       setTimeout(tick, 1500);
       return;
     }
@@ -23,7 +39,7 @@ function pollJob(element) {
     if (job.state === "done") {
       bar.style.width = "100%";
       window.location.assign(job.result_url);
-    } else if (job.state === "failed") {
+    } else if (job.state === "failed" || job.state === "lost") {
       text.textContent = job.error;
       element.classList.add("problem");
       element.setAttribute("role", "alert");
