@@ -29,6 +29,7 @@ Ask = Callable[[str], str]
 _KEYS = {k.name: k for k in ANSWER_KEYS}
 _YES = {"y", "yes", "true"}
 _NO = {"n", "no", "false"}
+MAX_ANSWER_DIGITS = 6  # no answer needs more; a pasted 5000-digit number is asked again
 
 
 def _parse(key: AnswerKey, text: str) -> object:
@@ -40,10 +41,11 @@ def _parse(key: AnswerKey, text: str) -> object:
             return raw in _YES
         raise click.BadParameter("answer y (yes), n (no) or u (not sure)")
     if key.kind is AnswerKind.CHOICE:
-        if raw.isdecimal() and 1 <= int(raw) <= len(key.choices):
+        if raw.isdecimal() and len(raw) <= MAX_ANSWER_DIGITS and 1 <= int(raw) <= len(
+                key.choices):
             return key.choices[int(raw) - 1]
         raise click.BadParameter(f"answer a number from 1 to {len(key.choices)}, or u")
-    if raw.isdecimal():
+    if raw.isdecimal() and len(raw) <= MAX_ANSWER_DIGITS:  # int() of 4300+ digits raises
         value = int(raw)
         if (key.minimum is None or value >= key.minimum) and (
                 key.maximum is None or value <= key.maximum):
@@ -91,7 +93,7 @@ def _item_parser(index: int) -> Callable[[str], object]:
 
     def parse(text: str) -> object:
         raw = text.strip()
-        if raw.isdecimal() and 0 <= int(raw) <= top:
+        if raw.isdecimal() and len(raw) <= MAX_ANSWER_DIGITS and 0 <= int(raw) <= top:
             return int(raw)
         raise click.BadParameter(f"answer a number from 0 to {top}")
 

@@ -64,6 +64,7 @@ STOPPED_PAIN: Final = Mark.STOPPED_PAIN.value
 METRONOME_MINUTES: Final = 5.0  # as `backstride metronome`
 MAX_METRONOME_MINUTES: Final = 10.0  # a download stays a sensible size (about 53 MB at most)
 DEFAULT_METRONOME_SPM: Final = 170.0  # the demo's, when the plan has no cadence step
+MAX_ANSWER_DIGITS: Final = 6  # as the terminal questionnaire
 PHONE_NUMBER: Final = re.compile(r"\+?[0-9][0-9 ]{1,14}")
 
 
@@ -75,6 +76,12 @@ def _text(form: FormData, name: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
+def _whole(raw: str) -> object:
+    """A typed whole number as an int; anything else (or a number too long to convert: int()
+    raises past 4300 digits) passed on as text, for the validator to name."""
+    return int(raw) if raw.isdecimal() and len(raw) <= MAX_ANSWER_DIGITS else raw
+
+
 def _answer(key: AnswerKey, form: FormData) -> object | None:
     """One answer as answers/1 holds it; None when not answered. A value the form cannot have
     sent is passed on as typed, for the validator to name."""
@@ -82,7 +89,7 @@ def _answer(key: AnswerKey, form: FormData) -> object | None:
     if key.kind is AnswerKind.INT:
         if _text(form, f"{key.name}_unsure") == UNSURE:
             return UNSURE
-        return None if raw == "" else int(raw) if raw.isdecimal() else raw
+        return None if raw == "" else _whole(raw)
     if raw == "":
         return None
     return BOOL_VALUES.get(raw, raw) if key.kind is AnswerKind.BOOL else raw
@@ -93,7 +100,7 @@ def _startback(form: FormData) -> list[int | None] | None:
     raw = [_text(form, f"startback_{item.number}") for item in STARTBACK_ITEMS]
     if not any(raw):
         return None
-    return [int(value) if value.isdecimal() else None for value in raw]
+    return [value if isinstance(value := _whole(text), int) else None for text in raw]
 
 
 def read_triage_form(form: FormData) -> tuple[dict[str, object], list[str]]:
