@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,8 @@ import click
 from backstride import questionnaire, workflows
 from backstride.adapters.render.selftest_json import selftest_text
 from backstride.adapters.render.triage_json import triage_text
-from backstride.cli_common import app_of, emit_json, global_options
+from backstride.cli_common import app_of, emit_json, fail, global_options
+from backstride.errors import BackstrideError
 
 
 @click.command("triage")
@@ -31,17 +33,39 @@ def triage_command(ctx: click.Context, answers_path: Path | None, json_out: str 
     if answers_path is not None:
         answers = workflows.read_json_file(answers_path, "triage answers")
     else:
-        app.say("A few questions about your back pain, the most important first. "
-                "Answer y, n, a number, or u if you are not sure.")
+        app.say(questionnaire.TRIAGE_INTRO)
         answers, _stopped = questionnaire.ask_triage()
-        workflows.write_text_atomic(save_path, json.dumps(answers, indent=2) + "\n")
-    outcome = workflows.assess_back(answers, settings=app.settings)
-    if json_out is not None:
+    # The result first, always: shown before anything is saved, so a file or a database that
+    # cannot be written never hides it (docs/safety.md, "Result first").
+    outcome = workflows.assess_back(answers, settings=app.settings, save=False)
+    if json_out == "-":
         emit_json(outcome.json, json_out)
-    if json_out != "-":
+    else:
         click.echo(triage_text(outcome.result))
-        if answers_path is None:
-            app.note(f"Your answers are saved in {save_path} (re-run with --answers).")
+    problems = []
+    if json_out is not None and json_out != "-":
+        problems += _saved(lambda: emit_json(outcome.json, json_out), f"the result to {json_out}")
+    if answers_path is None:
+        problems += _saved(lambda: workflows.write_text_atomic(
+            save_path, json.dumps(answers, indent=2) + "\n"), f"your answers to {save_path}")
+    problems += _saved(lambda: workflows.record_triage(outcome, settings=app.settings),
+                       "this triage in your history")
+    if problems:
+        fail(problems)
+    if answers_path is None and json_out != "-":
+        app.note(f"Your answers are saved in {save_path} (re-run with --answers).")
+
+
+def _saved(write: Callable[[], object], what: str) -> list[str]:
+    """Run one save after the result is shown; its failure as an error line (none if saved)."""
+    try:
+        write()
+    except (BackstrideError, OSError) as exc:
+        detail = str(exc) if isinstance(exc, BackstrideError) else (
+            f"{type(exc).__name__}: {exc.strerror or exc}")
+        return [f"could not save {what} ({detail}). The result above stands: follow its "
+                "advice, then fix this and run the triage again to keep it."]
+    return []
 
 
 @click.command("selftest")

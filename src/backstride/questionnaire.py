@@ -24,8 +24,14 @@ from backstride.core.triage import (
     emergency_answered,
     unsure_answers,
 )
+from backstride.errors import InputError
 
 Ask = Callable[[str], str]
+TRIAGE_INTRO = (
+    "A few questions about your back pain, the most important first. Answer y (yes), n (no), "
+    "a number, or u if you are not sure. \"Not sure\" counts as the more cautious answer "
+    "(yes, for almost every question): a \"not sure\" to an emergency question gives the "
+    "emergency advice at once, to be safe.")
 _KEYS = {k.name: k for k in ANSWER_KEYS}
 _YES = {"y", "yes", "true"}
 _NO = {"n", "no", "false"}
@@ -68,7 +74,7 @@ def _prompt(key: AnswerKey) -> str:
 
 def ask_triage(ask: Ask | None = None, *, startback: bool = True) -> tuple[dict[str, Any], bool]:
     """Answers (answers/1 content) and whether it stopped early on an emergency answer."""
-    ask = ask or (lambda text: str(click.prompt(text, type=str)))
+    ask = ask or _terminal(_TRIAGE_ENDED)
     asked: dict[str, Any] = {"schema": ANSWERS_SCHEMA}
     for name in QUESTION_ORDER:
         key = _KEYS[name]
@@ -80,6 +86,27 @@ def ask_triage(ask: Ask | None = None, *, startback: bool = True) -> tuple[dict[
         asked["startback"] = [_ask_until_valid(ask, _startback_prompt(i), _item_parser(i))
                               for i in range(len(STARTBACK_ITEMS))]
     return asked, False
+
+
+_TRIAGE_ENDED = ("The questions ended before they were all answered (end of input, or Ctrl-C): "
+                 "nothing was assessed or saved. Run 'backstride triage' again to answer them "
+                 "all, or give a saved answers file with --answers FILE.")
+_SELFTESTS_ENDED = ("The self-tests ended before they were all asked (end of input, or Ctrl-C): "
+                    "nothing was scored or saved. Run 'backstride selftest' again (press Enter "
+                    "to skip a test), or give a results file with --results FILE.")
+
+
+def _terminal(ended: str, **prompt_options: Any) -> Ask:
+    """click.prompt, where end of input is an InputError that says what to do (click's own
+    "Aborted!" would be the only thing printed)."""
+    def ask(text: str) -> str:
+        try:
+            return str(click.prompt(text, type=str, show_default=False, **prompt_options))
+        except click.Abort:
+            click.echo("", err=True)  # end the prompt's line: the error gets its own
+            raise InputError(ended) from None
+
+    return ask
 
 
 def _startback_prompt(index: int) -> str:
@@ -114,8 +141,7 @@ def _ask_until_valid(ask: Ask, prompt: str, parse: Callable[[str], object]) -> A
 
 def ask_selftests(ask: Ask | None = None) -> dict[str, Any]:
     """selftests/1 content: each test's instructions, then its value (Enter skips it)."""
-    ask = ask or (lambda text: str(click.prompt(text, type=str, default="",
-                                                show_default=False)))
+    ask = ask or _terminal(_SELFTESTS_ENDED, default="")
     results: dict[str, Any] = {"schema": "backstride.selftests/1"}
     sex = ask("Sex, for the norms that differ (female/male, Enter to skip)").strip().lower()
     if sex in ("female", "male"):

@@ -49,7 +49,7 @@ from backstride.core.triage import (
     emergency_answered,
     unsure_answers,
 )
-from backstride.errors import InputError
+from backstride.errors import BackstrideError, InputError
 from backstride.web import security
 from backstride.web.auth import runner_of
 from backstride.web.pages import render, settings_of
@@ -193,11 +193,26 @@ async def triage_submit(request: Request) -> HTMLResponse | RedirectResponse:
     try:
         # As the CLI: an emergency answer ends the questionnaire; the rest count as "unsure".
         answers = unsure_answers(asked) if missing and emergency_answered(asked) else asked
-        workflows.assess_back(answers, settings=settings_of(request), runner=runner_of(request))
+        outcome = workflows.assess_back(answers, settings=settings_of(request), save=False)
     except InputError as exc:
         return _triage_form(request, values=form, message=str(exc), missing=missing,
                             status_code=422)
+    return _record_and_show(request, outcome)
+
+
+def _record_and_show(request: Request, outcome: workflows.Triaged
+                     ) -> HTMLResponse | RedirectResponse:
+    """Save the triage, then show it; a save that fails still shows the result first, with
+    the failure under it (docs/safety.md, "Result first")."""
     _drop_plan(request)
+    try:
+        workflows.record_triage(outcome, settings=settings_of(request),
+                                runner=runner_of(request))
+    except BackstrideError as exc:
+        problem = (f"Your answers could not be saved ({exc}). The result above stands: follow "
+                   "its advice. Download your answers below to keep them, and try again later.")
+        return _triage_page(request, outcome.json, outcome.answers, status_code=503,
+                            save_problem=problem)
     return RedirectResponse("/triage/result", status_code=303)
 
 
@@ -228,11 +243,10 @@ async def triage_upload(request: Request, file: Annotated[UploadFile, File()]
     """`backstride triage --answers FILE`: a saved answers/1 file instead of the questions."""
     try:
         answers = await _uploaded_json(file, "triage answers")
-        workflows.assess_back(answers, settings=settings_of(request), runner=runner_of(request))
+        outcome = workflows.assess_back(answers, settings=settings_of(request), save=False)
     except InputError as exc:
         return _triage_form(request, message=str(exc), status_code=422)
-    _drop_plan(request)
-    return RedirectResponse("/triage/result", status_code=303)
+    return _record_and_show(request, outcome)
 
 
 def _emergency_call(number: str) -> str | None:
@@ -246,13 +260,23 @@ def triage_result(request: Request) -> HTMLResponse | RedirectResponse:
     record, cleared = workflows.triage_state(settings, runner=runner_of(request))
     if record is None:
         return RedirectResponse("/triage", status_code=303)
-    if record.level == "emergency":
-        return render(request, "triage_emergency.html.j2", result=record.result,
-                      call=_emergency_call(settings.emergency_number),
-                      number=settings.emergency_number, disclaimer=TRIAGE_DISCLAIMER)
-    return render(request, "triage_result.html.j2", result=record.result, cleared=cleared,
-                  held=record.level == "urgent" and not cleared,
-                  asked_at=record.created_utc, triage_disclaimer=TRIAGE_DISCLAIMER)
+    return _triage_page(request, record.result, record.answers, cleared=cleared,
+                        asked_at=record.created_utc)
+
+
+def _triage_page(request: Request, result: dict[str, Any], answers: dict[str, Any], *,
+                 cleared: bool = False, asked_at: datetime | None = None,
+                 status_code: int = 200, save_problem: str | None = None) -> HTMLResponse:
+    settings = settings_of(request)
+    if result["level"] == "emergency":
+        return render(request, "triage_emergency.html.j2", status_code=status_code,
+                      result=result, call=_emergency_call(settings.emergency_number),
+                      number=settings.emergency_number, disclaimer=TRIAGE_DISCLAIMER,
+                      save_problem=save_problem, answers_json=answers)
+    return render(request, "triage_result.html.j2", status_code=status_code, result=result,
+                  cleared=cleared, held=result["level"] == "urgent" and not cleared,
+                  asked_at=asked_at, triage_disclaimer=TRIAGE_DISCLAIMER,
+                  save_problem=save_problem, answers_json=answers)
 
 
 def _json_download(data: Any, filename: str) -> JSONResponse:

@@ -46,20 +46,30 @@ class Triaged:
 
 def assess_back(answers: dict[str, Any], *, settings: Settings, save: bool = True,
                 runner: str = DEFAULT_RUNNER) -> Triaged:
-    """Validate the answers, assess them, and record both in history (answers as given)."""
+    """Validate the answers, assess them, and record both in history (answers as given).
+
+    An interface shows the result before anything is saved (docs/safety.md, "Result first"):
+    call this with ``save=False``, show ``result``, then :func:`record_triage`, whose failure
+    is reported after the result."""
     checked = validate_answers(answers)
     result = assess(checked, emergency_number=settings.emergency_number)
     outcome = Triaged(result=result, answers=answers_json(checked), json=triage_json(result))
     if save:
-        with open_store(settings) as store:
-            latest = store.latest_triage(runner=runner)
-            # The same answers again are the same triage (a clearance given for it still
-            # counts), unless pain was logged since: then this is the re-ask, and it counts.
-            repeated = latest is not None and latest.answers == outcome.answers and not (
-                store.pain_entries_since(latest.created_utc, runner=runner)[1])
-            if not repeated:
-                store.save_triage(outcome.answers, outcome.json, runner=runner)
+        record_triage(outcome, settings=settings, runner=runner)
     return outcome
+
+
+def record_triage(outcome: Triaged, *, settings: Settings,
+                  runner: str = DEFAULT_RUNNER) -> None:
+    """Store a triage in history; a StorageError when the database cannot be used."""
+    with open_store(settings) as store:
+        latest = store.latest_triage(runner=runner)
+        # The same answers again are the same triage (a clearance given for it still
+        # counts), unless pain was logged since: then this is the re-ask, and it counts.
+        repeated = latest is not None and latest.answers == outcome.answers and not (
+            store.pain_entries_since(latest.created_utc, runner=runner)[1])
+        if not repeated:
+            store.save_triage(outcome.answers, outcome.json, runner=runner)
 
 
 def triage_state(settings: Settings, *, runner: str = DEFAULT_RUNNER
