@@ -5,6 +5,7 @@ error line."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -94,12 +95,12 @@ def test_end_of_input_in_the_self_tests_is_one_error_line(home: Path) -> None:
 
 
 def test_a_5000_digit_age_typed_is_asked_again(home: Path) -> None:
-    answers = ["n", "n", "n", "n", "1", "n", "1", "n", "n", "n", "n", "n", "n", "n", "n",
-               "n", "n"]
+    # every question "no" up to the age (legs "none", no weakness: worsening is not asked)
+    answers = ["n", "n", "n", "n", "1", "n", "1", "n", "n", "n", "n", "n", "n", "n", "n", "n"]
     stdin = "\n".join(answers) + "\n" + "9" * 5000 + "\n"
     code, _out, err = _run("triage", stdin=stdin)
     assert code == 1  # then the input ends: one error line, no traceback
-    assert "Please answer a whole number from 0 to 120" in err
+    assert err.count("Please answer a whole number from 0 to 120") == 1
     assert len(_errors(err)) == 1
 
 
@@ -109,3 +110,80 @@ def test_not_sure_is_explained_before_the_first_question(home: Path) -> None:
     intro, first_question = out.index('"Not sure" counts as'), out.index("Since the back pain")
     assert intro < first_question
     assert out.count('"Not sure" counts as') == 1
+
+
+# --- reasons a frightened person can read ---------------------------------------------------
+
+
+def _no_keys_or_rule_ids(text: str) -> None:
+    from backstride.core.triage import ANSWER_NAMES, RED_FLAGS
+
+    # ids with an underscore ("fever" is also a plain word)
+    names = {name for name in (*ANSWER_NAMES, *(rule.id for rule in RED_FLAGS)) if "_" in name}
+    assert not [name for name in names if re.search(rf"\b{name}\b", text)], text
+
+
+def test_one_emergency_yes_gives_one_reason_and_one_line_for_the_rest(home: Path) -> None:
+    code, out, _ = _run("triage", stdin="y\n")
+    assert code == 0
+    result = out[out.index("EMERGENCY — "):]
+    assert result.count("\n  - ") == 1 and "New bladder trouble with back pain" in result
+    assert ("We stopped at your first emergency answer; the other 25 questions were not asked."
+            in result)
+    assert "Not answered" not in result and '"unsure"' not in result
+    _no_keys_or_rule_ids(result)
+    # the JSON keeps the rule ids and the keys
+    code, out, _ = _run("triage", "--answers", "backstride-answers.json", "--json", "-")
+    data = json.loads(out)
+    assert data["reasons"][0]["rule"] == "bladder_change" and len(data["reasons"]) > 20
+    # the saved file is recognised as a stopped questionnaire too
+    code, out, _ = _run("triage", "--answers", "backstride-answers.json")
+    assert "the other 25 questions were not asked" in out and out.count("\n  - ") == 1
+
+
+def test_not_sure_to_an_emergency_question_says_so_in_one_line(home: Path) -> None:
+    _code, out, _ = _run("triage", stdin="u\n")
+    result = out[out.index("EMERGENCY — "):]
+    assert "Why:" not in result
+    assert ('You answered "not sure" about new bladder trouble; to be safe, "not sure" counts '
+            "as the more cautious answer. We stopped at your first emergency answer; the other "
+            "25 questions were not asked.") in result
+    _no_keys_or_rule_ids(result)
+
+
+def test_not_sure_answers_in_a_file_are_one_line_after_the_reasons_given(home: Path) -> None:
+    answers = _write(home / "a.json", {**demo_answers(), "rest_pain": True, "fever": "unsure",
+                                       "night_pain": "unsure"})
+    code, out, _ = _run("triage", "--answers", str(answers))
+    assert code == 0 and out.startswith("URGENT — ")
+    why = out[out.index("Why:"):]
+    assert why.count("\n  - ") == 1 and "Pain that stays at rest" in why
+    assert ('You answered "not sure" about fever, chills or sweats and night pain; to be safe'
+            in why)
+    assert "stopped" not in why
+    _no_keys_or_rule_ids(out)
+
+
+def test_no_weakness_means_worsening_is_not_asked(home: Path) -> None:
+    from backstride.core.triage import ANSWER_KEY
+    from backstride.questionnaire import ask_triage
+
+    asked: list[str] = []
+    replies = {"leg_symptoms": "1", "trauma": "1", "age_years": "40", "pain_days": "3",
+               "self_care_days": "2", "pain_now_0_10": "2"}
+    by_question = {key.question: name for name, key in ANSWER_KEY.items()}
+
+    def ask(prompt: str) -> str:
+        name = next((n for q, n in by_question.items() if prompt.startswith(q)), "startback")
+        asked.append(name)
+        return replies.get(name, "n")
+
+    answers, stopped = ask_triage(ask)
+    assert not stopped and answers["weakness_worsening"] is False
+    assert "weakness_worsening" not in asked
+    assert asked.index("leg_weakness") < asked.index("trauma")
+    # with weakness, whether it gets worse is asked next
+    asked.clear()
+    replies["leg_weakness"] = "y"
+    answers, _ = ask_triage(ask)
+    assert asked[asked.index("leg_weakness") + 1] == "weakness_worsening"

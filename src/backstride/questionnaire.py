@@ -21,6 +21,7 @@ from backstride.core.triage import (
     UNSURE,
     AnswerKey,
     AnswerKind,
+    derived_answer,
     emergency_answered,
     unsure_answers,
 )
@@ -78,7 +79,9 @@ def ask_triage(ask: Ask | None = None, *, startback: bool = True) -> tuple[dict[
     asked: dict[str, Any] = {"schema": ANSWERS_SCHEMA}
     for name in QUESTION_ORDER:
         key = _KEYS[name]
-        asked[name] = _ask_until_valid(ask, _prompt(key), _key_parser(key))
+        derived = derived_answer(name, asked)  # no weakness: none that gets worse
+        asked[name] = derived if derived is not None else _ask_until_valid(
+            ask, _prompt(key), _key_parser(key))
         if emergency_answered(asked):
             return unsure_answers(asked), True
     if startback and _parse_yes(ask("Answer the 9 STarT Back questions about the last 2 "

@@ -209,9 +209,9 @@ def test_emergency_questions_are_asked_first() -> None:
     assert sorted(QUESTION_ORDER) == sorted(CONTRACT_KEYS)
     n_emergency = sum(k.emergency for k in ANSWER_KEYS)
     assert all(ANSWER_KEY[name].emergency for name in QUESTION_ORDER[:n_emergency])
-    assert QUESTION_ORDER[:6] == ("bladder_change", "bowel_incontinence", "saddle_numbness",
-                                  "sexual_dysfunction_new", "leg_symptoms",
-                                  "weakness_worsening")
+    assert QUESTION_ORDER[:7] == ("bladder_change", "bowel_incontinence", "saddle_numbness",
+                                  "sexual_dysfunction_new", "leg_symptoms", "leg_weakness",
+                                  "weakness_worsening")  # weakness before whether it worsens
     assert {"trauma", "chest_pain", "unexplained_weight_loss"} <= set(
         QUESTION_ORDER[:n_emergency])
 

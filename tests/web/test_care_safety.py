@@ -55,3 +55,36 @@ def test_a_failed_save_of_the_form_shows_the_urgent_result(client: TestClient) -
     assert reply.status_code == 503
     page = html.unescape(reply.text)
     assert page.index("See a doctor within 1–2 days") < page.index("could not be saved")
+
+
+def test_result_pages_show_reasons_in_words_without_keys(client: TestClient) -> None:
+    from backstride.core.triage import ANSWER_NAMES, RED_FLAGS
+
+    answers = {**demo_answers(), "rest_pain": True, "fever": "unsure", "night_pain": "unsure"}
+    page = html.unescape(_upload(client, answers).text)
+    assert "Pain that stays at rest" in page
+    assert ('You answered "not sure" about fever, chills or sweats and night pain; to be safe, '
+            '"not sure" counts as the more cautious answer.') in page
+    assert "Not answered, or answered" not in page
+    text = re.sub(r"<[^>]+>", " ", page)
+    ids = {n for n in (*ANSWER_NAMES, *(r.id for r in RED_FLAGS)) if "_" in n}
+    assert not [name for name in ids if re.search(rf"\b{name}\b", text)]
+    # the JSON download keeps them
+    data = client.get("/triage/result.json").json()
+    assert {r["rule"] for r in data["reasons"]} >= {"fever", "night_pain", "rest_pain"}
+
+
+def test_the_form_explains_not_sure_once_before_the_first_question(client: TestClient) -> None:
+    page = client.get("/triage").text
+    intro = page.index("counts as the more cautious answer")
+    assert intro < page.index("Since the back pain began")
+
+
+def test_no_weakness_on_the_form_answers_whether_it_worsens(client: TestClient) -> None:
+    token = csrf_of(client, "/triage")
+    form = {k: ("yes" if v is True else "no" if v is False else str(v))
+            for k, v in demo_answers().items()
+            if k not in ("schema", "startback", "weakness_worsening")}
+    reply = client.post("/triage", data={**form, "csrf_token": token}, follow_redirects=False)
+    assert reply.status_code == 303
+    assert client.get("/triage/answers.json").json()["weakness_worsening"] is False

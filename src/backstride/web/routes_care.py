@@ -34,6 +34,7 @@ from starlette.datastructures import FormData
 from backstride import workflows
 from backstride.adapters.render import plan_html
 from backstride.adapters.render.selftest_json import cutoff_text
+from backstride.adapters.render.triage_json import explained
 from backstride.core.screening import SCHEMA as SELFTESTS_SCHEMA
 from backstride.core.screening import SELF_TESTS, Mark, SelfTest, SelfTestKind, quantity_text
 from backstride.core.triage import (
@@ -46,6 +47,7 @@ from backstride.core.triage import (
     UNSURE,
     AnswerKey,
     AnswerKind,
+    derived_answer,
     emergency_answered,
     unsure_answers,
 )
@@ -109,6 +111,8 @@ def read_triage_form(form: FormData) -> tuple[dict[str, object], list[str]]:
     missing = []
     for name in QUESTION_ORDER:
         value = _answer(ANSWER_KEY[name], form)
+        if value is None:
+            value = derived_answer(name, asked)  # "No" weakness: none that gets worse
         if value is None:
             missing.append(name)
         else:
@@ -268,15 +272,18 @@ def _triage_page(request: Request, result: dict[str, Any], answers: dict[str, An
                  cleared: bool = False, asked_at: datetime | None = None,
                  status_code: int = 200, save_problem: str | None = None) -> HTMLResponse:
     settings = settings_of(request)
+    given, unsure_line = explained(result, answers)  # plain words: no rule ids, no keys
     if result["level"] == "emergency":
         return render(request, "triage_emergency.html.j2", status_code=status_code,
                       result=result, call=_emergency_call(settings.emergency_number),
                       number=settings.emergency_number, disclaimer=TRIAGE_DISCLAIMER,
-                      save_problem=save_problem, answers_json=answers)
+                      save_problem=save_problem, answers_json=answers, given=given,
+                      unsure_line=unsure_line)
     return render(request, "triage_result.html.j2", status_code=status_code, result=result,
                   cleared=cleared, held=result["level"] == "urgent" and not cleared,
                   asked_at=asked_at, triage_disclaimer=TRIAGE_DISCLAIMER,
-                  save_problem=save_problem, answers_json=answers)
+                  save_problem=save_problem, answers_json=answers, given=given,
+                  unsure_line=unsure_line)
 
 
 def _json_download(data: Any, filename: str) -> JSONResponse:
