@@ -88,3 +88,21 @@ def test_no_weakness_on_the_form_answers_whether_it_worsens(client: TestClient) 
     reply = client.post("/triage", data={**form, "csrf_token": token}, follow_redirects=False)
     assert reply.status_code == 303
     assert client.get("/triage/answers.json").json()["weakness_worsening"] is False
+
+
+def test_the_emergency_number_is_editable_in_the_web_app(client: TestClient,
+                                                         settings: Any) -> None:
+    token = csrf_of(client, "/settings")
+    bad = client.post("/settings", data={"csrf_token": token, "emergency_number": "1\n2"})
+    assert bad.status_code == 422 and "printable characters on one line" in html.unescape(
+        bad.text)
+    empty = client.post("/settings", data={"csrf_token": token, "emergency_number": "  "})
+    assert empty.status_code == 422
+    saved = client.post("/settings", data={"csrf_token": token, "emergency_number": "112"})
+    assert saved.status_code == 200 and "call 112" in saved.text
+    page = _upload(client, EMERGENCY)
+    assert 'href="tel:112"' in page.text and "call 112" in page.text
+    # the command line reads the same saved setting
+    from backstride.config import load_settings
+
+    assert load_settings({"data_dir": settings.data_dir}, environ={}).emergency_number == "112"

@@ -10,6 +10,7 @@ drops it.
 from __future__ import annotations
 
 import io
+import os
 import re
 import shutil
 import tempfile
@@ -35,6 +36,7 @@ from backstride import workflows
 from backstride.adapters.render import plan_html
 from backstride.adapters.render.selftest_json import cutoff_text
 from backstride.adapters.render.triage_json import explained
+from backstride.config import save_setting
 from backstride.core.screening import SCHEMA as SELFTESTS_SCHEMA
 from backstride.core.screening import SELF_TESTS, Mark, SelfTest, SelfTestKind, quantity_text
 from backstride.core.triage import (
@@ -51,9 +53,9 @@ from backstride.core.triage import (
     emergency_answered,
     unsure_answers,
 )
-from backstride.errors import BackstrideError, InputError
+from backstride.errors import BackstrideError, ConfigError, InputError
 from backstride.web import security
-from backstride.web.auth import runner_of
+from backstride.web.auth import runner_of, team_mode
 from backstride.web.pages import render, settings_of
 
 router = APIRouter()
@@ -166,6 +168,7 @@ def _triage_form(request: Request, *, values: FormData | None = None,
                  status_code: int = 200) -> HTMLResponse:
     flagged = list(missing) or _named(message or "", QUESTION_ORDER)
     return render(request, "triage.html.j2", status_code=status_code, questions=QUESTIONS,
+                  emergency_number=settings_of(request).emergency_number,
                   startback_items=STARTBACK_ITEMS, startback_intro=STARTBACK_INTRO,
                   values=values or {}, message=message, missing=bool(missing),
                   flagged=[q for q in QUESTIONS if q["name"] in flagged])
@@ -593,6 +596,37 @@ def _clearance_page(request: Request, *, values: FormData | None = None,
     return render(request, "clearance.html.j2", status_code=status_code, record=record,
                   cleared=cleared, values=values or {}, message=message,
                   today=datetime.now(UTC).date().isoformat())
+
+
+def _settings_page(request: Request, *, value: str | None = None, message: str | None = None,
+                   saved: bool = False, status_code: int = 200) -> HTMLResponse:
+    number = settings_of(request).emergency_number
+    return render(request, "settings.html.j2", status_code=status_code, number=number,
+                  value=number if value is None else value, message=message, saved=saved,
+                  team_server=team_mode(request),
+                  from_environment=bool(os.environ.get("BACKSTRIDE_EMERGENCY_NUMBER")))
+
+
+@router.get("/settings", response_class=HTMLResponse)
+def settings_page(request: Request) -> HTMLResponse:
+    """The emergency number that emergency results name (docs/safety.md)."""
+    return _settings_page(request)
+
+
+@router.post("/settings", response_model=None)
+async def settings_submit(request: Request) -> HTMLResponse:
+    if team_mode(request):
+        return _settings_page(request, status_code=403, message=(
+            "In team mode the emergency number is set by the administrator when the server "
+            "starts (BACKSTRIDE_EMERGENCY_NUMBER)."))
+    value = _text(await request.form(), "emergency_number")
+    try:
+        request.app.state.settings = save_setting(settings_of(request), "emergency_number",
+                                                  value)
+    except ConfigError as exc:
+        return _settings_page(request, value=value, message=str(exc), status_code=422)
+    _plans(request).clear()  # plans name the number in their action
+    return _settings_page(request, saved=True)
 
 
 @router.get("/clearance", response_class=HTMLResponse)
