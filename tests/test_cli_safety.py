@@ -187,3 +187,89 @@ def test_no_weakness_means_worsening_is_not_asked(home: Path) -> None:
     replies["leg_weakness"] = "y"
     answers, _ = ask_triage(ask)
     assert asked[asked.index("leg_weakness") + 1] == "weakness_worsening"
+
+
+# --- holds that hold --------------------------------------------------------------------------
+
+ANALYSIS = {"schema": "backstride.analysis/1",
+            "activity": {"start_utc": "2024-05-01T06:30:00Z"},
+            "metrics": {"cadence_spm": {"status": "ok", "value": 156.2}}, "findings": []}
+
+
+def _plan(home: Path, *extra: str) -> dict[str, object]:
+    analysis = _write(home / "run.json", ANALYSIS)
+    code, out, _ = _run("plan", "--analysis", str(analysis), "--json", "-", *extra)
+    assert code == 0
+    data: dict[str, object] = json.loads(out)
+    return data
+
+
+def test_a_later_lower_triage_does_not_lift_an_emergency_hold(home: Path) -> None:
+    assert _run("triage", "--answers", str(_write(home / "e.json", EMERGENCY)))[0] == 0
+    code, out, err = _run("triage", "--answers", str(_write(home / "ok.json", demo_answers())))
+    assert code == 0 and out.startswith("SELF-CARE")  # the later answers are kept and shown
+    assert "Your plan stays on hold: your emergency triage of" in err
+    plan = _plan(home)
+    assert plan["held"] and plan["triage"]["level"] == "emergency"  # type: ignore[index]
+    assert "only a clinician's clearance does" in str(plan["hold_reason"])
+    code, _out, err = _run("selftest", "--results", str(_write(home / "t.json", {
+        "schema": "backstride.selftests/1"})))
+    assert code == 1 and "still holds" in err
+    code, text, _ = _run("plan", "--analysis", str(home / "run.json"))
+    assert text.startswith("EMERGENCY: Go to an emergency department now")
+    assert "PLAN HELD" in text
+    # a held plan carries no running advice at all
+    assert "Cadence baseline" not in text and "spm" not in text and "note:" not in text
+    assert plan["baseline"] is None and plan["surfaces"] == "" and plan["shoes"] == []
+    # only a clearance lifts it, and the cleared plan opens with the clearance
+    assert _run("clearance", "--by", "Dr Rao", "--note", "fine to run")[0] == 0
+    code, text, _ = _run("plan", "--analysis", str(home / "run.json"))
+    first = text.splitlines()[0]
+    assert first.startswith("CLEARED: Cleared by Dr Rao on ")
+    assert "Go to an emergency department" not in text
+
+
+def test_the_clearance_lifts_the_hold_of_the_triage_it_follows_only(home: Path) -> None:
+    assert _run("triage", "--answers", str(_write(home / "u.json", {
+        **demo_answers(), "fever": True})))[0] == 0
+    assert _run("clearance", "--by", "Dr Rao")[0] == 0
+    assert not _plan(home)["held"]
+    assert _run("triage", "--answers", str(home / "u.json"))[0] == 0  # same answers: same
+    assert not _plan(home)["held"]
+    assert _run("triage", "--answers", str(_write(home / "e.json", EMERGENCY)))[0] == 0
+    assert _plan(home)["held"]
+
+
+def test_see_clinician_plan_calendar_and_workouts_wait_for_the_visit(home: Path) -> None:
+    answers = _write(home / "s.json", {**demo_answers(), "rest_pain": True})
+    assert _run("triage", "--answers", str(answers))[0] == 0
+    code, text, err = _run("plan", "--analysis", str(_write(home / "run.json", ANALYSIS)),
+                           "--workout-dir", str(home / "wk"), "--ics", str(home / "p.ics"))
+    assert code == 0
+    assert text.splitlines()[1].startswith("WAITING FOR YOUR VISIT:")
+    steps = [line for line in text.splitlines() if "spm (watch alert" in line]
+    assert steps and all(line.startswith("  after your visit, weeks") for line in steps)
+    assert "No watch workouts: they wait until you record that you were seen" in err
+    assert not (home / "wk").exists() or not list((home / "wk").iterdir())
+    calendar = (home / "p.ics").read_text()
+    assert calendar.count("BEGIN:VEVENT") == 1
+    assert "SUMMARY:backstride: Book a doctor or physiotherapist" in calendar
+    assert "key run" not in calendar
+    plan = _plan(home)
+    assert plan["waiting_for_clinician"] is True and plan["cadence_steps"]
+    # recording the visit starts the plan
+    code, out, _ = _run("clearance", "--by", "Dr Lee")
+    assert out.startswith("Recorded: seen by Dr Lee")
+    code, text, err = _run("plan", "--analysis", str(home / "run.json"),
+                           "--workout-dir", str(home / "wk"), "--ics", str(home / "p.ics"))
+    assert text.startswith("CLEARED: Seen by Dr Lee on ")
+    assert "6 watch workouts" in err and (home / "p.ics").read_text().count("key run") == 6
+
+
+def test_calendar_entries_use_the_levels_own_action_words(home: Path) -> None:
+    assert _run("triage", "--answers", str(_write(home / "e.json", EMERGENCY)))[0] == 0
+    _run("plan", "--ics", str(home / "e.ics"))
+    calendar = (home / "e.ics").read_bytes().decode().replace("\r\n ", "")
+    assert "SUMMARY:backstride: Go to an emergency department now or call your local " \
+           "emergency number" in calendar
+    assert "see a clinician first" not in calendar

@@ -379,7 +379,10 @@ def test_urgent_plan_is_held_until_a_clearance(client: TestClient) -> None:
     assert reply.url.path == "/plan"
     assert "A clinician's clearance is recorded." in reply.text
     html = make_plan(client).text
-    assert "Plan on hold" not in html and "cleared by a clinician" in html
+    assert "Plan on hold" not in html and "Cleared by a clinician" in html
+    # a cleared plan opens with the clearance, not with the old urgent action
+    assert html.index("Cleared by Dr Rao on") < html.index("<h1>Your plan</h1>")
+    assert "See a doctor within 1–2 days" not in html
     assert len(re.findall(r'<tr class="week', html)) == 5
     assert "Self-tests wait" not in client.get("/selftests").text
 

@@ -106,3 +106,27 @@ def test_the_emergency_number_is_editable_in_the_web_app(client: TestClient,
     from backstride.config import load_settings
 
     assert load_settings({"data_dir": settings.data_dir}, environ={}).emergency_number == "112"
+
+
+def test_a_later_lower_triage_on_the_web_keeps_the_hold(client: TestClient) -> None:
+    _upload(client, EMERGENCY)
+    page = html.unescape(_upload(client, demo_answers()).text)
+    assert 'class="banner self_care"' in page  # the later answers are shown...
+    assert "Your plan is still on hold" in page  # ...and the hold stays
+    assert "Do the self-tests" not in page
+    token = csrf_of(client, "/plan")
+    plan = client.post("/plan/make", data={"csrf_token": token}).text
+    assert 'class="banner emergency"' in plan and "Plan on hold" in plan
+    assert "only a clinician&#39;s clearance does" in plan or \
+        "only a clinician's clearance does" in html.unescape(plan)
+    assert '<tr class="week' not in plan
+
+
+def test_see_clinician_on_the_web_waits_for_the_visit(client: TestClient) -> None:
+    _upload(client, {**demo_answers(), "rest_pain": True})
+    token = csrf_of(client, "/plan")
+    plan = html.unescape(client.post("/plan/make", data={"csrf_token": token}).text)
+    assert "Waiting for your visit" in plan and "Record that you were seen" in plan
+    assert "/plan/workouts.zip" not in plan
+    calendar = client.get("/plan/plan.ics").text
+    assert "key run" not in calendar and calendar.count("BEGIN:VEVENT") == 1

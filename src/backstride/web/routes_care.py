@@ -36,7 +36,9 @@ from backstride import workflows
 from backstride.adapters.render import plan_html
 from backstride.adapters.render.selftest_json import cutoff_text
 from backstride.adapters.render.triage_json import explained
+from backstride.adapters.storage.store import TriageRecord
 from backstride.config import save_setting
+from backstride.core.plan import WAITING_REASON
 from backstride.core.screening import SCHEMA as SELFTESTS_SCHEMA
 from backstride.core.screening import SELF_TESTS, Mark, SelfTest, SelfTestKind, quantity_text
 from backstride.core.triage import (
@@ -263,17 +265,19 @@ def _emergency_call(number: str) -> str | None:
 
 @router.get("/triage/result", response_model=None)
 def triage_result(request: Request) -> HTMLResponse | RedirectResponse:
-    settings = settings_of(request)
-    record, cleared = workflows.triage_state(settings, runner=runner_of(request))
+    state = workflows.care_state(settings_of(request), runner=runner_of(request))
+    record = state.latest
     if record is None:
         return RedirectResponse("/triage", status_code=303)
-    return _triage_page(request, record.result, record.answers, cleared=cleared,
-                        asked_at=record.created_utc)
+    earlier = state.holding if state.holding is not None and state.holding != record else None
+    return _triage_page(request, record.result, record.answers, cleared=state.seen,
+                        asked_at=record.created_utc, held_by=earlier)
 
 
 def _triage_page(request: Request, result: dict[str, Any], answers: dict[str, Any], *,
                  cleared: bool = False, asked_at: datetime | None = None,
-                 status_code: int = 200, save_problem: str | None = None) -> HTMLResponse:
+                 status_code: int = 200, save_problem: str | None = None,
+                 held_by: TriageRecord | None = None) -> HTMLResponse:
     settings = settings_of(request)
     given, unsure_line = explained(result, answers)  # plain words: no rule ids, no keys
     if result["level"] == "emergency":
@@ -283,7 +287,8 @@ def _triage_page(request: Request, result: dict[str, Any], answers: dict[str, An
                       save_problem=save_problem, answers_json=answers, given=given,
                       unsure_line=unsure_line)
     return render(request, "triage_result.html.j2", status_code=status_code, result=result,
-                  cleared=cleared, held=result["level"] == "urgent" and not cleared,
+                  cleared=cleared, held_by=held_by,
+                  held=(result["level"] == "urgent" and not cleared) or held_by is not None,
                   asked_at=asked_at, triage_disclaimer=TRIAGE_DISCLAIMER,
                   save_problem=save_problem, answers_json=answers, given=given,
                   unsure_line=unsure_line)
@@ -490,13 +495,15 @@ def _plan_view(planned: workflows.Planned) -> dict[str, Any]:
 
 def _plan_page(request: Request, *, problem: str | None = None,
                status_code: int = 200) -> HTMLResponse:
-    record, cleared = workflows.triage_state(settings_of(request), runner=runner_of(request))
+    state = workflows.care_state(settings_of(request), runner=runner_of(request))
+    record = state.holding or state.latest  # a later, lower triage does not lift a hold
     planned = _planned(request)
     banner = (planned.triage if planned is not None
               else None if record is None else record.result)
     return render(request, "plan_page.html.j2", status_code=status_code, planned=planned,
                   view=None if planned is None else _plan_view(planned), banner=banner,
-                  triaged=record is not None, cleared=cleared, problem=problem,
+                  triaged=record is not None, cleared=state.seen and not state.held,
+                  problem=problem, waiting_reason=WAITING_REASON,
                   today=datetime.now(UTC).date().isoformat(), hold_rule=plan_html.HOLD_RULE,
                   minutes=f"{METRONOME_MINUTES:g}")
 

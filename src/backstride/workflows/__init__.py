@@ -17,10 +17,12 @@ from backstride.workflows.analysis import (
     report_paths,
 )
 from backstride.workflows.care import (
+    CareState,
     Planned,
     Screened,
     Triaged,
     assess_back,
+    care_state,
     check_selftests_allowed,
     latest_selftests,
     make_plan,
@@ -101,6 +103,7 @@ __all__ = [
     "SURFACES",
     "VIDEO_SUFFIXES",
     "Analysed",
+    "CareState",
     "DemoResult",
     "Failed",
     "ImportSummary",
@@ -118,6 +121,7 @@ __all__ = [
     "analyze_paths",
     "analyze_video",
     "assess_back",
+    "care_state",
     "check_selftests_allowed",
     "check_team_ready",
     "choose_runner",
