@@ -554,12 +554,14 @@ _VERHAGEN: Final = ("Verhagen 2016, "
 _REFERENCE: Final = "backstride reference text (Lower back pain in runners)"
 _CES: Final = "cauda equina syndrome"
 _NERVES: Final = f"pressure on the nerves at the base of the spine ({_CES})"
-_CES_CARE: Final = "needs hospital care within hours"
+_CES_CARE: Final = "needs hospital care now"  # the action says "now": so do the reasons
 _PROMPT: Final = (f'{_REFERENCE}: numbness, tingling or unusual weakness in the legs or feet '
                   '"requires prompt medical attention"')
 _E, _U, _C = Urgency.EMERGENCY, Urgency.URGENT, Urgency.SEE_CLINICIAN
-WEIGHT_LOSS_NOTE: Final = ("Clinical guidance usually treats this as urgent; backstride's "
-                           "reference advises same-day care.")
+WEIGHT_LOSS_NOTE: Final = (
+    "backstride's reference text treats back pain with unexplained weight loss as a medical "
+    "emergency, and backstride follows it; some clinical guidance says a same-day or urgent "
+    "appointment is enough instead.")
 
 RED_FLAGS: Final[tuple[RedFlag, ...]] = (
     RedFlag(id="bladder_change", level=_E, condition=Is("bladder_change", True),
@@ -591,9 +593,10 @@ RED_FLAGS: Final[tuple[RedFlag, ...]] = (
             why=f"symptoms in both legs can mean {_NERVES}",
             source=f"Sciatica in both legs is a cauda equina syndrome warning sign: {_NHS}"),
     RedFlag(id="weakness_worsening", level=_E, condition=Is("weakness_worsening", True),
-            message="Leg or foot weakness that is getting worse means a nerve is under "
-            "increasing pressure and needs checking today.",
-            why="leg weakness that is getting worse means a nerve is under increasing pressure",
+            message="Leg or foot weakness that is getting worse can mean a nerve is under "
+            "increasing pressure, and needs checking now.",
+            why="leg weakness that is getting worse can mean a nerve is under increasing "
+            "pressure",
             source=f"Progressive neurological deficit: {_LOTHIAN}"),
     RedFlag(id="trauma_major", level=_E, condition=Equals("trauma", "major"),
             message="Back pain after a serious accident or fall needs checking for a broken "
@@ -603,7 +606,7 @@ RED_FLAGS: Final[tuple[RedFlag, ...]] = (
     RedFlag(id="trauma_minor_osteoporosis", level=_E,
             condition=AllOf(Equals("trauma", "minor"), Is("osteoporosis_or_steroids", True)),
             message="With osteoporosis or long-term steroid use even a minor fall can break a "
-            "bone in the spine, so this needs checking today.",
+            "bone in the spine, so this needs checking now.",
             why="with weak bones even a minor fall can break a bone in the spine",
             source=_NT),
     RedFlag(id="chest_pain", level=_E, condition=Is("chest_pain", True),
@@ -615,7 +618,8 @@ RED_FLAGS: Final[tuple[RedFlag, ...]] = (
             condition=Is("unexplained_weight_loss", True),
             message="Weight loss you cannot explain, together with back pain, needs a doctor to "
             f"look for its cause. {WEIGHT_LOSS_NOTE}",
-            why="back pain with unexplained weight loss needs same-day checking",
+            why="backstride's reference text treats back pain with unexplained weight loss as a "
+            "medical emergency",
             source=f'{_REFERENCE}: back pain "accompanied by unexplained weight loss" is "a '
             "medical emergency\"; NHS and CKS treat it as urgent (NICE NG12, "
             "https://www.nice.org.uk/guidance/ng12); backstride follows the more cautious call "
