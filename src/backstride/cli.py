@@ -229,6 +229,7 @@ def guide_filming() -> None:
 
 for _command in (cli_care.triage_command, cli_care.selftest_command, cli_care.plan_command,
                  cli_care.metronome_command, cli_care.clearance_command,
+                 cli_care.summary_command,
                  cli_history.import_command, cli_history.batch_command,
                  cli_history.runs_group, cli_history.shoes_group,
                  cli_history.pain_group, cli_history.trends_command, cli_history.db_group,

@@ -181,6 +181,22 @@ def plan_text(plan: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+@click.command("summary")
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False),
+              default=Path("backstride-summary.html"), show_default=True,
+              help="FILE.html (printable page) or FILE.pdf.")
+@global_options
+@click.pass_context
+def summary_command(ctx: click.Context, out: Path) -> None:
+    """One printable page for your clinician: triage answers, red flags, STarT Back, pain
+    diary, form over time, self-tests, plan and clearances."""
+    from backstride.workflows.summary import gather_summary, write_summary
+
+    app = app_of(ctx)
+    written = write_summary(gather_summary(settings=app.settings), out)
+    app.say(f"Summary for your clinician: {written}")
+
+
 @click.command("metronome")
 @click.option("--spm", type=float, required=True, help="Steps per minute (one click a step).")
 @click.option("--minutes", type=float, default=5.0, show_default=True)

@@ -605,6 +605,27 @@ def _clearance_page(request: Request, *, values: FormData | None = None,
                   today=datetime.now(UTC).date().isoformat())
 
 
+@router.get("/summary", response_class=HTMLResponse)
+def summary_page(request: Request) -> HTMLResponse:
+    """`backstride summary`: one printable page for the clinician."""
+    from backstride.adapters.render.summary import summary_html
+    from backstride.workflows.summary import gather_summary
+
+    data = gather_summary(settings=settings_of(request), runner=runner_of(request))
+    return HTMLResponse(summary_html(data))
+
+
+@router.get("/summary.pdf")
+def summary_pdf_file(request: Request) -> Response:
+    """`backstride summary --out FILE.pdf`."""
+    from backstride.adapters.render.summary import summary_pdf
+    from backstride.workflows.summary import gather_summary
+
+    data = gather_summary(settings=settings_of(request), runner=runner_of(request))
+    return Response(summary_pdf(data), media_type="application/pdf",
+                    headers=_attachment("backstride-summary.pdf"))
+
+
 def _settings_page(request: Request, *, value: str | None = None, message: str | None = None,
                    saved: bool = False, status_code: int = 200) -> HTMLResponse:
     number = settings_of(request).emergency_number
