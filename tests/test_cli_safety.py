@@ -273,3 +273,24 @@ def test_calendar_entries_use_the_levels_own_action_words(home: Path) -> None:
     assert "SUMMARY:backstride: Go to an emergency department now or call your local " \
            "emergency number" in calendar
     assert "see a clinician first" not in calendar
+
+
+def test_plan_answers_that_cannot_be_saved_still_lead_with_the_emergency(home: Path) -> None:
+    answers = _write(home / "e.json", EMERGENCY)
+    code, _out, err = _run("--db", BAD_DB, "plan", "--answers", str(answers))
+    assert code == 1
+    [line] = _errors(err)
+    assert line.startswith("backstride: error: EMERGENCY: Go to an emergency department now")
+    assert "could not be saved, so no plan was made" in line
+
+
+def test_the_python_api_returns_the_result_before_saving(home: Path) -> None:
+    from backstride import workflows
+    from backstride.config import Settings
+    from backstride.errors import StorageError
+
+    settings = Settings(data_dir=home / "data", db=BAD_DB)
+    outcome = workflows.assess_back(EMERGENCY, settings=settings, save=False)
+    assert outcome.json["level"] == "emergency"  # returned, nothing touched yet
+    with pytest.raises(StorageError):
+        workflows.record_triage(outcome, settings=settings)

@@ -167,8 +167,13 @@ def _named(message: str, names: Iterable[str]) -> list[str]:
 
 def _triage_form(request: Request, *, values: FormData | None = None,
                  message: str | None = None, missing: Iterable[str] = (),
-                 status_code: int = 200) -> HTMLResponse:
+                 status_code: int = 200, form_post: bool = False) -> HTMLResponse:
     flagged = list(missing) or _named(message or "", QUESTION_ORDER)
+    if message is not None and form_post:  # the form's own answers: questions, not keys
+        for question in QUESTIONS:
+            message = message.replace(f'"{question["name"]}"',
+                                      f'to question {question["number"]} '
+                                      f'({question["key"].topic})')
     return render(request, "triage.html.j2", status_code=status_code, questions=QUESTIONS,
                   emergency_number=settings_of(request).emergency_number,
                   startback_items=STARTBACK_ITEMS, startback_intro=STARTBACK_INTRO,
@@ -205,7 +210,7 @@ async def triage_submit(request: Request) -> HTMLResponse | RedirectResponse:
         outcome = workflows.assess_back(answers, settings=settings_of(request), save=False)
     except InputError as exc:
         return _triage_form(request, values=form, message=str(exc), missing=missing,
-                            status_code=422)
+                            status_code=422, form_post=True)
     return _record_and_show(request, outcome)
 
 

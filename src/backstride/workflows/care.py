@@ -27,7 +27,7 @@ from backstride.core.plan import (
 )
 from backstride.core.screening import ScreeningResult, score_self_tests, validate_selftests
 from backstride.core.triage import TriageResult, assess, validate_answers
-from backstride.errors import InputError
+from backstride.errors import BackstrideError, InputError, StorageError
 from backstride.workflows._files import read_json_file, write_text_atomic
 from backstride.workflows.history import (
     as_utc,
@@ -175,8 +175,15 @@ def make_plan(*, settings: Settings, answers: Path | None = None, results: Path 
     baseline (an analysis file, else the stored runs: DOMAIN.md §4.1) with the latest run's
     findings and the newest stored videos' findings, and the shoes in use."""
     if answers is not None:
-        assess_back(read_json_file(answers, "triage answers"), settings=settings,
-                    runner=runner)
+        outcome = assess_back(read_json_file(answers, "triage answers"), settings=settings,
+                              save=False)
+        try:
+            record_triage(outcome, settings=settings, runner=runner)
+        except BackstrideError as exc:  # the triage result still comes first (safety.md)
+            raise StorageError(
+                f"{outcome.result.level.value.replace('_', ' ').upper()}: "
+                f"{outcome.result.action} (from {answers.name}) — this triage could not be "
+                f"saved, so no plan was made: {exc}") from exc
     state = care_state(settings, runner=runner)
     record = state.latest
     if record is None:
