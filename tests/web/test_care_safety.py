@@ -114,6 +114,7 @@ def test_a_later_lower_triage_on_the_web_keeps_the_hold(client: TestClient) -> N
     assert 'class="banner self_care"' in page  # the later answers are shown...
     assert "Your plan is still on hold" in page  # ...and the hold stays
     assert "Do the self-tests" not in page
+    assert 'class="banner emergency"' in client.get("/").text  # the dashboard keeps the hold
     token = csrf_of(client, "/plan")
     plan = client.post("/plan/make", data={"csrf_token": token}).text
     assert 'class="banner emergency"' in plan and "Plan on hold" in plan

@@ -604,9 +604,10 @@ def plan_metronome(spm: float, minutes: float = METRONOME_MINUTES,
 
 def _clearance_page(request: Request, *, values: FormData | None = None,
                     message: str | None = None, status_code: int = 200) -> HTMLResponse:
-    record, cleared = workflows.triage_state(settings_of(request), runner=runner_of(request))
+    state = workflows.care_state(settings_of(request), runner=runner_of(request))
+    record = state.holding or state.latest  # the triage that holds, when one does
     return render(request, "clearance.html.j2", status_code=status_code, record=record,
-                  cleared=cleared, values=values or {}, message=message,
+                  cleared=state.seen and not state.held, values=values or {}, message=message,
                   today=datetime.now(UTC).date().isoformat())
 
 
