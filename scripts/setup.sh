@@ -10,7 +10,8 @@ cd "$(dirname "$0")/.."
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else "$@"; fi; }
 
 # libgl1 and libglib2.0-0: OpenCV (the video extra, via MediaPipe) loads them at import.
-debian_packages=(chromium postgresql libgl1 libglib2.0-0)
+# fonts-dejavu-core: the clinician summary PDF (backstride summary) draws its text in DejaVu Sans.
+debian_packages=(chromium postgresql libgl1 libglib2.0-0 fonts-dejavu-core)
 missing=()
 for pkg in "${debian_packages[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

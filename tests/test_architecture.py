@@ -56,7 +56,7 @@ def imports(path: Path, *, top_level_only: bool = False) -> list[str]:
     package = _module_name(path).split(".")
     if path.name != "__init__.py":
         package = package[:-1]
-    nodes = tree.body if top_level_only else list(ast.walk(tree))
+    nodes = tree.body if top_level_only else _runtime_nodes(tree)
     names: list[str] = []
     for node in nodes:
         if isinstance(node, ast.Import):
@@ -68,6 +68,22 @@ def imports(path: Path, *, top_level_only: bool = False) -> list[str]:
             # `from backstride import workflows` imports the submodule backstride.workflows
             names.extend(f"{module}.{alias.name}" for alias in node.names)
     return names
+
+
+def _runtime_nodes(tree: ast.Module) -> list[ast.AST]:
+    """Every node but those under ``if TYPE_CHECKING:`` (annotations only: no dependency at
+    run time, and no import cost)."""
+    found: list[ast.AST] = []
+    stack: list[ast.AST] = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) \
+                and node.test.id == "TYPE_CHECKING":
+            stack.extend(node.orelse)
+            continue
+        found.append(node)
+        stack.extend(ast.iter_child_nodes(node))
+    return found
 
 
 def _violations(paths: list[Path], forbidden: tuple[str, ...],

@@ -26,6 +26,7 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "plan": ("backstride.cli_care", "plan_command"),
     "metronome": ("backstride.cli_care", "metronome_command"),
     "clearance": ("backstride.cli_care", "clearance_command"),
+    "summary": ("backstride.cli_care", "summary_command"),
     "import": ("backstride.cli_history", "import_command"),
     "batch": ("backstride.cli_history", "batch_command"),
     "runs": ("backstride.cli_history", "runs_group"),

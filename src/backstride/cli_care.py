@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,9 @@ import click
 from backstride import questionnaire, workflows
 from backstride.adapters.render.selftest_json import selftest_text
 from backstride.adapters.render.triage_json import triage_text
-from backstride.cli_common import app_of, emit_json, global_options
+from backstride.cli_common import app_of, emit_json, fail, global_options
+from backstride.core.plan import WAITING_REASON
+from backstride.errors import BackstrideError
 
 
 @click.command("triage")
@@ -31,17 +34,46 @@ def triage_command(ctx: click.Context, answers_path: Path | None, json_out: str 
     if answers_path is not None:
         answers = workflows.read_json_file(answers_path, "triage answers")
     else:
-        app.say("A few questions about your back pain, the most important first. "
-                "Answer y, n, a number, or u if you are not sure.")
+        app.say(questionnaire.TRIAGE_INTRO)
         answers, _stopped = questionnaire.ask_triage()
-        workflows.write_text_atomic(save_path, json.dumps(answers, indent=2) + "\n")
-    outcome = workflows.assess_back(answers, settings=app.settings)
-    if json_out is not None:
+    # The result first, always: shown before anything is saved, so a file or a database that
+    # cannot be written never hides it (docs/safety.md, "Result first").
+    outcome = workflows.assess_back(answers, settings=app.settings, save=False)
+    if json_out == "-":
         emit_json(outcome.json, json_out)
-    if json_out != "-":
+    else:
         click.echo(triage_text(outcome.result))
-        if answers_path is None:
-            app.note(f"Your answers are saved in {save_path} (re-run with --answers).")
+    problems = []
+    if json_out is not None and json_out != "-":
+        problems += _saved(lambda: emit_json(outcome.json, json_out), f"the result to {json_out}")
+    if answers_path is None:
+        problems += _saved(lambda: workflows.write_text_atomic(
+            save_path, json.dumps(answers, indent=2) + "\n"), f"your answers to {save_path}")
+    problems += _saved(lambda: workflows.record_triage(outcome, settings=app.settings),
+                       "this triage in your history")
+    if problems:
+        fail(problems)
+    if answers_path is None and json_out != "-":
+        app.note(f"Your answers are saved in {save_path} (re-run with --answers).")
+    state = workflows.care_state(app.settings)
+    holding = state.holding
+    if holding is not None and holding != state.latest:
+        app.note(f"Your plan stays on hold: your {holding.level} triage of "
+                 f"{holding.created_utc.date().isoformat()} holds it until a clinician's "
+                 "clearance is recorded ('backstride clearance --by NAME'); these later "
+                 "answers are kept but do not lift it.")
+
+
+def _saved(write: Callable[[], object], what: str) -> list[str]:
+    """Run one save after the result is shown; its failure as an error line (none if saved)."""
+    try:
+        write()
+    except (BackstrideError, OSError) as exc:
+        detail = str(exc) if isinstance(exc, BackstrideError) else (
+            f"{type(exc).__name__}: {exc.strerror or exc}")
+        return [f"could not save {what} ({detail}). The result above stands: follow its "
+                "advice, then fix this and run the triage again to keep it."]
+    return []
 
 
 @click.command("selftest")
@@ -103,7 +135,12 @@ def plan_command(ctx: click.Context, answers: Path | None, results: Path | None,
     if workout_dir is not None:
         written = workflows.write_workouts(planned.plan, workout_dir)
         app.note(f"{len(written)} watch workouts in {workout_dir}" if written else
-                 "No watch workouts: the plan has no cadence steps.")
+                 "No watch workouts: " + (
+                     "the plan is held until a clinician's clearance is recorded."
+                     if planned.plan.held else
+                     "they wait until you record that you were seen ('backstride clearance "
+                     "--by NAME')." if planned.plan.waiting_for_clinician else
+                     "the plan has no cadence steps."))
     if ics is not None:
         app.note(f"calendar: {workflows.write_calendar(planned.plan, ics)}")
     if json_out != "-":
@@ -111,24 +148,53 @@ def plan_command(ctx: click.Context, answers: Path | None, results: Path | None,
 
 
 def plan_text(plan: dict[str, Any]) -> str:
-    lines = [f"{plan['triage']['level'].replace('_', ' ').upper()}: {plan['triage']['action']}"]
+    """The plan in the terminal. It opens with the triage action (a held plan has nothing
+    else), or with the clearance that lifted a hold; a plan waiting for a visit says so first
+    and marks each step as waiting."""
+    clearance = plan.get("clearance")
+    if clearance:
+        lines = [f"CLEARED: {clearance['text']}"]
+    else:
+        lines = [f"{plan['triage']['level'].replace('_', ' ').upper()}: "
+                 f"{plan['triage']['action']}"]
     if plan["held"]:
         lines.append(f"PLAN HELD: {plan['hold_reason']}")
+        return "\n".join(lines)
+    waiting = bool(plan.get("waiting_for_clinician"))
+    if waiting:
+        lines.append(f"WAITING FOR YOUR VISIT: {WAITING_REASON}")
     if plan["baseline"]:
         lines.append(f"Cadence baseline {plan['baseline']['cadence_spm']:.0f} spm "
                      f"({plan['baseline']['basis']})")
+    after = "after your visit, " if waiting else ""
     for step in plan["cadence_steps"]:
         low, high = step["range_spm"]
-        lines.append(f"  weeks {step['week']}-{step['week'] + step['weeks'] - 1}: "
+        lines.append(f"  {after}weeks {step['week']}-{step['week'] + step['weeks'] - 1}: "
                      f"{step['target_spm']:.0f} spm (watch alert {low:.0f}-{high:.0f}); "
                      f"metronome: backstride metronome --spm {step['target_spm']:.0f}")
     for exercise in plan["exercises"]:
         lines.append(f"  {exercise['when']:<13} {exercise['name']}: {exercise['dose']}, "
                      f"{exercise['days_per_week']} days/week (why: {exercise['why']})")
     for item in plan["remeasure"]:
-        lines.append(f"  week {item['week']}: re-measure {item['what']}")
-    lines.extend(f"  note: {note}" for note in plan["notes"])
+        lines.append(f"  {after}week {item['week']}: re-measure {item['what']}")
+    lines.extend(f"  note: {note}" for note in plan["notes"] if note != WAITING_REASON)
     return "\n".join(lines)
+
+
+@click.command("summary")
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False),
+              default=Path("backstride-summary.html"), show_default=True,
+              help="FILE.html (printable page) or FILE.pdf.")
+@global_options
+@click.pass_context
+def summary_command(ctx: click.Context, out: Path) -> None:
+    """One printable page for your clinician: triage answers, red flags, STarT Back, pain
+    diary, form over time, self-tests, plan and clearances."""
+    from backstride.workflows.summary import gather_summary, write_summary
+
+    app = app_of(ctx)
+    written = write_summary(gather_summary(settings=app.settings), out)
+    app.say(f"Summary for your clinician: {written}")
 
 
 @click.command("metronome")
@@ -159,12 +225,15 @@ def metronome_command(ctx: click.Context, spm: float, minutes: float, accent_eve
 @click.pass_context
 def clearance_command(ctx: click.Context, cleared_by: str, cleared_on: Any,
                       note: str | None) -> None:
-    """Record that a clinician has cleared you: lifts the plan hold."""
+    """Record that a clinician has cleared you (lifts the plan hold), or, after a "see a
+    clinician" triage, that you were seen (starts the plan's runs and workouts)."""
     app = app_of(ctx)
     saved = workflows.record_clearance(
         settings=app.settings, cleared_by=cleared_by,
         cleared_on=cleared_on.date() if cleared_on is not None else None, note=note)
-    app.say(f"Recorded: cleared by {saved.cleared_by} on {saved.cleared_on.isoformat()}. "
+    latest = workflows.care_state(app.settings).latest
+    verb = "seen" if latest is not None and latest.level == "see_clinician" else "cleared"
+    app.say(f"Recorded: {verb} by {saved.cleared_by} on {saved.cleared_on.isoformat()}. "
             "Run 'backstride plan' to make your plan.")
 
 

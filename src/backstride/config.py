@@ -1,4 +1,7 @@
-"""Settings: defaults < BACKSTRIDE_* environment variables < command-line flags.
+"""Settings: defaults < saved settings < BACKSTRIDE_* environment variables < command-line flags.
+
+Saved settings are the few a person edits in the web app (``EDITABLE``: the emergency number),
+kept in ``<data_dir>/settings.json``.
 
 One frozen dataclass built once at the entry point and passed down; each field carries its help
 text, and the docs list is generated from the fields (``settings_help``).
@@ -6,6 +9,7 @@ text, and the docs list is generated from the fields (``settings_help``).
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -17,6 +21,9 @@ from platformdirs import user_data_dir
 from backstride.errors import ConfigError
 
 UNITS = ("metric", "imperial")
+EDITABLE = ("emergency_number",)  # saved by the web app in <data_dir>/settings.json
+SAVED_SETTINGS = "settings.json"
+MAX_EMERGENCY_NUMBER_CHARS = 60
 SHOE_RANGE_M = (402_336.0, 1_287_475.2)  # 250-800 mi, as Strava allows
 
 
@@ -50,23 +57,67 @@ class Settings:
                                   f"{SHOE_RANGE_M[1]:.0f} m (250-800 mi), not {value:g}.")
         if self.shoe_warn_distance_m > self.shoe_replace_distance_m:
             raise ConfigError("shoe_warn_distance_m must not exceed shoe_replace_distance_m.")
+        number = self.emergency_number
+        if not number.strip() or len(number) > MAX_EMERGENCY_NUMBER_CHARS \
+                or not number.isprintable():
+            raise ConfigError(
+                f"emergency_number must be 1 to {MAX_EMERGENCY_NUMBER_CHARS} printable "
+                f"characters on one line (such as 112, 911 or \"999 or 111\"), not "
+                f"{number[:MAX_EMERGENCY_NUMBER_CHARS]!r}.")
 
 
 def load_settings(overrides: Mapping[str, Any] | None = None,
                   environ: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if environ is None else environ
-    values: dict[str, Any] = {}
+    overrides = overrides or {}
+    data_dir = overrides.get("data_dir") or (
+        Path(env["BACKSTRIDE_DATA_DIR"]) if env.get("BACKSTRIDE_DATA_DIR") else None)
+    values: dict[str, Any] = saved_settings(Path(data_dir) if data_dir else _default_data_dir())
     for f in fields(Settings):
         raw = env.get(f"BACKSTRIDE_{f.name.upper()}")
         if raw is not None and raw != "":
             values[f.name] = _parse(f.name, raw)
-    for key, value in (overrides or {}).items():
+    for key, value in overrides.items():
         if key not in {f.name for f in fields(Settings)}:
             names = ", ".join(f.name for f in fields(Settings))
             raise ConfigError(f"Unknown setting {key!r}; valid settings: {names}.")
         if value is not None:
             values[key] = value
     return Settings(**values)
+
+
+def saved_settings(data_dir: Path) -> dict[str, Any]:
+    """The settings saved in the web app (``EDITABLE`` keys only); none when no file."""
+    path = data_dir / SAVED_SETTINGS
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{path} cannot be read ({type(exc).__name__}); fix or delete it, "
+                          "then set the emergency number again in the web app.") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path} must hold a JSON object; delete it and set the emergency "
+                          "number again in the web app.")
+    return {key: str(data[key]) for key in EDITABLE if key in data}
+
+
+def save_setting(settings: Settings, name: str, value: str) -> Settings:
+    """Check one editable setting, save it in ``<data_dir>/settings.json`` and return the
+    settings with it; ConfigError (nothing saved) when the value is not allowed."""
+    from dataclasses import replace
+
+    if name not in EDITABLE:
+        raise ConfigError(f"{name} cannot be changed here; editable: {', '.join(EDITABLE)}.")
+    changes: dict[str, Any] = {name: value.strip()}
+    updated = replace(settings, **changes)
+    path = settings.data_dir / SAVED_SETTINGS
+    saved = {**saved_settings(settings.data_dir), name: value.strip()}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{SAVED_SETTINGS}.tmp")
+    tmp.write_text(json.dumps(saved, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+    return updated
 
 
 def _parse(name: str, raw: str) -> Any:

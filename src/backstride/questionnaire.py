@@ -21,14 +21,22 @@ from backstride.core.triage import (
     UNSURE,
     AnswerKey,
     AnswerKind,
+    derived_answer,
     emergency_answered,
     unsure_answers,
 )
+from backstride.errors import InputError
 
 Ask = Callable[[str], str]
+TRIAGE_INTRO = (
+    "A few questions about your back pain, the most important first. Answer y (yes), n (no), "
+    "a number, or u if you are not sure. \"Not sure\" counts as the more cautious answer "
+    "(yes, for almost every question): a \"not sure\" to an emergency question gives the "
+    "emergency advice at once, to be safe.")
 _KEYS = {k.name: k for k in ANSWER_KEYS}
 _YES = {"y", "yes", "true"}
 _NO = {"n", "no", "false"}
+MAX_ANSWER_DIGITS = 6  # no answer needs more; a pasted 5000-digit number is asked again
 
 
 def _parse(key: AnswerKey, text: str) -> object:
@@ -40,10 +48,11 @@ def _parse(key: AnswerKey, text: str) -> object:
             return raw in _YES
         raise click.BadParameter("answer y (yes), n (no) or u (not sure)")
     if key.kind is AnswerKind.CHOICE:
-        if raw.isdecimal() and 1 <= int(raw) <= len(key.choices):
+        if raw.isdecimal() and len(raw) <= MAX_ANSWER_DIGITS and 1 <= int(raw) <= len(
+                key.choices):
             return key.choices[int(raw) - 1]
         raise click.BadParameter(f"answer a number from 1 to {len(key.choices)}, or u")
-    if raw.isdecimal():
+    if raw.isdecimal() and len(raw) <= MAX_ANSWER_DIGITS:  # int() of 4300+ digits raises
         value = int(raw)
         if (key.minimum is None or value >= key.minimum) and (
                 key.maximum is None or value <= key.maximum):
@@ -66,11 +75,13 @@ def _prompt(key: AnswerKey) -> str:
 
 def ask_triage(ask: Ask | None = None, *, startback: bool = True) -> tuple[dict[str, Any], bool]:
     """Answers (answers/1 content) and whether it stopped early on an emergency answer."""
-    ask = ask or (lambda text: str(click.prompt(text, type=str)))
+    ask = ask or _terminal(_TRIAGE_ENDED)
     asked: dict[str, Any] = {"schema": ANSWERS_SCHEMA}
     for name in QUESTION_ORDER:
         key = _KEYS[name]
-        asked[name] = _ask_until_valid(ask, _prompt(key), _key_parser(key))
+        derived = derived_answer(name, asked)  # no weakness: none that gets worse
+        asked[name] = derived if derived is not None else _ask_until_valid(
+            ask, _prompt(key), _key_parser(key))
         if emergency_answered(asked):
             return unsure_answers(asked), True
     if startback and _parse_yes(ask("Answer the 9 STarT Back questions about the last 2 "
@@ -78,6 +89,27 @@ def ask_triage(ask: Ask | None = None, *, startback: bool = True) -> tuple[dict[
         asked["startback"] = [_ask_until_valid(ask, _startback_prompt(i), _item_parser(i))
                               for i in range(len(STARTBACK_ITEMS))]
     return asked, False
+
+
+_TRIAGE_ENDED = ("The questions ended before they were all answered (end of input, or Ctrl-C): "
+                 "nothing was assessed or saved. Run 'backstride triage' again to answer them "
+                 "all, or give a saved answers file with --answers FILE.")
+_SELFTESTS_ENDED = ("The self-tests ended before they were all asked (end of input, or Ctrl-C): "
+                    "nothing was scored or saved. Run 'backstride selftest' again (press Enter "
+                    "to skip a test), or give a results file with --results FILE.")
+
+
+def _terminal(ended: str, **prompt_options: Any) -> Ask:
+    """click.prompt, where end of input is an InputError that says what to do (click's own
+    "Aborted!" would be the only thing printed)."""
+    def ask(text: str) -> str:
+        try:
+            return str(click.prompt(text, type=str, show_default=False, **prompt_options))
+        except click.Abort:
+            click.echo("", err=True)  # end the prompt's line: the error gets its own
+            raise InputError(ended) from None
+
+    return ask
 
 
 def _startback_prompt(index: int) -> str:
@@ -91,7 +123,7 @@ def _item_parser(index: int) -> Callable[[str], object]:
 
     def parse(text: str) -> object:
         raw = text.strip()
-        if raw.isdecimal() and 0 <= int(raw) <= top:
+        if raw.isdecimal() and len(raw) <= MAX_ANSWER_DIGITS and 0 <= int(raw) <= top:
             return int(raw)
         raise click.BadParameter(f"answer a number from 0 to {top}")
 
@@ -112,8 +144,7 @@ def _ask_until_valid(ask: Ask, prompt: str, parse: Callable[[str], object]) -> A
 
 def ask_selftests(ask: Ask | None = None) -> dict[str, Any]:
     """selftests/1 content: each test's instructions, then its value (Enter skips it)."""
-    ask = ask or (lambda text: str(click.prompt(text, type=str, default="",
-                                                show_default=False)))
+    ask = ask or _terminal(_SELFTESTS_ENDED, default="")
     results: dict[str, Any] = {"schema": "backstride.selftests/1"}
     sex = ask("Sex, for the norms that differ (female/male, Enter to skip)").strip().lower()
     if sex in ("female", "male"):

@@ -57,8 +57,18 @@ def test_urgent_or_emergency_holds_everything_until_clearance(level: str) -> Non
 
 def test_see_clinician_gives_the_plan_with_a_wait_note() -> None:
     plan = _plan("see_clinician")
-    assert not plan.held and plan.cadence_steps
-    assert any("only after you have been seen" in n for n in plan.notes)
+    assert not plan.held and plan.cadence_steps and plan.waiting_for_clinician
+    assert any("start once you record that you were seen" in n for n in plan.notes)
+    seen = _plan("see_clinician", cleared=True)
+    assert not seen.waiting_for_clinician
+    assert not any("record that you were seen" in n for n in seen.notes)
+
+
+@pytest.mark.parametrize("level", ["urgent", "emergency"])
+def test_a_held_plan_carries_no_running_advice(level: str) -> None:
+    held = _plan(level, contributors=("weak_core",), shoes=(("Pegasus", 700_000.0),))
+    assert held.baseline is None and held.surfaces == "" and held.shoes == ()
+    assert held.remeasure == () and held.notes == ()
 
 
 def test_high_startback_risk_slows_the_steps_and_changes_the_advice() -> None:

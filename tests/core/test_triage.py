@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from backstride.core.triage import (
+    ACTIONS,
     ANSWER_KEY,
     ANSWER_KEYS,
     ANSWER_NAMES,
@@ -209,9 +210,9 @@ def test_emergency_questions_are_asked_first() -> None:
     assert sorted(QUESTION_ORDER) == sorted(CONTRACT_KEYS)
     n_emergency = sum(k.emergency for k in ANSWER_KEYS)
     assert all(ANSWER_KEY[name].emergency for name in QUESTION_ORDER[:n_emergency])
-    assert QUESTION_ORDER[:6] == ("bladder_change", "bowel_incontinence", "saddle_numbness",
-                                  "sexual_dysfunction_new", "leg_symptoms",
-                                  "weakness_worsening")
+    assert QUESTION_ORDER[:7] == ("bladder_change", "bowel_incontinence", "saddle_numbness",
+                                  "sexual_dysfunction_new", "leg_symptoms", "leg_weakness",
+                                  "weakness_worsening")  # weakness before whether it worsens
     assert {"trauma", "chest_pain", "unexplained_weight_loss"} <= set(
         QUESTION_ORDER[:n_emergency])
 
@@ -344,10 +345,26 @@ def test_osteoporosis_fires_without_trauma_and_minor_trauma_alone_is_self_care()
 def test_weight_loss_is_an_emergency_and_says_guidance_usually_calls_it_urgent() -> None:
     result = assess(answers(unexplained_weight_loss=True))
     assert result.level is E
-    assert result.reasons[0].message.endswith(
-        "Clinical guidance usually treats this as urgent; backstride's reference advises "
-        "same-day care.")
-    assert WEIGHT_LOSS_NOTE in result.reasons[0].message
+    assert result.reasons[0].message.endswith(WEIGHT_LOSS_NOTE)
+    # why it is raised, in plain words: the reference's emergency, guidance's same-day
+    assert "reference text treats back pain with unexplained weight loss as a medical " \
+           "emergency" in WEIGHT_LOSS_NOTE and "same-day" in WEIGHT_LOSS_NOTE
+    assert "reference text treats" in result.action
+
+
+@pytest.mark.parametrize("rule", RED_FLAGS, ids=lambda r: r.id)
+def test_no_reason_claims_a_diagnosis(rule: RedFlag) -> None:
+    """A red flag is a raised risk: "can mean", "may mean", "suggests", never "means"."""
+    for text in (rule.message, rule.why):
+        assert not re.search(r"\bmeans\b", text), text
+
+
+@pytest.mark.parametrize("rule", [r for r in RED_FLAGS if r.level is E], ids=lambda r: r.id)
+def test_emergency_reasons_use_the_actions_time_words(rule: RedFlag) -> None:
+    """The emergency action says "now": no reason says "within hours" or "today"."""
+    assert "now" in ACTIONS[E]
+    for text in (rule.message, rule.why):
+        assert not re.search(r"within (a few )?hours|\btoday\b", text), text
 
 
 # --- actions ------------------------------------------------------------------------------------

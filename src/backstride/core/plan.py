@@ -1,16 +1,16 @@
 """The plan: cadence steps (DOMAIN.md §4), exercises by finding (§7), shoes and surfaces.
 
 Safety first: at triage ``urgent`` or ``emergency`` without a clinician's clearance recorded
-since, the plan is held: it leads with the triage action and holds every running progression
-and exercise. At ``see_clinician`` the plan is given, but the cadence steps wait until the
-runner has been seen (rule 6 of §4.2).
+since, the plan is held: it leads with the triage action and carries no running advice at
+all. At ``see_clinician`` the plan is given, but the cadence steps (and the calendar's runs and
+the watch workouts made from them) wait until the runner records the visit (rule 6 of §4.2).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from statistics import median
 from typing import Final
 
@@ -112,6 +112,25 @@ class Remeasure:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ClearanceNote:
+    """The recorded clearance (or visit) the plan opens with."""
+
+    by: str
+    on: date
+    note: str | None
+    after_level: str  # the triage level it followed
+    after_day: date  # the day of that triage
+
+    @property
+    def text(self) -> str:
+        said = f" They said: {self.note}." if self.note else ""
+        verb = "Seen" if self.after_level == "see_clinician" else "Cleared"
+        return (f"{verb} by {self.by} on {self.on.isoformat()}, after your "
+                f"{self.after_level.replace('_', ' ')} triage of {self.after_day.isoformat()}."
+                f"{said} Follow their advice where it differs from this plan.")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Plan:
     triage_level: str
     triage_action: str
@@ -124,15 +143,31 @@ class Plan:
     surfaces: str
     remeasure: tuple[Remeasure, ...]
     notes: tuple[str, ...]
+    # see_clinician without a recorded visit: the steps, calendar runs and watch workouts wait
+    waiting_for_clinician: bool = False
+    clearance: ClearanceNote | None = None  # a cleared (or seen) plan opens with it
+
+
+WAITING_REASON: Final = (
+    "Book a doctor or physiotherapist within about a week. The cadence steps, the calendar's "
+    "runs and the watch workouts start once you record that you were seen "
+    "('backstride clearance --by NAME'); until then keep your running easy and the "
+    "exercises gentle.")
 
 
 def build_plan(*, triage_level: str, triage_action: str, cleared: bool,
                baseline: Baseline | None, findings: Sequence[str] = (),
                contributors: Sequence[str] = (), startback_risk: str | None = None,
                shoes: Sequence[tuple[str, float]] = (), shoe_warn_m: float = SHOE_WARN_M,
-               shoe_replace_m: float = SHOE_REPLACE_M) -> Plan:
+               shoe_replace_m: float = SHOE_REPLACE_M, clearance: ClearanceNote | None = None,
+               hold_detail: str = "") -> Plan:
     """The plan for one runner. ``findings`` are analysis/video finding ids, ``contributors``
-    the self-test contributor ids, ``shoes`` (name, distance in m) of shoes in use."""
+    the self-test contributor ids, ``shoes`` (name, distance in m) of shoes in use.
+
+    Held (urgent or emergency, not cleared): the triage action and the hold, and no running
+    advice at all: no baseline, steps, exercises, surfaces, shoes or re-measurements.
+    ``see_clinician`` not yet seen: the plan is given but waits (``waiting_for_clinician``).
+    ``clearance``: what a cleared plan opens with; ``hold_detail`` closes the hold reason."""
     if triage_level not in LEVELS:
         raise ValueError(f"unknown triage level {triage_level!r}")
     shoe_status = tuple(_shoe(name, distance, shoe_warn_m, shoe_replace_m)
@@ -142,9 +177,10 @@ def build_plan(*, triage_level: str, triage_action: str, cleared: bool,
             triage_level=triage_level, triage_action=triage_action, held=True,
             hold_reason=(f"Triage is {triage_level.replace('_', ' ')}: no running progression "
                          "or exercise until a clinician has seen you. Record it with "
-                         "'backstride clearance --by NAME' and make the plan again."),
-            baseline=baseline, cadence_steps=(), exercises=(), shoes=shoe_status,
-            surfaces=SURFACES, remeasure=(), notes=(_shoe_rule(),))
+                         "'backstride clearance --by NAME' and make the plan again."
+                         + (f" {hold_detail}" if hold_detail else "")),
+            baseline=None, cadence_steps=(), exercises=(), shoes=(), surfaces="",
+            remeasure=(), notes=())
     high_risk = startback_risk == "high"
     steps = _cadence_steps(baseline, set(findings), high_risk)
     notes = _notes(triage_level, cleared, baseline, steps, high_risk)
@@ -152,7 +188,9 @@ def build_plan(*, triage_level: str, triage_action: str, cleared: bool,
         triage_level=triage_level, triage_action=triage_action, held=False, hold_reason=None,
         baseline=baseline, cadence_steps=steps,
         exercises=_exercises(set(findings), set(contributors)), shoes=shoe_status,
-        surfaces=SURFACES, remeasure=_remeasure(steps), notes=notes)
+        surfaces=SURFACES, remeasure=_remeasure(steps), notes=notes,
+        waiting_for_clinician=triage_level == "see_clinician" and not cleared,
+        clearance=clearance if cleared else None)
 
 
 def cadence_targets(baseline_spm: float) -> tuple[float, ...]:
@@ -242,9 +280,8 @@ def _shoe_rule() -> str:
 def _notes(level: str, cleared: bool, baseline: Baseline | None,
            steps: tuple[CadenceStep, ...], high_risk: bool) -> tuple[str, ...]:
     notes = []
-    if level == "see_clinician":
-        notes.append("Book a doctor or physiotherapist within about a week. Keep the exercises "
-                     "gentle and start the cadence steps only after you have been seen.")
+    if level == "see_clinician" and not cleared:
+        notes.append(WAITING_REASON)
     if cleared and LEVELS.index(level) >= LEVELS.index("urgent"):
         notes.append("A clinician's clearance is recorded: follow their advice where it "
                      "differs from this plan.")

@@ -80,6 +80,7 @@ class AnswerKey:
     name: str
     kind: AnswerKind
     question: str  # plain language, for the interactive questionnaire
+    topic: str = ""  # a few words for what it asks, for summaries ("night pain")
     choices: tuple[str, ...] = ()  # CHOICE: the allowed values
     labels: tuple[str, ...] = ()  # CHOICE: what to show for each value
     minimum: int | None = None  # INT: inclusive bounds
@@ -109,12 +110,42 @@ MAX_DAYS: Final = 43_830  # 120 years
 def _yes_no(name: str, question: str, *, emergency: bool = False,
             unsure_as: bool = True) -> AnswerKey:
     return AnswerKey(name=name, kind=AnswerKind.BOOL, question=question, emergency=emergency,
-                     unsure_as=unsure_as)
+                     unsure_as=unsure_as, topic=TOPICS[name])
 
 
 def _number(name: str, question: str, maximum: int) -> AnswerKey:
     return AnswerKey(name=name, kind=AnswerKind.INT, question=question, minimum=0,
-                     maximum=maximum)
+                     maximum=maximum, topic=TOPICS[name])
+
+
+TOPICS: Final[Mapping[str, str]] = MappingProxyType({  # what each key asks, in a few words
+    "age_years": "your age",
+    "pain_days": "how long the pain has lasted",
+    "pain_now_0_10": "how bad the pain is now",
+    "constant_pain": "constant pain",
+    "self_care_days": "days of rest or home treatment",
+    "improving": "whether the pain is improving",
+    "first_episode": "whether this is your first back pain",
+    "bladder_change": "new bladder trouble",
+    "bowel_incontinence": "loss of bowel control",
+    "saddle_numbness": "numbness around the genitals, anus or buttocks",
+    "sexual_dysfunction_new": "a new loss of sexual function",
+    "leg_symptoms": "symptoms spreading into the legs",
+    "pain_below_knee": "pain past the knee",
+    "numbness_tingling": "numbness or tingling in a leg",
+    "leg_weakness": "weakness in a leg or foot",
+    "weakness_worsening": "weakness getting worse",
+    "rest_pain": "pain at rest",
+    "night_pain": "night pain",
+    "fever": "fever, chills or sweats",
+    "unexplained_weight_loss": "unexplained weight loss",
+    "cancer_history": "a history of cancer",
+    "immunosuppressed_or_ivdu": "weakened immunity or injected drugs",
+    "osteoporosis_or_steroids": "osteoporosis or long-term steroids",
+    "trauma": "a fall or accident",
+    "chest_pain": "chest pain",
+    "thoracic_pain": "pain between the shoulder blades",
+})
 
 
 ANSWER_KEYS: Final[tuple[AnswerKey, ...]] = (  # CONTRACT.md order
@@ -135,14 +166,18 @@ ANSWER_KEYS: Final[tuple[AnswerKey, ...]] = (  # CONTRACT.md order
     _yes_no("sexual_dysfunction_new", "Have you had a new loss of sexual function, such as new "
             "trouble getting or keeping an erection, or loss of feeling?", emergency=True),
     AnswerKey(name="leg_symptoms", kind=AnswerKind.CHOICE, emergency=True, unsure_as="both_legs",
+              topic=TOPICS["leg_symptoms"],
               question="Does pain spread from your back into your leg(s), or do you have "
               "numbness, tingling or weakness there (not muscle soreness from running)?",
               choices=_TWO_LEGS, labels=("No", "Yes, in one leg", "Yes, in both legs")),
     _yes_no("pain_below_knee", "Does pain travel down a leg past the knee?"),
     _yes_no("numbness_tingling", "Do you have numbness or pins and needles in a leg or foot?"),
+    # Asked with the emergency questions, just before weakness_worsening, which it gates: a
+    # runner with no weakness is not asked whether it is getting worse (derived_answer).
     _yes_no("leg_weakness", "Do you have unusual weakness in a leg or foot, such as tripping "
-            "or a foot that slaps down?"),
-    _yes_no("weakness_worsening", "Is weakness in a leg or foot getting worse?", emergency=True),
+            "or a foot that slaps down?", emergency=True),
+    _yes_no("weakness_worsening", "Is that weakness in your leg or foot getting worse?",
+            emergency=True),
     _yes_no("rest_pain", "Does the pain stay when you rest or lie down?"),
     _yes_no("night_pain", "Do you have pain at night that changing position does not ease?"),
     _yes_no("fever", "Do you have a fever, chills or sweats with the pain?"),
@@ -155,6 +190,7 @@ ANSWER_KEYS: Final[tuple[AnswerKey, ...]] = (  # CONTRACT.md order
     _yes_no("osteoporosis_or_steroids", "Do you have osteoporosis (thin bones), or have you "
             "taken steroid tablets for a long time?", emergency=True),
     AnswerKey(name="trauma", kind=AnswerKind.CHOICE, emergency=True, unsure_as="major",
+              topic=TOPICS["trauma"],
               question="Did a fall or an accident happen before the pain began?",
               choices=_TRAUMA, labels=("No", "Yes, a minor one (a slip or a light fall)",
                                        "Yes, a serious one (a road accident or a fall "
@@ -168,11 +204,11 @@ ANSWER_NAMES: Final = tuple(ANSWER_KEY)
 QUESTION_ORDER: Final[tuple[str, ...]] = (
     # Emergency questions first (DOMAIN.md §5.3): cauda equina, then fracture, chest, weight.
     "bladder_change", "bowel_incontinence", "saddle_numbness", "sexual_dysfunction_new",
-    "leg_symptoms", "weakness_worsening", "trauma", "osteoporosis_or_steroids", "chest_pain",
-    "unexplained_weight_loss",
+    "leg_symptoms", "leg_weakness", "weakness_worsening", "trauma", "osteoporosis_or_steroids",
+    "chest_pain", "unexplained_weight_loss",
     # Urgent flags, then see-a-clinician flags, then the episode.
     "fever", "cancer_history", "immunosuppressed_or_ivdu", "night_pain", "thoracic_pain",
-    "leg_weakness", "numbness_tingling", "age_years", "first_episode",
+    "numbness_tingling", "age_years", "first_episode",
     "pain_below_knee", "rest_pain", "pain_days", "constant_pain", "self_care_days", "improving",
     "pain_now_0_10",
 )
@@ -259,6 +295,35 @@ def validate_answers(data: Mapping[str, object]) -> Answers:
     raw_startback = data.get("startback")
     return Answers(values={k.name: _checked(k, data[k.name]) for k in ANSWER_KEYS},
                    startback=None if raw_startback is None else _checked_startback(raw_startback))
+
+
+def derived_answer(name: str, asked: Mapping[str, object]) -> AnswerValue | None:
+    """An answer that earlier answers already give, so it is not asked: with no leg weakness
+    ("No" to ``leg_weakness``) there is no weakness to get worse. None: ask it."""
+    if name == "weakness_worsening" and asked.get("leg_weakness") is False:
+        return False
+    return None
+
+
+def not_asked_keys(values: Mapping[str, object]) -> tuple[str, ...]:
+    """The keys a questionnaire that stopped at its first emergency answer did not ask.
+
+    They are the keys after the first point in ``QUESTION_ORDER`` where the answers so far make
+    triage an emergency, when every one of them is "unsure" (as :func:`unsure_answers` fills
+    them); otherwise none. Files saved after an emergency stop are recognised the same way."""
+    asked: dict[str, object] = {}
+    for index, name in enumerate(QUESTION_ORDER):
+        if name not in values:
+            return ()
+        asked[name] = values[name]
+        try:
+            stopped = emergency_answered(asked)
+        except InputError:
+            return ()
+        if stopped:
+            rest = QUESTION_ORDER[index + 1:]
+            return rest if all(values.get(key) == UNSURE for key in rest) else ()
+    return ()
 
 
 def unsure_answers(asked: Mapping[str, object]) -> dict[str, object]:
@@ -489,12 +554,14 @@ _VERHAGEN: Final = ("Verhagen 2016, "
 _REFERENCE: Final = "backstride reference text (Lower back pain in runners)"
 _CES: Final = "cauda equina syndrome"
 _NERVES: Final = f"pressure on the nerves at the base of the spine ({_CES})"
-_CES_CARE: Final = "needs hospital care within hours"
+_CES_CARE: Final = "needs hospital care now"  # the action says "now": so do the reasons
 _PROMPT: Final = (f'{_REFERENCE}: numbness, tingling or unusual weakness in the legs or feet '
                   '"requires prompt medical attention"')
 _E, _U, _C = Urgency.EMERGENCY, Urgency.URGENT, Urgency.SEE_CLINICIAN
-WEIGHT_LOSS_NOTE: Final = ("Clinical guidance usually treats this as urgent; backstride's "
-                           "reference advises same-day care.")
+WEIGHT_LOSS_NOTE: Final = (
+    "backstride's reference text treats back pain with unexplained weight loss as a medical "
+    "emergency, and backstride follows it; some clinical guidance says a same-day or urgent "
+    "appointment is enough instead.")
 
 RED_FLAGS: Final[tuple[RedFlag, ...]] = (
     RedFlag(id="bladder_change", level=_E, condition=Is("bladder_change", True),
@@ -526,9 +593,10 @@ RED_FLAGS: Final[tuple[RedFlag, ...]] = (
             why=f"symptoms in both legs can mean {_NERVES}",
             source=f"Sciatica in both legs is a cauda equina syndrome warning sign: {_NHS}"),
     RedFlag(id="weakness_worsening", level=_E, condition=Is("weakness_worsening", True),
-            message="Leg or foot weakness that is getting worse means a nerve is under "
-            "increasing pressure and needs checking today.",
-            why="leg weakness that is getting worse means a nerve is under increasing pressure",
+            message="Leg or foot weakness that is getting worse can mean a nerve is under "
+            "increasing pressure, and needs checking now.",
+            why="leg weakness that is getting worse can mean a nerve is under increasing "
+            "pressure",
             source=f"Progressive neurological deficit: {_LOTHIAN}"),
     RedFlag(id="trauma_major", level=_E, condition=Equals("trauma", "major"),
             message="Back pain after a serious accident or fall needs checking for a broken "
@@ -538,7 +606,7 @@ RED_FLAGS: Final[tuple[RedFlag, ...]] = (
     RedFlag(id="trauma_minor_osteoporosis", level=_E,
             condition=AllOf(Equals("trauma", "minor"), Is("osteoporosis_or_steroids", True)),
             message="With osteoporosis or long-term steroid use even a minor fall can break a "
-            "bone in the spine, so this needs checking today.",
+            "bone in the spine, so this needs checking now.",
             why="with weak bones even a minor fall can break a bone in the spine",
             source=_NT),
     RedFlag(id="chest_pain", level=_E, condition=Is("chest_pain", True),
@@ -550,7 +618,8 @@ RED_FLAGS: Final[tuple[RedFlag, ...]] = (
             condition=Is("unexplained_weight_loss", True),
             message="Weight loss you cannot explain, together with back pain, needs a doctor to "
             f"look for its cause. {WEIGHT_LOSS_NOTE}",
-            why="back pain with unexplained weight loss needs same-day checking",
+            why="backstride's reference text treats back pain with unexplained weight loss as a "
+            "medical emergency",
             source=f'{_REFERENCE}: back pain "accompanied by unexplained weight loss" is "a '
             "medical emergency\"; NHS and CKS treat it as urgent (NICE NG12, "
             "https://www.nice.org.uk/guidance/ng12); backstride follows the more cautious call "
@@ -673,8 +742,10 @@ def unsure_meaning(name: str) -> str:
 class RuleHit:
     rule: str
     level: Urgency
-    message: str
+    message: str  # the rule's message, and which keys were "unsure" (for the JSON)
     source: str
+    plain: str = ""  # the rule's message alone, for people: no key names
+    unsure: tuple[str, ...] = ()  # the keys of this rule answered (or left) "unsure"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -683,6 +754,8 @@ class TriageResult:
     action: str  # one sentence: what to do and how soon
     reasons: tuple[RuleHit, ...]  # highest level first, then table order
     startback: StartBackScore | None  # None without STarT Back answers
+    unsure: tuple[str, ...] = ()  # keys answered "unsure" or not asked, question order
+    not_asked: tuple[str, ...] = ()  # keys not asked after an emergency stop (not_asked_keys)
 
 
 ACTIONS: Final[Mapping[Urgency, str]] = MappingProxyType({
@@ -696,13 +769,21 @@ ACTIONS: Final[Mapping[Urgency, str]] = MappingProxyType({
 })
 
 
+UNSURE_NOTE: Final = ' Not answered, or answered "unsure": '
+
+
+def plain_message(message: str) -> str:
+    """A stored reason's message without the note that names "unsure" keys (for pages)."""
+    return message.split(UNSURE_NOTE, 1)[0]
+
+
 def _hit(rule: RedFlag, answers: Answers) -> RuleHit:
     unsure = [key for key in dict.fromkeys(condition_keys(rule.condition))
               if key in answers.values and answers[key] == UNSURE]
-    note = (f' Not answered, or answered "unsure": {", ".join(unsure)}; not knowing counts '
-            "toward the more cautious answer." if unsure else "")
+    note = (f'{UNSURE_NOTE}{", ".join(unsure)}; not knowing counts toward the more cautious '
+            "answer." if unsure else "")
     return RuleHit(rule=rule.id, level=rule.level, message=rule.message + note,
-                   source=rule.source)
+                   source=rule.source, plain=rule.message, unsure=tuple(unsure))
 
 
 def fired_rules(answers: Answers) -> tuple[RedFlag, ...]:
@@ -722,7 +803,9 @@ def assess(answers: Answers, *,
         level=level,
         action=ACTIONS[level].format(emergency_number=emergency_number, why=why),
         reasons=tuple(_hit(rule, answers) for rule in fired),
-        startback=None if answers.startback is None else score_startback(answers.startback))
+        startback=None if answers.startback is None else score_startback(answers.startback),
+        unsure=tuple(name for name in QUESTION_ORDER if answers[name] == UNSURE),
+        not_asked=not_asked_keys(answers.values))
 
 
 def emergency_answered(asked: Mapping[str, object]) -> bool:

@@ -10,6 +10,7 @@ drops it.
 from __future__ import annotations
 
 import io
+import os
 import re
 import shutil
 import tempfile
@@ -18,7 +19,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from itertools import groupby
 from pathlib import Path
-from typing import Annotated, Any, Final
+from typing import TYPE_CHECKING, Annotated, Any, Final
 
 from fastapi import APIRouter, File, HTTPException, Request, UploadFile
 from fastapi.responses import (
@@ -34,6 +35,9 @@ from starlette.datastructures import FormData
 from backstride import workflows
 from backstride.adapters.render import plan_html
 from backstride.adapters.render.selftest_json import cutoff_text
+from backstride.adapters.render.triage_json import explained
+from backstride.config import save_setting
+from backstride.core.plan import WAITING_REASON
 from backstride.core.screening import SCHEMA as SELFTESTS_SCHEMA
 from backstride.core.screening import SELF_TESTS, Mark, SelfTest, SelfTestKind, quantity_text
 from backstride.core.triage import (
@@ -46,13 +50,17 @@ from backstride.core.triage import (
     UNSURE,
     AnswerKey,
     AnswerKind,
+    derived_answer,
     emergency_answered,
     unsure_answers,
 )
-from backstride.errors import InputError
+from backstride.errors import BackstrideError, ConfigError, InputError
 from backstride.web import security
-from backstride.web.auth import runner_of
+from backstride.web.auth import runner_of, team_mode
 from backstride.web.pages import render, settings_of
+
+if TYPE_CHECKING:
+    from backstride.adapters.storage.store import TriageRecord
 
 router = APIRouter()
 
@@ -64,6 +72,7 @@ STOPPED_PAIN: Final = Mark.STOPPED_PAIN.value
 METRONOME_MINUTES: Final = 5.0  # as `backstride metronome`
 MAX_METRONOME_MINUTES: Final = 10.0  # a download stays a sensible size (about 53 MB at most)
 DEFAULT_METRONOME_SPM: Final = 170.0  # the demo's, when the plan has no cadence step
+MAX_ANSWER_DIGITS: Final = 6  # as the terminal questionnaire
 PHONE_NUMBER: Final = re.compile(r"\+?[0-9][0-9 ]{1,14}")
 
 
@@ -75,6 +84,12 @@ def _text(form: FormData, name: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
+def _whole(raw: str) -> object:
+    """A typed whole number as an int; anything else (or a number too long to convert: int()
+    raises past 4300 digits) passed on as text, for the validator to name."""
+    return int(raw) if raw.isdecimal() and len(raw) <= MAX_ANSWER_DIGITS else raw
+
+
 def _answer(key: AnswerKey, form: FormData) -> object | None:
     """One answer as answers/1 holds it; None when not answered. A value the form cannot have
     sent is passed on as typed, for the validator to name."""
@@ -82,7 +97,7 @@ def _answer(key: AnswerKey, form: FormData) -> object | None:
     if key.kind is AnswerKind.INT:
         if _text(form, f"{key.name}_unsure") == UNSURE:
             return UNSURE
-        return None if raw == "" else int(raw) if raw.isdecimal() else raw
+        return None if raw == "" else _whole(raw)
     if raw == "":
         return None
     return BOOL_VALUES.get(raw, raw) if key.kind is AnswerKind.BOOL else raw
@@ -93,7 +108,7 @@ def _startback(form: FormData) -> list[int | None] | None:
     raw = [_text(form, f"startback_{item.number}") for item in STARTBACK_ITEMS]
     if not any(raw):
         return None
-    return [int(value) if value.isdecimal() else None for value in raw]
+    return [value if isinstance(value := _whole(text), int) else None for text in raw]
 
 
 def read_triage_form(form: FormData) -> tuple[dict[str, object], list[str]]:
@@ -102,6 +117,8 @@ def read_triage_form(form: FormData) -> tuple[dict[str, object], list[str]]:
     missing = []
     for name in QUESTION_ORDER:
         value = _answer(ANSWER_KEY[name], form)
+        if value is None:
+            value = derived_answer(name, asked)  # "No" weakness: none that gets worse
         if value is None:
             missing.append(name)
         else:
@@ -152,9 +169,15 @@ def _named(message: str, names: Iterable[str]) -> list[str]:
 
 def _triage_form(request: Request, *, values: FormData | None = None,
                  message: str | None = None, missing: Iterable[str] = (),
-                 status_code: int = 200) -> HTMLResponse:
+                 status_code: int = 200, form_post: bool = False) -> HTMLResponse:
     flagged = list(missing) or _named(message or "", QUESTION_ORDER)
+    if message is not None and form_post:  # the form's own answers: questions, not keys
+        for question in QUESTIONS:
+            message = message.replace(f'"{question["name"]}"',
+                                      f'to question {question["number"]} '
+                                      f'({question["key"].topic})')
     return render(request, "triage.html.j2", status_code=status_code, questions=QUESTIONS,
+                  emergency_number=settings_of(request).emergency_number,
                   startback_items=STARTBACK_ITEMS, startback_intro=STARTBACK_INTRO,
                   values=values or {}, message=message, missing=bool(missing),
                   flagged=[q for q in QUESTIONS if q["name"] in flagged])
@@ -186,11 +209,26 @@ async def triage_submit(request: Request) -> HTMLResponse | RedirectResponse:
     try:
         # As the CLI: an emergency answer ends the questionnaire; the rest count as "unsure".
         answers = unsure_answers(asked) if missing and emergency_answered(asked) else asked
-        workflows.assess_back(answers, settings=settings_of(request), runner=runner_of(request))
+        outcome = workflows.assess_back(answers, settings=settings_of(request), save=False)
     except InputError as exc:
         return _triage_form(request, values=form, message=str(exc), missing=missing,
-                            status_code=422)
+                            status_code=422, form_post=True)
+    return _record_and_show(request, outcome)
+
+
+def _record_and_show(request: Request, outcome: workflows.Triaged
+                     ) -> HTMLResponse | RedirectResponse:
+    """Save the triage, then show it; a save that fails still shows the result first, with
+    the failure under it (docs/safety.md, "Result first")."""
     _drop_plan(request)
+    try:
+        workflows.record_triage(outcome, settings=settings_of(request),
+                                runner=runner_of(request))
+    except BackstrideError as exc:
+        problem = (f"Your answers could not be saved ({exc}). The result above stands: follow "
+                   "its advice. Download your answers below to keep them, and try again later.")
+        return _triage_page(request, outcome.json, outcome.answers, status_code=503,
+                            save_problem=problem)
     return RedirectResponse("/triage/result", status_code=303)
 
 
@@ -221,11 +259,10 @@ async def triage_upload(request: Request, file: Annotated[UploadFile, File()]
     """`backstride triage --answers FILE`: a saved answers/1 file instead of the questions."""
     try:
         answers = await _uploaded_json(file, "triage answers")
-        workflows.assess_back(answers, settings=settings_of(request), runner=runner_of(request))
+        outcome = workflows.assess_back(answers, settings=settings_of(request), save=False)
     except InputError as exc:
         return _triage_form(request, message=str(exc), status_code=422)
-    _drop_plan(request)
-    return RedirectResponse("/triage/result", status_code=303)
+    return _record_and_show(request, outcome)
 
 
 def _emergency_call(number: str) -> str | None:
@@ -235,17 +272,33 @@ def _emergency_call(number: str) -> str | None:
 
 @router.get("/triage/result", response_model=None)
 def triage_result(request: Request) -> HTMLResponse | RedirectResponse:
-    settings = settings_of(request)
-    record, cleared = workflows.triage_state(settings, runner=runner_of(request))
+    state = workflows.care_state(settings_of(request), runner=runner_of(request))
+    record = state.latest
     if record is None:
         return RedirectResponse("/triage", status_code=303)
-    if record.level == "emergency":
-        return render(request, "triage_emergency.html.j2", result=record.result,
-                      call=_emergency_call(settings.emergency_number),
-                      number=settings.emergency_number, disclaimer=TRIAGE_DISCLAIMER)
-    return render(request, "triage_result.html.j2", result=record.result, cleared=cleared,
-                  held=record.level == "urgent" and not cleared,
-                  asked_at=record.created_utc, triage_disclaimer=TRIAGE_DISCLAIMER)
+    earlier = state.holding if state.holding is not None and state.holding != record else None
+    return _triage_page(request, record.result, record.answers, cleared=state.seen,
+                        asked_at=record.created_utc, held_by=earlier)
+
+
+def _triage_page(request: Request, result: dict[str, Any], answers: dict[str, Any], *,
+                 cleared: bool = False, asked_at: datetime | None = None,
+                 status_code: int = 200, save_problem: str | None = None,
+                 held_by: TriageRecord | None = None) -> HTMLResponse:
+    settings = settings_of(request)
+    given, unsure_line = explained(result, answers)  # plain words: no rule ids, no keys
+    if result["level"] == "emergency":
+        return render(request, "triage_emergency.html.j2", status_code=status_code,
+                      result=result, call=_emergency_call(settings.emergency_number),
+                      number=settings.emergency_number, disclaimer=TRIAGE_DISCLAIMER,
+                      save_problem=save_problem, answers_json=answers, given=given,
+                      unsure_line=unsure_line)
+    return render(request, "triage_result.html.j2", status_code=status_code, result=result,
+                  cleared=cleared, held_by=held_by,
+                  held=(result["level"] == "urgent" and not cleared) or held_by is not None,
+                  asked_at=asked_at, triage_disclaimer=TRIAGE_DISCLAIMER,
+                  save_problem=save_problem, answers_json=answers, given=given,
+                  unsure_line=unsure_line)
 
 
 def _json_download(data: Any, filename: str) -> JSONResponse:
@@ -449,13 +502,15 @@ def _plan_view(planned: workflows.Planned) -> dict[str, Any]:
 
 def _plan_page(request: Request, *, problem: str | None = None,
                status_code: int = 200) -> HTMLResponse:
-    record, cleared = workflows.triage_state(settings_of(request), runner=runner_of(request))
+    state = workflows.care_state(settings_of(request), runner=runner_of(request))
+    record = state.holding or state.latest  # a later, lower triage does not lift a hold
     planned = _planned(request)
     banner = (planned.triage if planned is not None
               else None if record is None else record.result)
     return render(request, "plan_page.html.j2", status_code=status_code, planned=planned,
                   view=None if planned is None else _plan_view(planned), banner=banner,
-                  triaged=record is not None, cleared=cleared, problem=problem,
+                  triaged=record is not None, cleared=state.seen and not state.held,
+                  problem=problem, waiting_reason=WAITING_REASON,
                   today=datetime.now(UTC).date().isoformat(), hold_rule=plan_html.HOLD_RULE,
                   minutes=f"{METRONOME_MINUTES:g}")
 
@@ -551,10 +606,63 @@ def plan_metronome(spm: float, minutes: float = METRONOME_MINUTES,
 
 def _clearance_page(request: Request, *, values: FormData | None = None,
                     message: str | None = None, status_code: int = 200) -> HTMLResponse:
-    record, cleared = workflows.triage_state(settings_of(request), runner=runner_of(request))
+    state = workflows.care_state(settings_of(request), runner=runner_of(request))
+    record = state.holding or state.latest  # the triage that holds, when one does
     return render(request, "clearance.html.j2", status_code=status_code, record=record,
-                  cleared=cleared, values=values or {}, message=message,
+                  cleared=state.seen and not state.held, values=values or {}, message=message,
                   today=datetime.now(UTC).date().isoformat())
+
+
+@router.get("/summary", response_class=HTMLResponse)
+def summary_page(request: Request) -> HTMLResponse:
+    """`backstride summary`: one printable page for the clinician."""
+    from backstride.adapters.render.summary import summary_html
+    from backstride.workflows.summary import gather_summary
+
+    data = gather_summary(settings=settings_of(request), runner=runner_of(request))
+    return HTMLResponse(summary_html(data))
+
+
+@router.get("/summary.pdf")
+def summary_pdf_file(request: Request) -> Response:
+    """`backstride summary --out FILE.pdf`."""
+    from backstride.adapters.render.summary import summary_pdf
+    from backstride.workflows.summary import gather_summary
+
+    data = gather_summary(settings=settings_of(request), runner=runner_of(request))
+    return Response(summary_pdf(data), media_type="application/pdf",
+                    headers=_attachment("backstride-summary.pdf"))
+
+
+def _settings_page(request: Request, *, value: str | None = None, message: str | None = None,
+                   saved: bool = False, status_code: int = 200) -> HTMLResponse:
+    number = settings_of(request).emergency_number
+    return render(request, "settings.html.j2", status_code=status_code, number=number,
+                  value=number if value is None else value, message=message, saved=saved,
+                  team_server=team_mode(request),
+                  from_environment=bool(os.environ.get("BACKSTRIDE_EMERGENCY_NUMBER")))
+
+
+@router.get("/settings", response_class=HTMLResponse)
+def settings_page(request: Request) -> HTMLResponse:
+    """The emergency number that emergency results name (docs/safety.md)."""
+    return _settings_page(request)
+
+
+@router.post("/settings", response_model=None)
+async def settings_submit(request: Request) -> HTMLResponse:
+    if team_mode(request):
+        return _settings_page(request, status_code=403, message=(
+            "In team mode the emergency number is set by the administrator when the server "
+            "starts (BACKSTRIDE_EMERGENCY_NUMBER)."))
+    value = _text(await request.form(), "emergency_number")
+    try:
+        request.app.state.settings = save_setting(settings_of(request), "emergency_number",
+                                                  value)
+    except ConfigError as exc:
+        return _settings_page(request, value=value, message=str(exc), status_code=422)
+    _plans(request).clear()  # plans name the number in their action
+    return _settings_page(request, saved=True)
 
 
 @router.get("/clearance", response_class=HTMLResponse)

@@ -30,7 +30,9 @@ def dashboard(request: Request) -> HTMLResponse:
     runs = workflows.list_runs(settings=settings, limit=8, runner=runner)
     shoes = [s for s in workflows.list_shoes(settings=settings, runner=runner).shoes
              if s.status in ("replace_soon", "replace")]
-    record, cleared = workflows.triage_state(settings, runner=runner)
+    state = workflows.care_state(settings, runner=runner)
+    record = state.holding or state.latest  # a later, lower triage does not lift a hold
+    cleared = state.seen and not state.held
     cadence = [(r.start_text, r.metric_value("cadence_spm"))
                for r in reversed(workflows.list_runs(settings=settings, limit=30,
                                                      runner=runner))]

@@ -3,12 +3,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from backstride.adapters.output import write_output
 from backstride.errors import InputError
+from backstride.workflows._json_input import parse_json_bytes
 
 
 def write_text_atomic(path: Path, text: str) -> None:
@@ -18,20 +18,13 @@ def write_text_atomic(path: Path, text: str) -> None:
 
 
 def read_json_file(path: Path, what: str) -> dict[str, Any]:
-    """A JSON object from ``path``; InputError that says what is wrong otherwise."""
+    """A JSON object from ``path``; InputError that says what is wrong otherwise (one reader
+    for every JSON file a user gives: ``_json_input``)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except FileNotFoundError as exc:
         raise InputError(f"{path} does not exist. Give the path of your {what} file.") from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path} cannot be read as text ({type(exc).__name__}). "
+    except OSError as exc:
+        raise InputError(f"{path} cannot be read ({type(exc).__name__}). "
                          f"Give a {what} JSON file.") from exc
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{path.name} is not valid JSON (line {exc.lineno}, column "
-                         f"{exc.colno}: {exc.msg}). Fix the file or answer again.") from exc
-    if not isinstance(data, dict):
-        raise InputError(f"{path.name} must hold one JSON object ({what}), not "
-                         f"{type(data).__name__}.")
-    return data
+    return parse_json_bytes(data, name=path.name, what=what)

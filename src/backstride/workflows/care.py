@@ -16,6 +16,7 @@ from backstride.adapters.storage.records import DEFAULT_RUNNER
 from backstride.config import Settings
 from backstride.core.plan import (
     Baseline,
+    ClearanceNote,
     Plan,
     RunSummary,
     build_plan,
@@ -23,11 +24,11 @@ from backstride.core.plan import (
 )
 from backstride.core.screening import ScreeningResult, score_self_tests, validate_selftests
 from backstride.core.triage import TriageResult, assess, validate_answers
-from backstride.errors import InputError
+from backstride.errors import BackstrideError, InputError, StorageError
 from backstride.workflows._files import read_json_file, write_text_atomic
 
 if TYPE_CHECKING:
-    from backstride.adapters.storage.store import Store, TriageRecord
+    from backstride.adapters.storage.store import Clearance, Store, TriageRecord
 
 
 def _open_store(settings: Settings) -> Store:
@@ -46,50 +47,93 @@ class Triaged:
 
 def assess_back(answers: dict[str, Any], *, settings: Settings, save: bool = True,
                 runner: str = DEFAULT_RUNNER) -> Triaged:
-    """Validate the answers, assess them, and record both in history (answers as given)."""
+    """Validate the answers, assess them, and record both in history (answers as given).
+
+    An interface shows the result before anything is saved (docs/safety.md, "Result first"):
+    call this with ``save=False``, show ``result``, then :func:`record_triage`, whose failure
+    is reported after the result."""
     checked = validate_answers(answers)
     result = assess(checked, emergency_number=settings.emergency_number)
     outcome = Triaged(result=result, answers=answers_json(checked), json=triage_json(result))
     if save:
-        with _open_store(settings) as store:
-            latest = store.latest_triage(runner=runner)
-            # The same answers again are the same triage (a clearance given for it still
-            # counts), unless pain was logged since: then this is the re-ask, and it counts.
-            repeated = latest is not None and latest.answers == outcome.answers and not (
-                store.pain_entries_since(latest.created_utc, runner=runner)[1])
-            if not repeated:
-                store.save_triage(outcome.answers, outcome.json, runner=runner)
+        record_triage(outcome, settings=settings, runner=runner)
     return outcome
+
+
+def record_triage(outcome: Triaged, *, settings: Settings,
+                  runner: str = DEFAULT_RUNNER) -> None:
+    """Store a triage in history; a StorageError when the database cannot be used."""
+    with _open_store(settings) as store:
+        latest = store.latest_triage(runner=runner)
+        # The same answers again are the same triage (a clearance given for it still
+        # counts), unless pain was logged since: then this is the re-ask, and it counts.
+        repeated = latest is not None and latest.answers == outcome.answers and not (
+            store.pain_entries_since(latest.created_utc, runner=runner)[1])
+        if not repeated:
+            store.save_triage(outcome.answers, outcome.json, runner=runner)
 
 
 def triage_state(settings: Settings, *, runner: str = DEFAULT_RUNNER
                  ) -> tuple[TriageRecord | None, bool]:
     """The latest triage on record, and whether a clinician's clearance came after it."""
+    state = care_state(settings, runner=runner)
+    return state.latest, state.seen
+
+
+HOLDING_LEVELS = ("urgent", "emergency")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CareState:
+    """Where the runner stands (docs/safety.md, "Holds that hold")."""
+
+    latest: TriageRecord | None  # the newest triage
+    holding: TriageRecord | None  # the urgent/emergency triage no clearance has lifted
+    clearance: Clearance | None  # the newest clearance (or recorded visit)
+    seen: bool  # a clearance/visit is recorded after the newest triage
+
+    @property
+    def held(self) -> bool:
+        return self.holding is not None
+
+
+def care_state(settings: Settings, *, runner: str = DEFAULT_RUNNER) -> CareState:
+    """Only a recorded clearance lifts a hold: an urgent or emergency triage holds the plan
+    until a clearance is recorded after it, whatever later, lower triages say; the most
+    serious such triage (the newest of equals) is the one that holds."""
     with _open_store(settings) as store:
-        record = store.latest_triage(runner=runner)
+        latest = store.latest_triage(runner=runner)
         clearance = store.latest_clearance(runner=runner)
+        since = store.triages_since(None if clearance is None else clearance.created_utc,
+                                    runner=runner) if latest is not None else []
+    holding = [r for r in since if r.level in HOLDING_LEVELS]
+    strongest = max(holding, key=lambda r: (HOLDING_LEVELS.index(r.level), r.created_utc),
+                    default=None)
     # Only a clearance recorded after this triage counts: a new urgent answer set (changed
     # symptoms) needs a new clearance, even on the same day. Re-running the same answers
-    # does not make a new triage record (assess_back), so it keeps its clearance.
-    cleared = record is not None and clearance is not None and (
-        clearance.created_utc > record.created_utc
-        and clearance.cleared_on >= record.created_utc.date())
-    return record, cleared
+    # does not make a new triage record (record_triage), so it keeps its clearance.
+    seen = latest is not None and clearance is not None and (
+        clearance.created_utc > latest.created_utc
+        and clearance.cleared_on >= latest.created_utc.date())
+    return CareState(latest=latest, holding=strongest, clearance=clearance, seen=seen)
 
 
 def check_selftests_allowed(settings: Settings, *, runner: str = DEFAULT_RUNNER) -> None:
     """No self-tests while triage is urgent or emergency and no clearance is recorded
     (DOMAIN.md §6): testing a back that needs a clinician first is not safe. Triage comes
     first (§5.3), so no self-tests before any triage either."""
-    record, cleared = triage_state(settings, runner=runner)
-    if record is None:
+    state = care_state(settings, runner=runner)
+    if state.latest is None:
         raise InputError("Answer the red-flag questions first ('backstride triage'): they say "
                          "whether self-tests are safe for you now.")
-    if record.level in ("urgent", "emergency") and not cleared:
+    if state.holding is not None:
+        record = state.holding
+        which = (f"Your last triage was {record.level}" if record == state.latest else
+                 f"Your {record.level} triage of {record.created_utc.date().isoformat()} still "
+                 "holds (a later, lower triage does not lift it)")
         raise InputError(
-            f"Your last triage was {record.level}: {record.result['action']} Self-tests wait "
-            "until a clinician has seen you; then record it with 'backstride clearance --by "
-            "NAME'.")
+            f"{which}: {record.result['action']} Self-tests wait until a clinician has seen "
+            "you; then record it with 'backstride clearance --by NAME'.")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -134,14 +178,34 @@ def make_plan(*, settings: Settings, answers: Path | None = None, results: Path 
     from backstride.workflows.video import latest_video_findings
 
     if answers is not None:
-        assess_back(read_json_file(answers, "triage answers"), settings=settings,
-                    runner=runner)
-    record, cleared = triage_state(settings, runner=runner)
+        outcome = assess_back(read_json_file(answers, "triage answers"), settings=settings,
+                              save=False)
+        try:
+            record_triage(outcome, settings=settings, runner=runner)
+        except BackstrideError as exc:  # the triage result still comes first (safety.md)
+            raise StorageError(
+                f"{outcome.result.level.value.replace('_', ' ').upper()}: "
+                f"{outcome.result.action} (from {answers.name}) — this triage could not be "
+                f"saved, so no plan was made: {exc}") from exc
+    state = care_state(settings, runner=runner)
+    record = state.latest
     if record is None:
         raise InputError("No triage on record: answer the red-flag questions first "
                          "('backstride triage'), or pass --answers FILE.")
     require_triage_after_changed_pain(settings, record.created_utc, runner=runner)
-    held = record.level in ("urgent", "emergency") and not cleared
+    held = state.held
+    # Only a clearance lifts a hold: the triage that holds leads the plan, and a later,
+    # lower triage is kept and named (docs/safety.md, "Holds that hold").
+    shown = state.holding or record
+    hold_detail = "" if shown == record else (
+        f"This hold comes from your {shown.level} triage of "
+        f"{shown.created_utc.date().isoformat()}; your later answers "
+        f"({record.level.replace('_', ' ')}, {record.created_utc.date().isoformat()}) do "
+        "not lift it: only a clinician's clearance does.")
+    clearance = None if state.clearance is None or not state.seen else ClearanceNote(
+        by=state.clearance.cleared_by, on=state.clearance.cleared_on,
+        note=state.clearance.note, after_level=record.level,
+        after_day=record.created_utc.date())
     if results is not None:
         tests = read_json_file(results, "self-test results")
         screen_body(tests, settings=settings, save=not held,  # a held plan records none
@@ -158,10 +222,11 @@ def make_plan(*, settings: Settings, answers: Path | None = None, results: Path 
                     for shoe in list_shoes(settings=settings, runner=runner).in_use]
     # The action is recomputed so it names today's emergency_number setting; the stored
     # record (and the clearance that refers to it) stays as it was.
-    current = assess(validate_answers(record.answers), emergency_number=settings.emergency_number)
+    current = assess(validate_answers(shown.answers), emergency_number=settings.emergency_number)
     plan = build_plan(
         triage_level=current.level.value, triage_action=current.action,
-        cleared=cleared, baseline=baseline, findings=findings,
+        cleared=state.seen and not held, clearance=clearance, hold_detail=hold_detail,
+        baseline=baseline, findings=findings,
         contributors=() if screening is None else tuple(screening.json["contributors"]),
         startback_risk=None if current.startback is None else current.startback.risk.value,
         shoes=shoes_in_use, shoe_warn_m=settings.shoe_warn_distance_m,
@@ -220,7 +285,10 @@ KEY_RUN_MINUTES = (20, 25, 30)  # the metronome weeks build the run toward 30 mi
 
 
 def write_workouts(plan: Plan, directory: Path) -> list[Path]:
-    """One FIT workout per week: the week's key run with the cadence alert range."""
+    """One FIT workout per week: the week's key run with the cadence alert range. None while
+    the plan is held or waits for a clinician's visit (see_clinician)."""
+    if plan.held or plan.waiting_for_clinician:
+        return []
     from backstride.adapters.formats.fit_workout import (
         Intensity,
         WorkoutStep,

@@ -170,6 +170,13 @@ def import_paths(paths: Sequence[Path], *, settings: Settings, workers: int | No
         except StorageError as exc:
             raise _stopped(exc, stored=counts[ImportOutcome.IMPORTED] + counts[
                 ImportOutcome.DUPLICATE] + counts[ImportOutcome.REPLACED], reached=done) from exc
+        finally:
+            # A stopped import shuts its worker pool down here, in this thread: left to the
+            # garbage collector, the pool's generator may be finalised on the pool's own
+            # manager thread at exit ("cannot join current thread", printed after the error).
+            close = getattr(results, "close", None)
+            if close is not None:
+                close()
     return ImportSummary(
         imported=counts[ImportOutcome.IMPORTED],
         already_imported=counts[ImportOutcome.ALREADY_IMPORTED],

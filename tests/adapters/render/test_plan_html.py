@@ -211,7 +211,9 @@ def test_urgent_held_plan_shows_action_and_hold_and_nothing_to_do() -> None:
     assert '<table class="weeks"' not in html and parse(html).week_rows == 0
     assert 'class="card exercise"' not in html and "Glute bridge" not in text
     assert "Prone plank" not in text
-    assert "612 km" in text and "dirt trails" in text and "300–500 miles" in text
+    # a held plan carries no running advice at all (docs/safety.md, "Holds that hold")
+    assert "612 km" not in text and "dirt trails" not in text and "300–500 miles" not in text
+    assert "Your running plan" not in text and "cadence baseline" not in text.lower()
 
 
 def test_emergency_banner_is_red_class() -> None:

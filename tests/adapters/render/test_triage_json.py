@@ -70,9 +70,11 @@ def test_triage_text_puts_level_and_action_first_and_alone() -> None:
     assert lines[0] == f"EMERGENCY — {result.action}"
     assert "112" in lines[0] and lines[1] == ""
     body = "\n".join(lines)
-    chest, rest, startback = (body.index(f"] {rule}:") for rule in
+    # plain messages, highest level first, no rule ids (the JSON keeps them)
+    chest, rest, startback = (body.index(f"  - {RED_FLAG[rule].message} (") for rule in
                               ("chest_pain", "rest_pain", "startback_high"))
     assert chest < rest < startback < body.index("STarT Back: high risk")
+    assert "chest_pain" not in body and "startback_high" not in body
     assert "(total 4/9, psychosocial 4/5)" in body
     assert lines[-1] == TRIAGE_DISCLAIMER
 

@@ -267,7 +267,10 @@ def test_sparse_analysis_does_not_break(side: tuple[dict[str, Any], VideoReport,
     assert "insufficient data:" not in text  # no empty reason after a colon
     assert "Plotly.newPlot" not in html  # nothing measured, nothing drawn
     assert not re.search(r"\bnan\b|\bNone\b", without_bundle(html))
-    assert "No findings" in text and "No problems with the video were found." in text
+    # nothing measured is not "nothing found" (docs/safety.md)
+    assert "No findings" not in text and "No problems with the video were found." in text
+    assert "Nothing could be measured in this clip, so nothing could be checked: no metric " \
+           "had enough good steps." in text
     assert text.count(DISCLAIMER) == 1  # shown even when the JSON lacks it
 
 
@@ -310,3 +313,16 @@ def test_charts_drawn_in_chromium_offline(browser: Any, tmp_path: Path,
             phone.close()
     finally:
         context.close()
+
+
+def test_a_clip_where_nothing_was_measured_does_not_say_nothing_was_found(
+        side: tuple[dict[str, Any], VideoReport, str]) -> None:
+    analysis = copy.deepcopy(side[0])
+    for metric in analysis["metrics"].values():
+        metric.update(status="insufficient_data", value=None,
+                      reason="too few steps with the runner in view")
+    analysis["findings"] = []
+    text = visible_text(render_video_html(analysis, side[1]))
+    assert "No findings: nothing in this clip crossed a threshold" not in text
+    assert ("Nothing could be measured in this clip, so nothing could be checked: too few "
+            "steps with the runner in view") in text

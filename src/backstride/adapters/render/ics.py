@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from backstride.core.plan import Plan
+from backstride.core.plan import WAITING_REASON, Plan
 
 _CRLF = "\r\n"
 
@@ -40,9 +40,18 @@ def plan_ics(plan: Plan, *, start: date) -> str:
     stamp = start.strftime("%Y%m%dT000000Z")
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//backstride//plan//EN",
              "CALSCALE:GREGORIAN"]
+    # The level's own action words: "Go to an emergency department now or call 112", "See a
+    # doctor within 1–2 days, or today if it gets worse", "Book a doctor or physiotherapist..."
+    what = plan.triage_action.split(": ", 1)[0]
     if plan.held:
-        lines += _event(f"hold-{start:%Y%m%d}", start, "backstride: see a clinician first",
+        lines += _event(f"hold-{start:%Y%m%d}", start, f"backstride: {what}",
                         f"{plan.triage_action} {plan.hold_reason or ''}", stamp)
+    if plan.held or plan.waiting_for_clinician:  # no run is scheduled before the visit
+        if plan.waiting_for_clinician:
+            lines += _event(f"visit-{start:%Y%m%d}", start, f"backstride: {what}",
+                            f"{plan.triage_action} {WAITING_REASON}", stamp)
+        lines.append("END:VCALENDAR")
+        return _CRLF.join(part for line in lines for part in _fold(line)) + _CRLF
     for step in plan.cadence_steps:
         for offset in range(step.weeks):
             week = step.week + offset

@@ -13,7 +13,9 @@ from typing import Any, Final
 
 from backstride.adapters.render.common import html_environment
 from backstride.adapters.render.units import M_PER_KM, M_PER_MILE
+from backstride.core.plan import WAITING_REASON
 from backstride.core.screening import SELF_TESTS_BY_KEY, FailWhen, quantity_text
+from backstride.core.triage import UNSURE_NOTE, plain_message
 
 JSON = dict[str, Any]
 
@@ -74,9 +76,12 @@ def render_plan_html(plan: Mapping[str, Any], *, triage: Mapping[str, Any] | Non
         "baseline": _baseline_text(plan.get("baseline")),
         "weeks": plan_weeks(steps, remeasure, exercise_counts(exercises)),
         "groups": exercise_groups(exercises),
-        "shoes": [_shoe(s, units == "imperial") for s in plan.get("shoes") or []],
-        "surfaces": plan.get("surfaces") or "",
-        "notes": list(plan.get("notes") or []),
+        "shoes": [] if held else [_shoe(s, units == "imperial") for s in plan.get("shoes") or []],
+        "surfaces": "" if held else plan.get("surfaces") or "",
+        "notes": [] if held else [n for n in plan.get("notes") or [] if n != WAITING_REASON],
+        "clearance": (plan.get("clearance") or {}).get("text"),
+        "waiting": bool(plan.get("waiting_for_clinician")) and not held,
+        "waiting_reason": WAITING_REASON,
         "selftests": None if held or selftests is None else _selftests(selftests),
         "distance_unit": "miles" if units == "imperial" else "kilometres",
     }
@@ -96,14 +101,23 @@ def _spm(value: float) -> str:
 
 def _banner(plan_triage: Mapping[str, Any], triage: Mapping[str, Any] | None) -> JSON:
     level = str(plan_triage.get("level") or "")
+    # Reasons that fired on answers given, in plain words; the ones that fired on "not sure"
+    # or unasked answers are one line (docs/safety.md); no rule ids or keys.
+    all_reasons = list((triage or {}).get("reasons") or [])
     reasons = [{"level": LEVEL_TEXT.get(str(r.get("level") or ""), _words(str(r.get("level")))),
-                "message": r.get("message") or _words(str(r.get("rule") or "")),
+                "message": plain_message(str(r.get("message") or "")),
                 "source": r.get("source") or ""}
-               for r in (triage or {}).get("reasons") or []]
+               for r in all_reasons if UNSURE_NOTE not in str(r.get("message") or "")]
+    from_unsure = len(all_reasons) - len(reasons)
+    unsure_line = (f"{from_unsure} more reason{'s' if from_unsure != 1 else ''} to be checked "
+                   f"come{'' if from_unsure != 1 else 's'} from answers that were \"not sure\" or "
+                   "not asked; \"not sure\" counts as the more cautious answer."
+                   if from_unsure else None)
     return {"level": level if level in LEVEL_TEXT else "unknown",
             "level_text": LEVEL_TEXT.get(level, _words(level) or "Triage level unknown"),
             "action": plan_triage.get("action") or "",
             "reasons": reasons,
+            "unsure_line": unsure_line,
             "startback": _startback_text((triage or {}).get("startback"))}
 
 

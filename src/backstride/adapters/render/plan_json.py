@@ -15,6 +15,10 @@ def plan_json(plan: Plan) -> dict[str, Any]:
         "triage": {"level": plan.triage_level, "action": plan.triage_action},
         "held": plan.held,
         "hold_reason": plan.hold_reason,
+        "waiting_for_clinician": plan.waiting_for_clinician,
+        "clearance": (None if plan.clearance is None else
+                      {"by": plan.clearance.by, "on": plan.clearance.on.isoformat(),
+                       "note": plan.clearance.note, "text": plan.clearance.text}),
         "baseline": (None if plan.baseline is None else
                      {"cadence_spm": round(plan.baseline.cadence_spm, 1),
                       "basis": plan.baseline.basis}),

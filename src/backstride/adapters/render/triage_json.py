@@ -3,21 +3,31 @@ the terminal text, which puts the level and the action first and alone."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from backstride.core.triage import (
+    ANSWER_KEY,
     ANSWERS_SCHEMA,
+    QUESTION_ORDER,
+    RED_FLAG,
     TRIAGE_DISCLAIMER,
+    UNSURE,
     Answers,
     RuleHit,
     StartBackScore,
     TriageResult,
     Urgency,
+    condition_keys,
+    not_asked_keys,
+    plain_message,
 )
 
 SCHEMA = "backstride.triage/1"
 JSON = dict[str, Any]
 
+LEVEL_WORDS = {"emergency": "emergency", "urgent": "urgent",
+               "see_clinician": "see a clinician", "self_care": "self-care"}
 LEVEL_LABELS = {
     Urgency.EMERGENCY: "EMERGENCY",
     Urgency.URGENT: "URGENT",
@@ -53,16 +63,60 @@ def _startback(score: StartBackScore) -> JSON:
     return {"total": score.total, "psychosocial": score.psychosocial, "risk": score.risk.value}
 
 
+def _joined(words: Sequence[str]) -> str:
+    if len(words) > 4:
+        return f"{len(words)} questions ({', '.join(words[:3])}, and others)"
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+
+
+def unsure_summary(unsure: Sequence[str], not_asked: Sequence[str]) -> str | None:
+    """One line for the answers that were "not sure" or never asked (docs/safety.md,
+    "Reasons a frightened person can read"); None when every question was answered."""
+    asked_unsure = [name for name in unsure if name not in not_asked]
+    parts = []
+    if asked_unsure:
+        topics = _joined([ANSWER_KEY[name].topic for name in asked_unsure])
+        parts.append(f'You answered "not sure" about {topics}; to be safe, "not sure" counts '
+                     "as the more cautious answer.")
+    if not_asked:
+        count = len(not_asked)
+        parts.append("We stopped at your first emergency answer; the other "
+                     f"{count} question{'s were' if count != 1 else ' was'} not asked.")
+    return " ".join(parts) or None
+
+
+def explained(result: Mapping[str, Any], answers: Mapping[str, Any]
+              ) -> tuple[list[dict[str, Any]], str | None]:
+    """A stored triage/1 result for people: the reasons that fired on answers given (plain
+    messages, no rule ids or keys), and the one line about "not sure" and unasked answers."""
+    unsure = [name for name in QUESTION_ORDER if answers.get(name) == UNSURE]
+    given = []
+    for reason in result.get("reasons", []):
+        flag = RED_FLAG.get(reason.get("rule", ""))
+        keys = condition_keys(flag.condition) if flag is not None else ()
+        if any(answers.get(key) == UNSURE for key in keys):
+            continue
+        given.append({"level": reason["level"], "level_words": LEVEL_WORDS.get(
+            reason["level"], reason["level"]), "message": plain_message(reason["message"]),
+            "source": reason["source"]})
+    return given, unsure_summary(unsure, not_asked_keys(answers))
+
+
 def triage_text(result: TriageResult) -> str:
-    """Level and action first, on their own line; then the reasons, then STarT Back."""
+    """Level and action first, on their own line; then the reasons that fired on answers
+    given, in plain words; then one line for "not sure" and unasked answers; STarT Back."""
     lines = [f"{LEVEL_LABELS[result.level]} — {result.action}", ""]
-    if result.reasons:
+    given = [hit for hit in result.reasons if not hit.unsure]
+    summary = unsure_summary(result.unsure, result.not_asked)
+    if given:
         lines.append("Why:")
-        for hit in result.reasons:
-            lines.append(f"  [{hit.level.value}] {hit.rule}: {hit.message}")
+        for hit in given:
+            lines.append(f"  - {hit.plain or hit.message} ({LEVEL_WORDS[hit.level.value]})")
             lines.append(f"      source: {hit.source}")
-    else:
+    elif summary is None:
         lines.append("No red flags in your answers.")
+    if summary is not None:
+        lines.append(summary)
     if result.startback is not None:
         score = result.startback
         lines += ["", f"STarT Back: {score.risk.value} risk of the pain becoming long-lasting "

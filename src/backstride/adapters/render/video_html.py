@@ -80,6 +80,8 @@ def render_video_html(analysis: dict[str, Any], report: VideoReport, *,
                             if isinstance(m.get("noise"), dict) and m["noise"].get("note")), ""),
         "per_side": _per_side(metrics),
         "findings": findings_view(analysis.get("findings") or []),
+        # nothing measured is not "nothing found": say so, and why
+        "unmeasured_why": None if measured else _unmeasured_why(refused, analysis),
         "frames": [_frame(t, side, jpeg) for t, side, jpeg in key_frames],
         "charts": charts,
         "near_leg": video.get("near_leg") if view == "side" else None,
@@ -137,6 +139,14 @@ def _words(text: str) -> str:
 
 def _sorted_keys(keys: Sequence[str]) -> list[str]:
     return sorted(keys, key=lambda k: (_ORDER.index(k) if k in _ORDER else len(_ORDER), k))
+
+
+def _unmeasured_why(refused: Sequence[JSON], analysis: Mapping[str, Any]) -> str:
+    """Why nothing in the clip could be measured, from the metrics' reasons and warnings."""
+    reasons = list(dict.fromkeys(
+        [r["reason"] for r in refused if r.get("reason")]
+        + [str(w) for w in (analysis.get("quality") or {}).get("warnings") or []]))
+    return "; ".join(reasons[:3]) if reasons else "no metric had enough good steps"
 
 
 def _metric_rows(metrics: dict[str, JSON]) -> tuple[list[JSON], list[JSON]]:

@@ -334,6 +334,19 @@ class Store:
         return TriageRecord(created_utc=_aware(row.created_utc), level=row.level,
                             answers=row.answers, result=row.result)
 
+    def triages_since(self, after: datetime | None, *, runner: str = DEFAULT_RUNNER
+                      ) -> list[TriageRecord]:
+        """The runner's triages recorded after ``after`` (all when None), oldest first."""
+        runner_id = self.runner_id(runner)
+        query = select(triage_records).where(triage_records.c.runner_id == runner_id)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query.order_by(triage_records.c.created_utc,
+                                               triage_records.c.id)).all()
+        records = [TriageRecord(created_utc=_aware(row.created_utc), level=row.level,
+                                answers=row.answers, result=row.result) for row in rows]
+        # compared here, not in SQL: SQLite keeps naive datetimes
+        return [r for r in records if after is None or r.created_utc > after]
+
     def save_clearance(self, *, cleared_by: str, cleared_on: date, note: str | None,
                        runner: str = DEFAULT_RUNNER) -> Clearance:
         runner_id = self.runner_id(runner)
