@@ -93,7 +93,7 @@ def test_only_running_legs_of_a_multisport_file() -> None:
 
 def test_walking_activity_is_refused_with_a_reason() -> None:
     legs = (Session(sport="walking", sub_sport=None, start_s=0, end_s=1199),)
-    with pytest.raises(InsufficientDataError, match="walking, not running"):
+    with pytest.raises(InsufficientDataError, match="this is a walk, not a run"):
         process_activity(_activity(sessions=legs))
 
 
@@ -185,3 +185,88 @@ def test_balance_without_altitude_uses_the_whole_run() -> None:
     result = process_activity(_activity(gct_balance_left_frac=np.full(1200, 0.52)))
     assert result.metrics["gct_imbalance_frac"].value == pytest.approx(0.02)
     assert result.metrics["gct_imbalance_frac"].n == 1200
+
+
+# Run/walk (issue #12 item 2): walking found from the file's own cadence and speed modes.
+def _run_walk_plan(**changes: object) -> RunPlan:
+    base = dict(duration_s=3600, cadence_spm=160.0, speed_mps=2.8, fatigue_onset_frac=None,
+                pauses=(), walks=tuple((at, 60) for at in range(240, 3600, 300)),
+                walk_cadence_spm=125.0, walk_speed_mps=1.5, walk_ramp_s=6)
+    base.update(changes)
+    return RunPlan(**base)  # type: ignore[arg-type]
+
+
+def _truth_running(run: object, ramp_s: int) -> np.ndarray:
+    """Running records away from the ramps into and out of each walk."""
+    walking = ~run.running  # type: ignore[attr-defined]
+    near = np.convolve(walking.astype(int), np.ones(2 * ramp_s + 1), mode="same") > 0
+    return ~near
+
+
+@pytest.mark.parametrize(("run_spm", "walk_spm"), [(160.0, 125.0), (150.0, 128.0),
+                                                    (140.0, 115.0), (172.0, 139.0)])
+def test_run_walk_cadence_is_the_running_mean(run_spm: float, walk_spm: float) -> None:
+    plan = _run_walk_plan(cadence_spm=run_spm, walk_cadence_spm=walk_spm)
+    activity, run = _from_simulation(plan)
+    result = process_activity(activity)
+    truth = run.cadence_spm[_truth_running(run, plan.walk_ramp_s)].mean()
+    assert result.metrics["cadence_spm"].value == pytest.approx(truth, rel=0.025)
+    assert abs(result.metrics["cadence_spm"].value / truth - 1) < 0.005  # far inside 2.5 %
+    walked = 60.0 * len(plan.walks)
+    assert result.walking_time_s == pytest.approx(walked, rel=0.15)
+    assert not any(d.name == "cadence_spm" and d.significant for d in result.drift)
+    assert "walking mode" in next(i.message for i in result.issues if i.code == "walking_breaks")
+
+
+def test_walk_breaks_in_the_last_third_make_no_drift() -> None:
+    plan = _run_walk_plan(walks=((2500, 90), (2800, 120), (3100, 120), (3400, 90)))
+    activity, _ = _from_simulation(plan)
+    result = process_activity(activity)
+    cadence = next(d for d in result.drift if d.name == "cadence_spm")
+    assert not cadence.significant
+    assert abs(cadence.change_frac) < 0.01
+    speed = next(d for d in result.drift if d.name == "speed_mps")
+    assert abs(speed.change_frac) < 0.02
+
+
+def test_a_run_that_never_walks_loses_no_record() -> None:
+    plan = _run_walk_plan(walks=(), cadence_spm=148.0)
+    activity, run = _from_simulation(plan)
+    result = process_activity(activity)
+    assert result.walking_time_s == 0.0
+    assert result.running.sum() == run.t_s.size
+
+
+def test_a_real_fatigue_drift_survives_walk_breaks() -> None:
+    plan = _run_walk_plan(fatigue_onset_frac=0.5, fatigue_cadence_frac=-0.06)
+    activity, _ = _from_simulation(plan)
+    cadence = next(d for d in process_activity(activity).drift if d.name == "cadence_spm")
+    assert cadence.significant and cadence.change_frac < -0.03
+
+
+def test_run_walk_without_cadence_uses_speed() -> None:
+    plan = _run_walk_plan()
+    activity, run = _from_simulation(plan)
+    series = {k: v for k, v in activity.series.items() if k != "cadence_spm"}
+    result = process_activity(Activity(
+        format="gpx", sha256=SHA, start_utc=None, device=None, t_s=activity.t_s, series=series,
+        sessions=activity.sessions))
+    assert result.walking_time_s == pytest.approx(60.0 * len(plan.walks), rel=0.2)
+    truth = run.speed_mps[_truth_running(run, plan.walk_ramp_s)].mean()
+    assert result.metrics["speed_mps"].value == pytest.approx(truth, rel=0.03)
+
+
+def test_zero_cadence_while_moving_is_missing_not_walking() -> None:
+    cadence = np.full(1200, 170.0)
+    cadence[100:400] = 0.0  # the wrist lost the cadence; the runner kept running
+    result = process_activity(_activity(cadence_spm=cadence))
+    assert result.walking_time_s == 0.0
+    assert result.metrics["cadence_spm"].value == pytest.approx(170.0)
+    assert result.metrics["cadence_spm"].n == 900
+    assert "zero_missing.cadence_spm" in {i.code for i in result.issues}
+
+
+def test_all_walking_with_the_walk_floor_is_refused_as_a_walk() -> None:
+    cadence = np.where(np.arange(1200) < 1195, 112.0, 170.0)
+    with pytest.raises(InsufficientDataError, match="this is a walk, not a run"):
+        process_activity(_activity(cadence_spm=cadence, speed_mps=np.full(1200, 1.3)))

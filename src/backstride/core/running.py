@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Final
 
 import numpy as np
 
 from backstride.core.activity import RUNNING, Activity, Session
+from backstride.core.sport import UNSTATED, describe, from_content, not_a_run
 from backstride.core.stats import (
     block_ids,
     bootstrap_mean_ci95,
@@ -98,6 +99,7 @@ class RunAnalysis:
     start_utc: datetime | None
     duration_s: float  # elapsed time of the running legs
     moving_time_s: float  # running time the statistics cover
+    walking_time_s: float  # walking stretches inside the running legs, left out of statistics
     distance_m: float | None
     metrics: Mapping[str, MetricSummary]
     drift: tuple[Drift, ...]
@@ -117,7 +119,20 @@ def process_activity(activity: Activity) -> RunAnalysis:
     series = dict(activity.series)
     candidate = _in_legs(t, legs) & _timer_on(t, activity.timer_stopped) & _moving(series)
     _fix_quirks(series, candidate, issues)
-    running = candidate & ~_walking_breaks(t, series.get("cadence_spm"), candidate, issues)
+    run_walk = split_run_walk(t, series, candidate)
+    running = candidate & ~run_walk.walking & ~run_walk.transition
+    weights = _record_durations(t)
+    walking_s = float(weights[run_walk.walking & candidate].sum())
+    running_s = float(weights[running].sum())
+    if int(running.sum()) < MIN_RECORDS and walking_s > 0:
+        raise InsufficientDataError(not_a_run("walking", evidence=(
+            f"{walking_s / 60:.0f} min of walking and {running_s / 60:.1f} min of running; "
+            f"{run_walk.method}")))
+    if walking_s:
+        issues.append(Issue(code="walking_breaks", message=(
+            f"{walking_s / 60:.1f} min of walking ({walking_s / max(walking_s + running_s, 1):.0%}"
+            f" of the moving time) and the {TRANSITION_S:.0f} s either side of each walk were "
+            f"left out of every running statistic; {run_walk.method}.")))
     if int(running.sum()) < MIN_RECORDS:
         raise InsufficientDataError(
             f"Only {int(running.sum())} of its {t.size} records ({t[-1] - t[0]:.0f} s) are "
@@ -128,7 +143,6 @@ def process_activity(activity: Activity) -> RunAnalysis:
         series["gct_imbalance_frac"] = np.abs(series["gct_balance_left_frac"] - 0.5)
         flat = running & _flat(series, running, issues)
         masks.update(gct_balance_left_frac=flat, gct_imbalance_frac=flat)
-    weights = _record_durations(t)
     metrics = {spec.name: _summarise(spec, series, masks[spec.name], timer_s, activity.sha256,
                                      issues)
                for spec in METRICS
@@ -137,8 +151,11 @@ def process_activity(activity: Activity) -> RunAnalysis:
     drift = _drift_all(metrics, series, masks, running, timer_s, weights, activity.sha256,
                        issues)
     duration_s = float(sum(leg.end_s - leg.start_s for leg in legs))
+    start_utc = activity.start_utc
+    if start_utc is not None and legs[0].start_s > 0:
+        start_utc = start_utc + timedelta(seconds=legs[0].start_s)  # the run leg's own start
     return RunAnalysis(
-        start_utc=activity.start_utc,
+        start_utc=start_utc, walking_time_s=walking_s,
         duration_s=duration_s,
         moving_time_s=min(float(weights[running].sum()), duration_s),
         distance_m=_distance_m(legs, series.get("distance_m"), t),
@@ -148,25 +165,35 @@ def process_activity(activity: Activity) -> RunAnalysis:
 
 
 def _running_legs(activity: Activity, issues: list[Issue]) -> tuple[Session, ...]:
+    """The running legs: those the file calls running, else the legs whose sport the file
+    does not state and whose records look like running. Anything else is refused by name."""
     sessions = activity.sessions or (Session(sport="unknown", sub_sport=None, start_s=0.0,
                                               end_s=float(activity.t_s[-1])),)
     legs = tuple(s for s in sessions if s.sport == RUNNING)
-    if legs:
-        skipped = [s.sport for s in sessions if s.sport != RUNNING]
-        if skipped:
-            issues.append(Issue(code="multisport", message=(
-                f"Only the running leg(s) were analysed; left out: {', '.join(skipped)} "
-                "(a chest strap reports dynamics on a bike too, which are not running form).")))
-        return legs
-    unknown = tuple(s for s in sessions if s.sport in ("unknown", "generic"))
-    if unknown:
-        issues.append(Issue(code="sport_unknown", message=(
-            "The file does not say which sport it is: it was analysed as a run.")))
-        return unknown
-    sports = ", ".join(sorted({s.sport for s in sessions}))
-    raise InsufficientDataError(
-        f"The activity is {sports}, not running: backstride measures running form. "
-        "Pass a running activity.")
+    if not legs:
+        decided = [(s, from_content(activity.series, _in_legs(activity.t_s, (s,))))
+                   for s in sessions if s.sport in UNSTATED]
+        legs = tuple(s for s, content in decided if content.sport == RUNNING)
+        if legs:
+            evidence = next(c.evidence for s, c in decided if c.sport == RUNNING)
+            issues.append(Issue(code="sport_unknown", message=(
+                "The file does not say which sport it is; its records look like running "
+                f"({evidence}), so it was analysed as a run.")))
+        elif decided:
+            _leg, content = max(decided, key=lambda d: d[0].end_s - d[0].start_s)
+            raise InsufficientDataError(not_a_run(content.sport, evidence=(
+                f"the file does not say which sport; {content.evidence}")))
+        else:
+            main = max(sessions, key=lambda s: (s.sport != "transition", s.end_s - s.start_s))
+            raise InsufficientDataError(not_a_run(main.sport, main.sub_sport))
+    skipped = [s for s in sessions if all(s is not leg for leg in legs)]
+    if skipped:
+        parts = [f"{describe(s.sport, s.sub_sport)} ({(s.end_s - s.start_s) / 60:.0f} min)"
+                 for s in skipped]
+        issues.append(Issue(code="multisport", message=(
+            f"Only the running leg(s) were analysed; left out: {', '.join(parts)} (a chest "
+            "strap reports dynamics on a bike too, which are not running form).")))
+    return legs
 
 
 def _in_legs(t: FloatArray, legs: tuple[Session, ...]) -> BoolArray:
@@ -199,7 +226,19 @@ def _moving(series: Mapping[str, FloatArray]) -> BoolArray:
 
 
 def _fix_quirks(series: dict[str, FloatArray], running: BoolArray, issues: list[Issue]) -> None:
-    """DOMAIN.md §2 quirks 1 and 2, each corrected with an issue that says so."""
+    """DOMAIN.md §2 quirks 1 and 2, each corrected with an issue that says so; zeros that mean
+    "not measured" (a heart rate of 0 without a strap, a cadence of 0 while moving) become
+    missing values, never averages."""
+    for name in ZERO_MEANS_MISSING:
+        values = series.get(name)
+        if values is None:
+            continue
+        zero = running & (values == 0.0)
+        if zero.any():
+            series[name] = np.where(zero, np.nan, values)
+            issues.append(Issue(code=f"zero_missing.{name}", message=(
+                f"{int(zero.sum())} records hold {name} = 0 while moving, which means "
+                "'not measured': they count as missing, not as 0.")))
     cadence = series.get("cadence_spm")
     if cadence is not None and _running_median(cadence, running) > 240.0:
         series["cadence_spm"] = cadence / 2.0
@@ -214,6 +253,10 @@ def _fix_quirks(series: dict[str, FloatArray], running: BoolArray, issues: list[
             "e.g. the Wahoo app): the values were multiplied by 10.")))
 
 
+ZERO_MEANS_MISSING: Final = (
+    "cadence_spm", "heart_rate_bpm", "ground_contact_time_s", "vertical_oscillation_m",
+    "step_length_m", "vertical_ratio_frac", "power_w",
+)
 FLAT_MAX_GRADE: Final = 0.02  # |grade| at most 2 % counts as flat [D]
 FLAT_HALF_WINDOW_M: Final = 25.0
 FLAT_MIN_SHARE: Final = 0.3
@@ -260,14 +303,55 @@ def _running_median(values: FloatArray, running: BoolArray) -> float:
     return float(np.median(finite)) if finite.size else float("nan")
 
 
-def _walking_breaks(t: FloatArray, cadence: FloatArray | None, running: BoolArray,
-                    issues: list[Issue]) -> BoolArray:
-    """Stretches of >= 10 s below 130 spm and below 0.8 x the run's median (quirk 4)."""
+WALK_MODE_MAX_SPM: Final = 145.0  # a walking cluster centred faster is not walking [D]
+WALK_MIN_GAP_SPM: Final = 15.0  # running and walking modes at least this far apart [D]
+WALK_SEPARATION_SD: Final = 2.5  # ... and this many within-mode SDs apart [D]
+WALK_MIN_SHARE: Final = 0.01
+CADENCE_SCALE_SPM: Final = 10.0  # one unit in the two-cluster model [D]
+SPEED_SCALE_MPS: Final = 0.5
+WALK_SPEED_FLOOR_MPS: Final = 1.3  # no cadence and no walking mode: slower is walking [D]
+WALK_SPEED_MODE_MAX_MPS: Final = 1.9
+TRANSITION_S: Final = 5.0  # either side of a walk: the watch's cadence is still ramping [D]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunWalk:
+    """Which records are walking (>= 10 s stretches) and which are the ramps around them."""
+
+    walking: BoolArray
+    transition: BoolArray
+    walking_s: float
+    method: str  # how the split was made, in words with the thresholds
+
+
+def split_run_walk(t: FloatArray, series: Mapping[str, FloatArray],
+                   candidate: BoolArray) -> RunWalk:
+    """Running vs walking per record, from the file's own cadence and speed.
+
+    Where the file holds two modes (a run/walk), a two-cluster model on cadence and speed
+    (10 spm and 0.5 m/s are one unit each) separates them; it is used only when the modes are
+    at least 15 spm and 2.5 within-mode SDs apart and the slower one is centred below 145 spm.
+    Otherwise the floor applies: below 130 spm and below 0.8 x the median (DOMAIN.md §2 quirk
+    4). Without cadence the same is done on speed (floor 1.3 m/s). Only stretches of at least
+    10 s count as walking; 5 s either side of each walk are left out as transition.
+    """
+    cadence, speed = series.get("cadence_spm"), series.get("speed_mps")
+    slow = np.zeros(t.size, dtype=bool)
+    method = ""
+    with_cadence = (candidate & np.isfinite(cadence) & (cadence > 0)
+                    if cadence is not None else np.zeros(t.size, dtype=bool))
+    if int(with_cadence.sum()) >= MIN_RECORDS and cadence is not None:
+        slow, method = _split_by_cadence(cadence, speed, with_cadence)
+        no_cadence = candidate & ~with_cadence
+        if speed is not None and no_cadence.any() and slow.any() and (~slow & with_cadence).any():
+            # Records without cadence: walking when slower than midway between the modes.
+            walk_v = _median_of(speed, slow)
+            run_v = _median_of(speed, ~slow & with_cadence)
+            if np.isfinite(walk_v) and np.isfinite(run_v) and run_v > walk_v:
+                slow |= no_cadence & (speed < (walk_v + run_v) / 2.0)
+    elif speed is not None and int((candidate & np.isfinite(speed)).sum()) >= MIN_RECORDS:
+        slow, method = _split_by_speed(speed, candidate & np.isfinite(speed))
     walking = np.zeros(t.size, dtype=bool)
-    if cadence is None or not np.any(np.isfinite(cadence[running])):
-        return walking
-    median = _running_median(cadence, running)
-    slow = running & (cadence < WALK_MAX_SPM) & (cadence < WALK_REL_MEDIAN * median)
     edges = np.diff(np.concatenate(([0], slow.astype(np.int8), [0])))
     starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
     total_s = 0.0
@@ -276,11 +360,90 @@ def _walking_breaks(t: FloatArray, cadence: FloatArray | None, running: BoolArra
         if span >= WALK_MIN_S:
             walking[a:b] = True
             total_s += span
-    if total_s:
-        issues.append(Issue(code="walking_breaks", message=(
-            f"{total_s / 60:.1f} min of walking breaks were left out of every running "
-            "statistic.")))
-    return walking
+    transition = np.zeros(t.size, dtype=bool)
+    if walking.any():
+        near = _within_s(t, walking, TRANSITION_S)
+        transition = near & ~walking & candidate
+    return RunWalk(walking=walking, transition=transition, walking_s=total_s, method=method)
+
+
+def _split_by_cadence(cadence: FloatArray, speed: FloatArray | None,
+                      usable: BoolArray) -> tuple[BoolArray, str]:
+    c = cadence[usable]
+    v = speed[usable] if speed is not None else None
+    has_v = v is not None and bool(np.all(np.isfinite(v)))
+    feats = [c / CADENCE_SCALE_SPM] + ([v / SPEED_SCALE_MPS] if has_v and v is not None else [])
+    low_member = _two_means(np.column_stack(feats))
+    slow = np.zeros(cadence.size, dtype=bool)
+    if low_member is not None:
+        low, high = c[low_member], c[~low_member]
+        spread = float(np.sqrt((low.var() * low.size + high.var() * high.size) / c.size))
+        gap = float(np.median(high) - np.median(low))
+        if (np.median(low) <= WALK_MODE_MAX_SPM and gap >= WALK_MIN_GAP_SPM
+                and gap >= WALK_SEPARATION_SD * max(spread, 1.0)
+                and low.size >= WALK_MIN_SHARE * c.size):
+            slow[np.flatnonzero(usable)[low_member]] = True
+            return slow, (
+                f"this run has a walking mode (median {np.median(low):.0f} spm"
+                f"{f', {np.median(v[low_member]):.1f} m/s' if has_v and v is not None else ''})"
+                f" and a running mode (median {np.median(high):.0f} spm), separated by "
+                f"cadence{' and speed' if has_v else ''}")
+    median = float(np.median(c))
+    limit = min(WALK_MAX_SPM, WALK_REL_MEDIAN * median)
+    slow[usable] = c < limit
+    return slow, f"no walking mode in this run: walking is below {limit:.0f} spm"
+
+
+def _median_of(values: FloatArray, mask: BoolArray) -> float:
+    use = mask & np.isfinite(values)
+    return float(np.median(values[use])) if use.any() else float("nan")
+
+
+def _split_by_speed(speed: FloatArray, usable: BoolArray) -> tuple[BoolArray, str]:
+    v = speed[usable]
+    low_member = _two_means((v / SPEED_SCALE_MPS)[:, None])
+    slow = np.zeros(speed.size, dtype=bool)
+    if low_member is not None:
+        low, high = v[low_member], v[~low_member]
+        spread = float(np.sqrt((low.var() * low.size + high.var() * high.size) / v.size))
+        gap = float(np.median(high) - np.median(low))
+        if (np.median(low) <= WALK_SPEED_MODE_MAX_MPS and gap >= 0.6
+                and gap >= WALK_SEPARATION_SD * spread and low.size >= WALK_MIN_SHARE * v.size):
+            slow[np.flatnonzero(usable)[low_member]] = True
+            return slow, (f"no cadence; a walking mode at {np.median(low):.1f} m/s and a running "
+                          f"mode at {np.median(high):.1f} m/s")
+    slow[usable] = v < WALK_SPEED_FLOOR_MPS
+    return slow, f"no cadence: walking is below {WALK_SPEED_FLOOR_MPS} m/s"
+
+
+def _two_means(x: FloatArray, iterations: int = 50) -> BoolArray | None:
+    """Membership of the slower of two clusters (k-means, k=2, seeded at the 10th and 90th
+    percentiles of the first feature); None when the data hold one value."""
+    order = np.argsort(x[:, 0], kind="stable")
+    lo_c = x[order[: max(1, x.shape[0] // 10)]].mean(axis=0)
+    hi_c = x[order[-max(1, x.shape[0] // 10):]].mean(axis=0)
+    if np.allclose(lo_c, hi_c):
+        return None
+    member = np.zeros(x.shape[0], dtype=bool)
+    for _ in range(iterations):
+        new = (((x - lo_c) ** 2).sum(axis=1) < ((x - hi_c) ** 2).sum(axis=1))
+        if not new.any() or new.all():
+            return None
+        if np.array_equal(new, member):
+            break
+        member = new
+        lo_c, hi_c = x[member].mean(axis=0), x[~member].mean(axis=0)
+    return member
+
+
+def _within_s(t: FloatArray, mask: BoolArray, margin_s: float) -> BoolArray:
+    """Records within ``margin_s`` of any record in ``mask``."""
+    idx = np.flatnonzero(mask)
+    times = t[idx]
+    pos = np.searchsorted(times, t)
+    before = np.abs(t - times[np.clip(pos - 1, 0, times.size - 1)])
+    after = np.abs(times[np.clip(pos, 0, times.size - 1)] - t)
+    return np.minimum(before, after) <= margin_s
 
 
 def _record_durations(t: FloatArray) -> FloatArray:

@@ -68,6 +68,7 @@ def fit_to_activity(decoded: FitDecoded, *, path: Path, sha256: str) -> Activity
         issues.append(Issue(code="fit_chained", message=(
             f"The file holds {decoded.n_files} activities chained together; the first was "
             "analysed. Split the file to analyse the others.")))
+    _check_file_type(tables.get("file_id", {}), path)
     rec = tables.get("record", {})
     if _numeric(rec, "timestamp") is None:
         raise InsufficientDataError(
@@ -101,6 +102,18 @@ def fit_to_activity(decoded: FitDecoded, *, path: Path, sha256: str) -> Activity
         n_activities=decoded.n_files,
         device_serial=_serial(tables.get("file_id", {})),
     )
+
+
+def _check_file_type(file_id: Columns, path: Path) -> None:
+    """A course, workout or settings file is not a recorded activity: say so by name."""
+    kind = _value(file_id, "type", 0)
+    if kind is None or int(kind) == prof.FILE_TYPE_ACTIVITY or int(kind) not in prof.FILE_TYPES:
+        return
+    what = prof.FILE_TYPES[int(kind)]
+    plan = " (a planned route)" if what == "course" else ""
+    raise InsufficientDataError(
+        f"{path.name} is a {what} file{plan}, not a recorded activity. Export the recorded "
+        "run from your watch or its app (the activity's original FIT file) and try again.")
 
 
 def _serial(file_id: Columns) -> str | None:
@@ -274,9 +287,10 @@ def _value(cols: Columns, name: str, i: int) -> float | None:
 
 
 def _enum(table: dict[int, str], value: float | None) -> str:
+    """The profile name; a number the profile does not name (or 254, "all") is "unknown"."""
     if value is None:
         return "unknown"
-    return table.get(int(value), f"sport_{int(value)}")
+    return table.get(int(value), "unknown")
 
 
 def _timer_stops(events: Columns, t0: float) -> tuple[tuple[float, float], ...]:

@@ -31,6 +31,7 @@ def analysis_json(report: WatchReport) -> JSON:
                           if activity.start_utc else None),
             "duration_s": round(run.duration_s, 3),
             "moving_time_s": round(run.moving_time_s, 3),
+            "walking_time_s": round(run.walking_time_s, 3),
             "distance_m": round(run.distance_m, 2) if run.distance_m is not None else None,
         },
         "metrics": {METRIC_UNITS[name].key: _metric(m) for name, m in run.metrics.items()},
