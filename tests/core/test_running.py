@@ -270,3 +270,30 @@ def test_all_walking_with_the_walk_floor_is_refused_as_a_walk() -> None:
     cadence = np.where(np.arange(1200) < 1195, 112.0, 170.0)
     with pytest.raises(InsufficientDataError, match="this is a walk, not a run"):
         process_activity(_activity(cadence_spm=cadence, speed_mps=np.full(1200, 1.3)))
+
+
+# Cadence units per stretch (issue #12 item 3): nothing dropped for a unit mix-up.
+def test_cadence_units_are_decided_per_stretch() -> None:
+    cadence = np.full(1200, 170.0)
+    cadence[600:] = 340.0  # the second half stores steps/min (doubled by the reader)
+    result = process_activity(_activity(cadence_spm=cadence))
+    assert result.metrics["cadence_spm"].value == pytest.approx(170.0)
+    assert result.metrics["cadence_spm"].n == 1200  # no record dropped
+    message = next(i.message for i in result.issues if i.code == "cadence_already_spm")
+    assert "50% of the running records" in message and "halved and kept" in message
+
+
+def test_step_length_against_speed_catches_units_below_240() -> None:
+    # 118 steps/min at 1.6 m/s stored as steps/min: 236 "spm" would mean 0.41 m steps.
+    result = process_activity(_activity(cadence_spm=np.full(1200, 236.0),
+                                        speed_mps=np.full(1200, 1.6)))
+    assert result.metrics["cadence_spm"].value == pytest.approx(118.0)
+    assert "the whole run" in next(i.message for i in result.issues
+                                   if i.code == "cadence_already_spm")
+
+
+def test_a_fast_runner_keeps_a_high_cadence() -> None:
+    result = process_activity(_activity(cadence_spm=np.full(1200, 200.0),
+                                        speed_mps=np.full(1200, 6.0)))
+    assert result.metrics["cadence_spm"].value == pytest.approx(200.0)
+    assert "cadence_already_spm" not in {i.code for i in result.issues}

@@ -240,11 +240,11 @@ def _fix_quirks(series: dict[str, FloatArray], running: BoolArray, issues: list[
                 f"{int(zero.sum())} records hold {name} = 0 while moving, which means "
                 "'not measured': they count as missing, not as 0.")))
     cadence = series.get("cadence_spm")
-    if cadence is not None and _running_median(cadence, running) > 240.0:
-        series["cadence_spm"] = cadence / 2.0
-        issues.append(Issue(code="cadence_already_spm", message=(
-            "The file stores cadence as steps per minute where the format expects steps per "
-            "foot (a known treadmill-app bug): the values were halved.")))
+    if cadence is not None:
+        fixed, issue = cadence_units(cadence, series.get("speed_mps"), running)
+        series["cadence_spm"] = fixed
+        if issue is not None:
+            issues.append(issue)
     vo = series.get("vertical_oscillation_m")
     if vo is not None and 0.004 <= _running_median(vo, running) <= 0.016:
         series["vertical_oscillation_m"] = vo * 10.0
@@ -257,6 +257,59 @@ ZERO_MEANS_MISSING: Final = (
     "cadence_spm", "heart_rate_bpm", "ground_contact_time_s", "vertical_oscillation_m",
     "step_length_m", "vertical_ratio_frac", "power_w",
 )
+CADENCE_MAX_SPM: Final = 240.0  # no one runs faster: above, the file stores steps/min [D]
+STEP_PLAUSIBLE_M: Final = (0.45, 2.2)  # implied step length = speed x 60 / cadence [D]
+UNITS_WINDOW: Final = 31  # records: cadence units are decided per stretch, not per record
+
+
+def cadence_units(cadence: FloatArray, speed: FloatArray | None,
+                  running: BoolArray) -> tuple[FloatArray, Issue | None]:
+    """Steps/min vs steps per foot, per stretch, decided from the data (DOMAIN.md §2 quirk 1).
+
+    Readers double a file's cadence (the formats store steps per foot). Some writers store
+    steps/min instead (treadmill apps, some TCX exports), in the whole file or in stretches:
+    doubled, that gives 280-360 "spm". A stretch is halved when its cadence is above 240 spm,
+    or when step length x cadence only matches the speed with half the cadence (the implied
+    step length is under 0.45 m at a running speed while half the cadence gives 0.45-2.2 m).
+    Nothing is dropped for a unit mix-up; a warning says what was decided and where.
+    """
+    values = cadence.copy()
+    finite = np.isfinite(values) & (values > 0)
+    doubled = finite & (values > CADENCE_MAX_SPM)
+    if speed is not None:
+        moving = finite & np.isfinite(speed) & (speed >= 1.5)
+        step = np.divide(speed * 60.0, values, out=np.full(values.size, np.nan), where=moving)
+        step = _rolling_median(step, UNITS_WINDOW)
+        doubled |= moving & (step < STEP_PLAUSIBLE_M[0]) & (2 * step >= STEP_PLAUSIBLE_M[0]) \
+            & (2 * step <= STEP_PLAUSIBLE_M[1])
+    doubled = _rolling_median(doubled.astype(np.float64), UNITS_WINDOW) > 0.5
+    doubled &= finite
+    if not doubled.any():
+        return cadence, None
+    values[doubled] /= 2.0
+    share = int((doubled & running).sum()) / max(int((finite & running).sum()), 1)
+    where = "the whole run" if share > 0.97 else f"{share:.0%} of the running records"
+    return values, Issue(code="cadence_already_spm", message=(
+        f"In {where} the file stores cadence as steps per minute where the format expects "
+        "steps per foot (a known bug of treadmill apps and some exports): decided from "
+        "cadence above 240 spm or from step length x cadence against speed, those values "
+        "were halved and kept."))
+
+
+def _rolling_median(values: FloatArray, window: int) -> FloatArray:
+    """Centred running median ignoring NaN (NaN where the window holds none)."""
+    if values.size < window:
+        window = max(1, values.size | 1)
+    half = window // 2
+    padded = np.pad(values, half, mode="edge")
+    view = np.lib.stride_tricks.sliding_window_view(padded, window)
+    out = np.full(values.size, np.nan)
+    ok = np.isfinite(view).any(axis=1)
+    if ok.any():
+        out[ok] = np.nanmedian(view[ok], axis=1)
+    return out
+
+
 FLAT_MAX_GRADE: Final = 0.02  # |grade| at most 2 % counts as flat [D]
 FLAT_HALF_WINDOW_M: Final = 25.0
 FLAT_MIN_SHARE: Final = 0.3

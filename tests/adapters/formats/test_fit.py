@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import io
 import warnings
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+import backstride
 from backstride.adapters.formats import read_activity
 from backstride.adapters.formats.fit import decode_fit
 from backstride.adapters.formats.fit_writer import simulated_run_messages, write_fit_bytes
@@ -199,3 +201,27 @@ def test_gzipped_copy_has_the_same_sha256(tmp_path: Path) -> None:
 def test_missing_file_is_an_input_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="does not exist"):
         read_activity(tmp_path / "nope.fit")
+
+
+# Clock anomalies (issue #12 item 4): the time base is repaired, never a run dropped.
+def _jumped(shift_s: float, after_s: int) -> bytes:
+    messages = simulated_run_messages(simulate_run(RunPlan(duration_s=3360, pauses=(),
+                                                           walks=()), seed=3))
+    start = datetime.strptime(messages[1]["timestamp"], "%Y-%m-%dT%H:%M:%S")
+    for message in messages:
+        if message["message_type"] in ("record", "event") and "timestamp" in message:
+            stamp = datetime.strptime(message["timestamp"], "%Y-%m-%dT%H:%M:%S")
+            if (stamp - start).total_seconds() >= after_s:
+                message["timestamp"] = (stamp + timedelta(seconds=shift_s)).strftime(
+                    "%Y-%m-%dT%H:%M:%S")
+    return write_fit_bytes(messages)
+
+
+@pytest.mark.parametrize("shift_s", [20 * 86400.0, -300.0])
+def test_a_clock_jump_keeps_the_whole_run(shift_s: float, tmp_path: Path) -> None:
+    path = tmp_path / "jump.fit"
+    path.write_bytes(_jumped(shift_s, after_s=480))
+    report = backstride.analyze(path)
+    assert report.run.moving_time_s == pytest.approx(3360, abs=5)  # not 8 of 56 minutes
+    message = next(i.message for i in report.run.issues if i.code == "clock_repaired")
+    assert "No record was dropped" in message and "the distance went on" in message

@@ -15,6 +15,7 @@ import numpy as np
 from backstride.adapters.formats import fit_profile as prof
 from backstride.adapters.formats.fit import FitDecoded
 from backstride.core.activity import Activity, Session
+from backstride.core.clock import ClockRepair, repair_clock
 from backstride.core.types import AnyArray, FloatArray, Issue
 from backstride.errors import InsufficientDataError
 
@@ -74,7 +75,7 @@ def fit_to_activity(decoded: FitDecoded, *, path: Path, sha256: str) -> Activity
         raise InsufficientDataError(
             f"{path.name} holds no timed records (data points) to measure. Export the "
             "activity again as the original FIT file from your watch or its app.")
-    rec = _in_time_order(rec, issues)
+    rec, clock = _in_time_order(rec, tables.get("session", {}), issues)
     t_abs = rec["timestamp"]
     if t_abs.size == 0:
         raise InsufficientDataError(
@@ -94,8 +95,8 @@ def fit_to_activity(decoded: FitDecoded, *, path: Path, sha256: str) -> Activity
         device=_device(tables.get("file_id", {}), tables.get("device_info", {})),
         t_s=t_abs - t0,
         series=series,
-        sessions=_sessions(tables, t0, float(t_abs[-1]), issues),
-        timer_stopped=_timer_stops(tables.get("event", {}), t0),
+        sessions=_sessions(tables, t0, float(t_abs[-1]), issues, clock),
+        timer_stopped=_timer_stops(tables.get("event", {}), t0, clock),
         issues=tuple(issues),
         messages=decoded.messages,
         cadence_resolution_spm=2.0 / 128 if "fractional_cadence" in rec else 2.0,
@@ -136,18 +137,26 @@ def _first_activity(cols: Columns) -> Columns:
     return {name: values[keep] for name, values in cols.items()}
 
 
-def _in_time_order(rec: Columns, issues: list[Issue]) -> Columns:
-    """Keep records with a time that does not go backwards (damaged or resynchronised files)."""
+def _in_time_order(rec: Columns, sessions: Columns,
+                   issues: list[Issue]) -> tuple[Columns, ClockRepair]:
+    """Records with a time, on a repaired time base: clock jumps forward or back are undone
+    where the record sequence shows them (core/clock.py); no record with a time is dropped."""
     t = rec["timestamp"]
     keep = np.isfinite(t)
-    finite = np.where(keep, t, -np.inf)
-    keep &= finite >= np.maximum.accumulate(finite)
     dropped = int(t.size - keep.sum())
     if dropped:
         issues.append(Issue(code="fit_records_dropped", message=(
-            f"{dropped} of {t.size} records had no time or a time earlier than the record "
-            "before them (damage in the file) and were left out.")))
-    return rec if dropped == 0 else {name: values[keep] for name, values in rec.items()}
+            f"{dropped} of {t.size} records had no time (damage in the file) and were left "
+            "out.")))
+        rec = {name: values[keep] for name, values in rec.items()}
+    elapsed = _numeric(sessions, "total_elapsed_time")
+    total = float(np.nansum(elapsed)) if elapsed is not None and np.any(np.isfinite(elapsed)) \
+        else None
+    clock = repair_clock(rec["timestamp"], _numeric(rec, "distance"), elapsed_s=total or None)
+    if clock.issue is not None:
+        issues.append(clock.issue)
+        rec = {**rec, "timestamp": clock.t_s}
+    return rec, clock
 
 
 def _series(rec: Columns, decoded: FitDecoded, issues: list[Issue]) -> dict[str, FloatArray]:
@@ -227,7 +236,7 @@ def _device(file_id: Columns, device_info: Columns) -> str | None:
 
 
 def _sessions(tables: dict[str, Columns], t0: float, t_end: float,
-              issues: list[Issue]) -> tuple[Session, ...]:
+              issues: list[Issue], clock: ClockRepair) -> tuple[Session, ...]:
     cols = tables.get("session", {})
     n = len(cols.get("_offset", ()))
     if n == 0:
@@ -241,6 +250,8 @@ def _sessions(tables: dict[str, Columns], t0: float, t_end: float,
         start = _value(cols, "start_time", i)
         elapsed = _value(cols, "total_elapsed_time", i)
         stamp = _value(cols, "timestamp", i)
+        start = clock.map_time(start) if start is not None else None
+        stamp = clock.map_time(stamp) if stamp is not None else None
         start_s = (start - t0) if start is not None else 0.0
         if elapsed is not None:
             end_s = start_s + elapsed
@@ -293,7 +304,8 @@ def _enum(table: dict[int, str], value: float | None) -> str:
     return table.get(int(value), "unknown")
 
 
-def _timer_stops(events: Columns, t0: float) -> tuple[tuple[float, float], ...]:
+def _timer_stops(events: Columns, t0: float,
+                 clock: ClockRepair) -> tuple[tuple[float, float], ...]:
     """Pair timer stop and start events into the intervals with the timer off."""
     columns = [_numeric(events, name) for name in ("event", "event_type", "timestamp")]
     if any(c is None for c in columns):
@@ -303,10 +315,11 @@ def _timer_stops(events: Columns, t0: float) -> tuple[tuple[float, float], ...]:
     for event, kind, stamp in zip(*columns, strict=True):
         if event != prof.EVENT_TIMER or not np.isfinite(stamp) or not np.isfinite(kind):
             continue
+        at = clock.map_time(float(stamp)) - t0
         if int(kind) in prof.TIMER_STOP_TYPES and stopped_at is None:
-            stopped_at = float(stamp) - t0
+            stopped_at = at
         elif int(kind) in prof.TIMER_START_TYPES and stopped_at is not None:
-            stops.append((stopped_at, float(stamp) - t0))
+            stops.append((stopped_at, at))
             stopped_at = None
     if stopped_at is not None:
         stops.append((stopped_at, np.inf))
