@@ -135,3 +135,14 @@ def test_cut_short_files_give_an_answer_never_a_traceback(name: str, tmp_path: P
         _analyse(cut)
     except BackstrideError as exc:
         assert not INTERNAL.search(str(exc))
+
+
+def test_stryd_developer_fields_stand_in_for_missing_dynamics() -> None:
+    """A Forerunner 920XT without a dynamics strap, with a Stryd pod (issue #12 item 5)."""
+    data = _analyse(CORPUS / "tormoder-fit/misc-mornindew-broken.fit")
+    metrics = data["metrics"]
+    assert metrics["ground_contact_time_ms"]["value"] == pytest.approx(287.5, abs=1.0)
+    assert metrics["vertical_oscillation_mm"]["value"] == pytest.approx(63.3, abs=1.0)
+    assert metrics["power_w"]["status"] == "ok"
+    said = next(w for w in data["quality"]["warnings"] if "developer fields" in w)
+    assert "Stryd" in said and "'Ground Time'" in said and "'Vertical Oscillation'" in said

@@ -225,3 +225,17 @@ def test_a_clock_jump_keeps_the_whole_run(shift_s: float, tmp_path: Path) -> Non
     assert report.run.moving_time_s == pytest.approx(3360, abs=5)  # not 8 of 56 minutes
     message = next(i.message for i in report.run.issues if i.code == "clock_repaired")
     assert "No record was dropped" in message and "the distance went on" in message
+
+
+def test_zero_averages_in_the_session_are_missing_not_zero(tmp_path: Path) -> None:
+    """COROS writes 0 as a placeholder for averages it did not measure (issue #12 item 5)."""
+    messages = simulated_run_messages(simulate_run(RunPlan(duration_s=600), seed=4))
+    session = next(m for m in messages if m["message_type"] == "session")
+    session.update(avg_stance_time=0.0, avg_heart_rate=0, avg_cadence=0,
+                   avg_vertical_oscillation=95.0)
+    path = tmp_path / "coros.fit"
+    path.write_bytes(write_fit_bytes(messages))
+    summary = read_activity(path).sessions[0].summary
+    assert "avg_ground_contact_time_s" not in summary and "avg_heart_rate_bpm" not in summary
+    assert "avg_cadence_spm" not in summary
+    assert summary["avg_vertical_oscillation_m"] == pytest.approx(0.095)

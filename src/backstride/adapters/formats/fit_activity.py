@@ -34,17 +34,39 @@ _RECORD_SERIES: Final = (
     ("vertical_ratio", "vertical_ratio_frac", 1e-2),
     ("step_length", "step_length_m", 1e-3),
 )
-# Developer fields kept as source-specific metrics (DOMAIN.md §2 quirk 9): name -> series, factor
-# by units. Stryd writes "Leg Spring Stiffness" in kN/m.
+# Developer fields by name (lower case, spaces and underscores removed) and unit
+# (DOMAIN.md §2 quirk 9). Source-specific metrics are always read; the others stand in for a
+# native field only when the watch recorded none (a pod or Connect IQ field beside a watch
+# without running dynamics). Stryd writes Ground Time in ms, Vertical Oscillation in cm and
+# Leg Spring Stiffness in kN/m; Garmin Running Power writes RP_Power; RunScribe contact time.
 _DEVELOPER_SERIES: Final = {
-    "form power": ("form_power_w", {"watts": 1.0, "w": 1.0}),
-    "leg spring stiffness": ("leg_spring_stiffness_n_per_m", {"kn/m": 1e3}),
+    "formpower": "form_power_w",
+    "legspringstiffness": "leg_spring_stiffness_n_per_m",
 }
-# Developer duplicates of native fields: used only when the native one is missing.
 _DEVELOPER_FALLBACKS: Final = {
-    "speed": ("speed_mps", {"m/s": 1.0}),
-    "distance": ("distance_m", {"meters": 1.0, "m": 1.0}),
-    "power": ("power_w", {"watts": 1.0, "w": 1.0}),
+    "speed": "speed_mps", "distance": "distance_m", "power": "power_w",
+    "rppower": "power_w", "runningpower": "power_w",
+    "groundtime": "ground_contact_time_s", "contacttime": "ground_contact_time_s",
+    "groundcontacttime": "ground_contact_time_s", "stancetime": "ground_contact_time_s",
+    "verticaloscillation": "vertical_oscillation_m", "cadence": "cadence_spm",
+}
+# Units (lower case) to SI, per series.
+_LENGTH: Final = {"m": 1.0, "meters": 1.0, "metres": 1.0, "cm": 1e-2, "centimeters": 1e-2,
+                  "centimetres": 1e-2, "mm": 1e-3, "millimeters": 1e-3, "millimetres": 1e-3}
+_DEVELOPER_UNITS: Final[dict[str, dict[str, float]]] = {
+    "form_power_w": {"watts": 1.0, "w": 1.0},
+    "power_w": {"watts": 1.0, "w": 1.0},
+    "leg_spring_stiffness_n_per_m": {"kn/m": 1e3, "n/m": 1.0},
+    "speed_mps": {"m/s": 1.0},
+    "distance_m": _LENGTH,
+    "ground_contact_time_s": {"ms": 1e-3, "milliseconds": 1e-3, "s": 1.0, "seconds": 1.0},
+    "vertical_oscillation_m": _LENGTH,
+    "cadence_spm": {"rpm": 2.0, "spm": 1.0, "steps/min": 1.0},  # rpm: per foot, as FIT
+}
+_METRIC_WORDS: Final = {
+    "power_w": "power", "ground_contact_time_s": "ground contact time",
+    "vertical_oscillation_m": "vertical oscillation", "cadence_spm": "cadence",
+    "form_power_w": "form power", "leg_spring_stiffness_n_per_m": "leg spring stiffness",
 }
 # (session column, summary key, factor)
 _SESSION_SUMMARY: Final = (
@@ -197,25 +219,52 @@ def _first_present(rec: Columns, *names: str) -> FloatArray | None:
 def _developer_series(
     rec: Columns, decoded: FitDecoded, out: dict[str, FloatArray], issues: list[Issue]
 ) -> None:
+    used: dict[str, str] = {}
     for column, desc in decoded.developer_fields.items():
         values = _numeric(rec, column)
-        if values is None:
+        if values is None or not np.any(np.isfinite(values)):
             continue
-        key, units = desc.name.strip().lower(), desc.units.strip().lower()
+        key = desc.name.strip().lower().replace(" ", "").replace("_", "")
         if key in _DEVELOPER_SERIES:
-            name, factors = _DEVELOPER_SERIES[key]
+            name = _DEVELOPER_SERIES[key]
         elif key in _DEVELOPER_FALLBACKS:
-            name, factors = _DEVELOPER_FALLBACKS[key]
-            if name in out and np.any(np.isfinite(out[name])):
+            name = _DEVELOPER_FALLBACKS[key]
+            if name in out and np.any(np.isfinite(out[name]) & (out[name] != 0)):
                 continue  # the native field wins
         else:
             continue
-        if units not in factors:
+        factor = _DEVELOPER_UNITS[name].get(desc.units.strip().lower())
+        if factor is None:
             issues.append(Issue(code="fit_developer_units", message=(
                 f"Developer field '{desc.name}' has units '{desc.units}', which backstride "
                 "does not know how to convert; it was left out.")))
             continue
-        out[name] = values * factors[units]
+        out[name] = values * factor
+        used[name] = desc.name
+    if used:
+        sensor = _sensor(decoded, used)
+        said = ", ".join(f"{_METRIC_WORDS.get(n, n)} ('{field}')" for n, field in used.items()
+                         if n not in ("speed_mps", "distance_m"))
+        if said:
+            issues.append(Issue(code="developer_fields", message=(
+                f"From {sensor}'s developer fields: {said}.")))
+
+
+def _sensor(decoded: FitDecoded, used: dict[str, str]) -> str:
+    """Which pod or Connect IQ field wrote the developer fields, in words."""
+    names = {field.strip().lower() for field in used.values()}
+    if "rp_power" in names:
+        return "Garmin Running Power (Connect IQ)"
+    makers = decoded.messages.get("developer_data_id", {}).get("manufacturer_id")
+    if makers is not None and makers.dtype.kind == "f":
+        for maker in makers[np.isfinite(makers)]:
+            if int(maker) in prof.MANUFACTURERS:
+                return f"the {prof.MANUFACTURERS[int(maker)]} sensor"
+    if names & {"form power", "leg spring stiffness", "air power"}:
+        return "the Stryd pod"
+    if any("runscribe" in n or n in ("contact time", "pronation", "shock") for n in names):
+        return "RunScribe"
+    return "a pod or Connect IQ data field"
 
 
 def _device(file_id: Columns, device_info: Columns) -> str | None:
@@ -269,13 +318,13 @@ def _summary(cols: Columns, i: int) -> dict[str, float]:
     summary: dict[str, float] = {}
     for column, key, factor in _SESSION_SUMMARY:
         value = _value(cols, column, i)
-        if value is not None:
-            summary[key] = value * factor
+        if value is not None and not (value == 0 and key.startswith("avg_")):
+            summary[key] = value * factor  # an average of 0 is a placeholder (COROS): missing
     speed = _value(cols, "enhanced_avg_speed", i) or _value(cols, "avg_speed", i)
     if speed is not None:
         summary["avg_speed_mps"] = speed
     cadence = _value(cols, "avg_cadence", i)
-    if cadence is not None:
+    if cadence:
         summary["avg_cadence_spm"] = 2.0 * (cadence + (_value(cols, "avg_fractional_cadence", i)
                                                        or 0.0))
     return summary
