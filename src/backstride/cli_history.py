@@ -80,8 +80,10 @@ def runs_group(ctx: click.Context, json_out: str | None, limit: int | None) -> N
             cadence = (run["metrics"].get("cadence_spm") or {}).get("value")
             shown = f"{cadence:.0f} spm" if cadence is not None else "–"
             distance = f"{run['distance_m'] / 1000:.2f} km" if run["distance_m"] else "?"
+            copies = run.get("linked_files") or []
+            also = f"  (same run: {', '.join(c['name'] for c in copies)})" if copies else ""
             app.say(f"{run['id']:>6}  {run['start_utc'] or 'date unknown':<20}  {distance:>9}  "
-                    f"{shown:>8}  {run['surface'] or '':<9}  {run['device'] or ''}")
+                    f"{shown:>8}  {run['surface'] or '':<9}  {run['device'] or ''}{also}")
 
 
 @runs_group.command("show")

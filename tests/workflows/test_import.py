@@ -177,6 +177,7 @@ def test_same_run_by_time_overlap_whatever_the_distance(tmp_path: Path, first: s
         import_paths([path], settings=settings, workers=1)
     (run,) = list_runs(settings=settings)["runs"]
     assert run["format"] == "fit"
+    assert run["linked_files"] == [{"name": str(gpx), "format": "gpx"}]
     assert run_analysis(run["id"], settings=settings)["metrics"]["ground_contact_time_ms"][
         "status"] == "ok"
     before = list_runs(settings=settings)["runs"]

@@ -360,7 +360,8 @@ class Store:
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
             found = _latest_analyses(conn, [row.id for row in rows])
-        return [_run_json(row, found.get(row.id)) for row in rows]
+            linked = _linked_files(conn, [row.id for row in rows])
+        return [_run_json(row, found.get(row.id), linked.get(row.id, [])) for row in rows]
 
     def count_runs(self, *, runner: str = DEFAULT_RUNNER) -> int:
         runner_id = self.runner_id(runner)
@@ -820,13 +821,27 @@ def _latest_analyses(conn: Connection, activity_ids: list[int]) -> dict[int, JSO
     return out
 
 
-def _run_json(row: Row[Any], analysis: JSON | None) -> JSON:
+def _linked_files(conn: Connection, activity_ids: list[int]) -> dict[int, list[JSON]]:
+    """The other copies of each run (same activity, another file), oldest first."""
+    out: dict[int, list[JSON]] = {}
+    for chunk in (activity_ids[i : i + 500] for i in range(0, len(activity_ids), 500)):
+        rows = conn.execute(select(sources.c.activity_id, sources.c.name, sources.c.format)
+                            .where(sources.c.activity_id.in_(chunk),
+                                   sources.c.role == "duplicate")
+                            .order_by(sources.c.activity_id, sources.c.id))
+        for row in rows:
+            out.setdefault(int(row.activity_id), []).append(
+                {"name": row.name, "format": row.format})
+    return out
+
+
+def _run_json(row: Row[Any], analysis: JSON | None, linked: list[JSON]) -> JSON:
     start = _aware(row.start_utc) if row.start_utc is not None else None
     return {"id": row.id,
             "start_utc": start.strftime("%Y-%m-%dT%H:%M:%SZ") if start else None,
             "distance_m": row.distance_m, "duration_s": row.duration_s,
             "surface": row.surface, "source_sha256": row.source_sha256,
-            "format": row.format, "device": row.device,
+            "format": row.format, "device": row.device, "linked_files": linked,
             "metrics": (analysis or {}).get("metrics", {})}
 
 
