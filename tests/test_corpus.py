@@ -146,3 +146,12 @@ def test_stryd_developer_fields_stand_in_for_missing_dynamics() -> None:
     assert metrics["power_w"]["status"] == "ok"
     said = next(w for w in data["quality"]["warnings"] if "developer fields" in w)
     assert "Stryd" in said and "'Ground Time'" in said and "'Vertical Oscillation'" in said
+
+
+def test_multisport_reports_the_run_leg_own_start_distance_and_duration() -> None:
+    """Issue #12 item 6: a triathlon's run starts 41 min 10 s after the swim."""
+    data = _analyse(CORPUS / "muktihari-fit/triathlon_summary_first.fit")
+    assert data["activity"]["start_utc"] == "2023-09-02T13:56:34Z"  # not the swim's 13:15:24
+    assert data["activity"]["distance_m"] == pytest.approx(4491.51)
+    assert data["activity"]["duration_s"] == pytest.approx(1573.613)
+    assert [leg["sport"] for leg in data["device_summary"]] == ["running"]
