@@ -297,3 +297,11 @@ def test_a_fast_runner_keeps_a_high_cadence() -> None:
                                         speed_mps=np.full(1200, 6.0)))
     assert result.metrics["cadence_spm"].value == pytest.approx(200.0)
     assert "cadence_already_spm" not in {i.code for i in result.issues}
+
+
+def test_jogged_recoveries_between_intervals_are_running() -> None:
+    # 3 min at 178 spm / 4.2 m/s, 2 min jogging at 140 spm / 2.3 m/s: no walk at all.
+    plan = _run_walk_plan(cadence_spm=178.0, speed_mps=4.2, walk_cadence_spm=140.0,
+                          walk_speed_mps=2.3)
+    activity, _ = _from_simulation(plan)
+    assert process_activity(activity).walking_time_s == 0.0

@@ -357,6 +357,7 @@ def _running_median(values: FloatArray, running: BoolArray) -> float:
 
 
 WALK_MODE_MAX_SPM: Final = 145.0  # a walking cluster centred faster is not walking [D]
+WALK_MODE_MAX_MPS: Final = 2.0  # ... or moving faster than a brisk walk (7.2 km/h) [D]
 WALK_MIN_GAP_SPM: Final = 15.0  # running and walking modes at least this far apart [D]
 WALK_SEPARATION_SD: Final = 2.5  # ... and this many within-mode SDs apart [D]
 WALK_MIN_SHARE: Final = 0.01
@@ -432,9 +433,11 @@ def _split_by_cadence(cadence: FloatArray, speed: FloatArray | None,
         low, high = c[low_member], c[~low_member]
         spread = float(np.sqrt((low.var() * low.size + high.var() * high.size) / c.size))
         gap = float(np.median(high) - np.median(low))
+        slow_enough = not has_v or v is None or \
+            float(np.median(v[low_member])) <= WALK_MODE_MAX_MPS
         if (np.median(low) <= WALK_MODE_MAX_SPM and gap >= WALK_MIN_GAP_SPM
                 and gap >= WALK_SEPARATION_SD * max(spread, 1.0)
-                and low.size >= WALK_MIN_SHARE * c.size):
+                and low.size >= WALK_MIN_SHARE * c.size and slow_enough):
             slow[np.flatnonzero(usable)[low_member]] = True
             return slow, (
                 f"this run has a walking mode (median {np.median(low):.0f} spm"
