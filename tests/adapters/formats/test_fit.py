@@ -15,7 +15,7 @@ from backstride.adapters.formats import read_activity
 from backstride.adapters.formats.fit import decode_fit
 from backstride.adapters.formats.fit_writer import simulated_run_messages, write_fit_bytes
 from backstride.core.simulate import RunPlan, simulate_run
-from backstride.errors import CorruptFileError, InputError
+from backstride.errors import CorruptFileError, InputError, InsufficientDataError
 from tests.conftest import fixture_file
 
 fitdecode = pytest.importorskip("fitdecode")
@@ -239,3 +239,16 @@ def test_zero_averages_in_the_session_are_missing_not_zero(tmp_path: Path) -> No
     assert "avg_ground_contact_time_s" not in summary and "avg_heart_rate_bpm" not in summary
     assert "avg_cadence_spm" not in summary
     assert summary["avg_vertical_oscillation_m"] == pytest.approx(0.095)
+
+
+def test_a_swim_without_records_is_refused_as_a_swim(tmp_path: Path) -> None:
+    """Issue #12 item 1: a pool swim was refused only for 'no valid time'."""
+    messages = [m for m in simulated_run_messages(simulate_run(RunPlan(duration_s=600), seed=4))
+                if m["message_type"] != "record"]
+    for message in messages:
+        if message["message_type"] in ("session", "lap"):
+            message.update(sport="swimming", sub_sport="lap_swimming")
+    path = tmp_path / "pool.fit"
+    path.write_bytes(write_fit_bytes(messages))
+    with pytest.raises(InsufficientDataError, match="this is a pool swim, not a run"):
+        read_activity(path)

@@ -16,6 +16,7 @@ from backstride.adapters.formats import fit_profile as prof
 from backstride.adapters.formats.fit import FitDecoded
 from backstride.core.activity import Activity, Session
 from backstride.core.clock import ClockRepair, repair_clock
+from backstride.core.sport import RUNNING, UNSTATED, not_a_run
 from backstride.core.types import AnyArray, FloatArray, Issue
 from backstride.errors import InsufficientDataError
 
@@ -93,7 +94,10 @@ def fit_to_activity(decoded: FitDecoded, *, path: Path, sha256: str) -> Activity
             "analysed. Split the file to analyse the others.")))
     _check_file_type(tables.get("file_id", {}), path)
     rec = tables.get("record", {})
-    if _numeric(rec, "timestamp") is None:
+    timed = _numeric(rec, "timestamp")
+    if timed is None or not np.any(np.isfinite(timed)):
+        _refuse_other_sport(tables)  # a pool swim without timed records is still a swim
+    if timed is None:
         raise InsufficientDataError(
             f"{path.name} holds no timed records (data points) to measure. Export the "
             "activity again as the original FIT file from your watch or its app.")
@@ -125,6 +129,22 @@ def fit_to_activity(decoded: FitDecoded, *, path: Path, sha256: str) -> Activity
         n_activities=decoded.n_files,
         device_serial=_serial(tables.get("file_id", {})),
     )
+
+
+def _refuse_other_sport(tables: dict[str, Columns]) -> None:
+    """A file with nothing to measure whose summary names a sport other than running is
+    refused by that sport, not for its missing records."""
+    cols = tables.get("session", {})
+    sports = _numeric(cols, "sport")
+    if sports is None or not np.any(np.isfinite(sports)):
+        return
+    named = [prof.SPORTS.get(int(v), "unknown") for v in sports[np.isfinite(sports)]]
+    if RUNNING in named or all(n in UNSTATED for n in named):
+        return
+    subs = _numeric(cols, "sub_sport")
+    sub = prof.SUB_SPORTS.get(int(subs[0])) if subs is not None and subs.size and \
+        np.isfinite(subs[0]) else None
+    raise InsufficientDataError(not_a_run(named[0], sub))
 
 
 def _check_file_type(file_id: Columns, path: Path) -> None:
