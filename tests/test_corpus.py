@@ -155,3 +155,9 @@ def test_multisport_reports_the_run_leg_own_start_distance_and_duration() -> Non
     assert data["activity"]["distance_m"] == pytest.approx(4491.51)
     assert data["activity"]["duration_s"] == pytest.approx(1573.613)
     assert [leg["sport"] for leg in data["device_summary"]] == ["running"]
+
+
+def test_run_walk_report_says_running_and_walking_time() -> None:
+    result = CliRunner().invoke(cli, ["analyze", str(CORPUS / "runpandas/run.fit")])
+    assert result.exit_code == 0
+    assert "running 32.0 min and walking 19.0 min" in result.stdout
