@@ -196,3 +196,12 @@ def test_two_runs_started_90_s_apart_stay_two(tmp_path: Path) -> None:
         path.write_bytes(write_fit_bytes(simulated_run_messages(simulate_run(plan, seed=i))))
         import_paths([path], settings=settings, workers=1)
     assert len(list_runs(settings=settings)["runs"]) == 2
+
+
+def test_other_sports_the_file_does_not_name_are_not_runs(tmp_path: Path) -> None:
+    """A row whose TCX says Sport="Other" is counted as not a run, not as a failed file."""
+    corpus = Path(__file__).parent.parent / "corpus"
+    settings = Settings(data_dir=tmp_path / "data")
+    summary = import_paths([corpus / "rowingdata/3x250m.tcx", corpus / "gpxpy/korita-zbevnica.gpx"],
+                           settings=settings, workers=1)
+    assert (summary.imported, summary.not_runs, summary.skipped) == (0, 2, ())

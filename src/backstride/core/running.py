@@ -23,7 +23,7 @@ from backstride.core.stats import (
     strongest_change_point,
 )
 from backstride.core.types import BoolArray, FloatArray, Issue, MetricStatus
-from backstride.errors import InsufficientDataError
+from backstride.errors import InsufficientDataError, NotRunningError
 
 MOVING_MIN_MPS: Final = 0.5  # slower is standing still (GPS drift) [D]
 WALK_MAX_SPM: Final = 130.0  # DOMAIN.md §2 quirk 4 [D]
@@ -125,9 +125,9 @@ def process_activity(activity: Activity) -> RunAnalysis:
     walking_s = float(weights[run_walk.walking & candidate].sum())
     running_s = float(weights[running].sum())
     if int(running.sum()) < MIN_RECORDS and walking_s > 0:
-        raise InsufficientDataError(not_a_run("walking", evidence=(
+        raise NotRunningError(not_a_run("walking", evidence=(
             f"{walking_s / 60:.0f} min of walking and {running_s / 60:.1f} min of running; "
-            f"{run_walk.method}")))
+            f"{run_walk.method}")), sport="walking")
     if walking_s:
         issues.append(Issue(code="walking_breaks", message=(
             f"{walking_s / 60:.1f} min of walking ({walking_s / max(walking_s + running_s, 1):.0%}"
@@ -181,11 +181,11 @@ def _running_legs(activity: Activity, issues: list[Issue]) -> tuple[Session, ...
                 f"({evidence}), so it was analysed as a run.")))
         elif decided:
             _leg, content = max(decided, key=lambda d: d[0].end_s - d[0].start_s)
-            raise InsufficientDataError(not_a_run(content.sport, evidence=(
-                f"the file does not say which sport; {content.evidence}")))
+            raise NotRunningError(not_a_run(content.sport, evidence=(
+                f"the file does not say which sport; {content.evidence}")), sport=content.sport)
         else:
             main = max(sessions, key=lambda s: (s.sport != "transition", s.end_s - s.start_s))
-            raise InsufficientDataError(not_a_run(main.sport, main.sub_sport))
+            raise NotRunningError(not_a_run(main.sport, main.sub_sport), sport=main.sport)
     skipped = [s for s in sessions if all(s is not leg for leg in legs)]
     if skipped:
         parts = [f"{describe(s.sport, s.sub_sport)} ({(s.end_s - s.start_s) / 60:.0f} min)"

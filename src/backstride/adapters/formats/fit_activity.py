@@ -18,7 +18,7 @@ from backstride.core.activity import Activity, Session
 from backstride.core.clock import ClockRepair, repair_clock
 from backstride.core.sport import RUNNING, UNSTATED, not_a_run
 from backstride.core.types import AnyArray, FloatArray, Issue
-from backstride.errors import InsufficientDataError
+from backstride.errors import InsufficientDataError, NotRunningError
 
 _SEMICIRCLE_TO_DEG: Final = 180.0 / 2**31
 _FIT_EPOCH_LIMIT_UNIX_S: Final = prof.RELATIVE_TIME_LIMIT + prof.FIT_EPOCH_UNIX_S
@@ -144,7 +144,7 @@ def _refuse_other_sport(tables: dict[str, Columns]) -> None:
     subs = _numeric(cols, "sub_sport")
     sub = prof.SUB_SPORTS.get(int(subs[0])) if subs is not None and subs.size and \
         np.isfinite(subs[0]) else None
-    raise InsufficientDataError(not_a_run(named[0], sub))
+    raise NotRunningError(not_a_run(named[0], sub), sport=named[0])
 
 
 def _check_file_type(file_id: Columns, path: Path) -> None:
