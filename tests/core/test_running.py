@@ -305,3 +305,9 @@ def test_jogged_recoveries_between_intervals_are_running() -> None:
                           walk_speed_mps=2.3)
     activity, _ = _from_simulation(plan)
     assert process_activity(activity).walking_time_s == 0.0
+
+
+def test_stryd_air_power_is_a_source_specific_metric() -> None:
+    result = process_activity(_activity(air_power_w=np.full(1200, 8.0)))
+    assert result.metrics["air_power_w"].value == pytest.approx(8.0)
+    assert "air_power_w" not in process_activity(_activity()).metrics

@@ -67,8 +67,10 @@ METRICS: Final = (
     MetricSpec(name="form_power_w", low=5.0, high=400.0, drift=True, absent_reason=""),
     MetricSpec(name="leg_spring_stiffness_n_per_m", low=2e3, high=40e3, drift=True,
                absent_reason=""),
+    MetricSpec(name="air_power_w", low=0.0, high=150.0, drift=False, absent_reason=""),
 )
-SOURCE_SPECIFIC: Final = frozenset({"form_power_w", "leg_spring_stiffness_n_per_m"})
+SOURCE_SPECIFIC: Final = frozenset({"form_power_w", "leg_spring_stiffness_n_per_m",
+                                    "air_power_w"})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -43,6 +43,7 @@ _RECORD_SERIES: Final = (
 _DEVELOPER_SERIES: Final = {
     "formpower": "form_power_w",
     "legspringstiffness": "leg_spring_stiffness_n_per_m",
+    "airpower": "air_power_w",
 }
 _DEVELOPER_FALLBACKS: Final = {
     "speed": "speed_mps", "distance": "distance_m", "power": "power_w",
@@ -56,6 +57,7 @@ _LENGTH: Final = {"m": 1.0, "meters": 1.0, "metres": 1.0, "cm": 1e-2, "centimete
                   "centimetres": 1e-2, "mm": 1e-3, "millimeters": 1e-3, "millimetres": 1e-3}
 _DEVELOPER_UNITS: Final[dict[str, dict[str, float]]] = {
     "form_power_w": {"watts": 1.0, "w": 1.0},
+    "air_power_w": {"watts": 1.0, "w": 1.0},
     "power_w": {"watts": 1.0, "w": 1.0},
     "leg_spring_stiffness_n_per_m": {"kn/m": 1e3, "n/m": 1.0},
     "speed_mps": {"m/s": 1.0},
@@ -68,6 +70,7 @@ _METRIC_WORDS: Final = {
     "power_w": "power", "ground_contact_time_s": "ground contact time",
     "vertical_oscillation_m": "vertical oscillation", "cadence_spm": "cadence",
     "form_power_w": "form power", "leg_spring_stiffness_n_per_m": "leg spring stiffness",
+    "air_power_w": "air power",
 }
 # (session column, summary key, factor)
 _SESSION_SUMMARY: Final = (

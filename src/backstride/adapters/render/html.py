@@ -46,6 +46,7 @@ _DISPLAY: Final[dict[str, _Display]] = {
     "power_w": _Display("Power", 0, 1, "#b7791f"),
     "heart_rate_bpm": _Display("Heart rate", 0, 1, "#c53030"),
     "form_power_w": _Display("Form power (Stryd)", 0, 1, "#975a16"),
+    "air_power_w": _Display("Air power (Stryd)", 0, 1, "#744210"),
     "leg_spring_stiffness_kn_m": _Display("Leg spring stiffness (Stryd)", 1, 2, "#4a5568"),
 }
 _ORDER: Final = tuple(_DISPLAY)
