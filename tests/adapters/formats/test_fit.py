@@ -12,7 +12,9 @@ import pytest
 
 import backstride
 from backstride.adapters.formats import read_activity
-from backstride.adapters.formats.fit import decode_fit
+from backstride.adapters.formats.fit import FitDecoded, decode_fit
+from backstride.adapters.formats.fit_activity import fit_to_activity
+from backstride.adapters.formats.fit_scan import DeveloperField
 from backstride.adapters.formats.fit_writer import simulated_run_messages, write_fit_bytes
 from backstride.core.simulate import RunPlan, simulate_run
 from backstride.errors import CorruptFileError, InputError, InsufficientDataError
@@ -252,3 +254,48 @@ def test_a_swim_without_records_is_refused_as_a_swim(tmp_path: Path) -> None:
     path.write_bytes(write_fit_bytes(messages))
     with pytest.raises(InsufficientDataError, match="this is a pool swim, not a run"):
         read_activity(path)
+
+
+def _decoded_with_developer_fields(fields: dict[str, tuple[str, np.ndarray]],
+                                   **native: np.ndarray) -> FitDecoded:
+    """A decoded FIT run whose records carry developer fields (name -> (units, values))."""
+    n = 600
+    t0 = 1.0e9
+    record = {"timestamp": t0 + np.arange(n, dtype=np.float64),
+              "speed": np.full(n, 3.0), "distance": 3.0 * np.arange(n, dtype=np.float64),
+              "cadence": np.full(n, 85.0), "_file": np.zeros(n), **native}
+    described = {}
+    for name, (units, values) in fields.items():
+        record[f"developer.{name}"] = values
+        described[f"developer.{name}"] = DeveloperField(name=name, units=units, base=2,
+                                                        scale=1.0, offset=0.0,
+                                                        native_field_num=None)
+    session = {"sport": np.array([1.0]), "start_time": np.array([t0]),
+               "total_elapsed_time": np.array([n - 1.0]), "_file": np.zeros(1)}
+    return FitDecoded(messages={"record": record, "session": session},
+                      developer_fields=described, issues=[], n_files=1, bytes_total=0,
+                      bytes_skipped=0)
+
+
+def test_garmin_running_power_and_runscribe_contact_time_stand_in() -> None:
+    n = 600
+    decoded = _decoded_with_developer_fields({
+        "RP_Power": ("Watts", np.full(n, 250.0)),
+        "Contact Time": ("ms", np.full(n, 240.0)),
+    })
+    activity = fit_to_activity(decoded, path=Path("rp.fit"), sha256="ab" * 32)
+    assert np.nanmean(activity.series["power_w"]) == pytest.approx(250.0)
+    assert np.nanmean(activity.series["ground_contact_time_s"]) == pytest.approx(0.240)
+    said = next(i.message for i in activity.issues if i.code == "developer_fields")
+    assert "Garmin Running Power" in said and "'Contact Time'" in said
+
+
+def test_native_dynamics_win_over_developer_fields() -> None:
+    n = 600
+    decoded = _decoded_with_developer_fields(
+        {"Ground Time": ("Milliseconds", np.full(n, 300.0)),
+         "Vertical Oscillation": ("Centimeters", np.full(n, 7.0))},
+        stance_time=np.full(n, 250.0))
+    activity = fit_to_activity(decoded, path=Path("both.fit"), sha256="ab" * 32)
+    assert np.nanmean(activity.series["ground_contact_time_s"]) == pytest.approx(0.250)
+    assert np.nanmean(activity.series["vertical_oscillation_m"]) == pytest.approx(0.070)
