@@ -426,30 +426,47 @@ def split_run_walk(t: FloatArray, series: Mapping[str, FloatArray],
 def _split_by_cadence(cadence: FloatArray, speed: FloatArray | None,
                       usable: BoolArray) -> tuple[BoolArray, str]:
     c = cadence[usable]
-    v = speed[usable] if speed is not None else None
-    has_v = v is not None and bool(np.all(np.isfinite(v)))
-    feats = [c / CADENCE_SCALE_SPM] + ([v / SPEED_SCALE_MPS] if has_v and v is not None else [])
-    low_member = _two_means(np.column_stack(feats))
+    v = speed[usable] if speed is not None else np.full(c.size, np.nan)
+    with_v = np.isfinite(v)
+    has_v = bool(with_v.sum() >= 0.5 * c.size)  # a few records without speed: cadence alone
+    low_member = _walking_cluster(c, v, with_v if has_v else np.zeros(c.size, dtype=bool))
     slow = np.zeros(cadence.size, dtype=bool)
     if low_member is not None:
         low, high = c[low_member], c[~low_member]
         spread = float(np.sqrt((low.var() * low.size + high.var() * high.size) / c.size))
         gap = float(np.median(high) - np.median(low))
-        slow_enough = not has_v or v is None or \
-            float(np.median(v[low_member])) <= WALK_MODE_MAX_MPS
+        walk_v = _median_of(v, low_member)
+        slow_enough = not has_v or not np.isfinite(walk_v) or walk_v <= WALK_MODE_MAX_MPS
         if (np.median(low) <= WALK_MODE_MAX_SPM and gap >= WALK_MIN_GAP_SPM
                 and gap >= WALK_SEPARATION_SD * max(spread, 1.0)
                 and low.size >= WALK_MIN_SHARE * c.size and slow_enough):
             slow[np.flatnonzero(usable)[low_member]] = True
             return slow, (
                 f"this run has a walking mode (median {np.median(low):.0f} spm"
-                f"{f', {np.median(v[low_member]):.1f} m/s' if has_v and v is not None else ''})"
+                f"{f', {walk_v:.1f} m/s' if has_v and np.isfinite(walk_v) else ''})"
                 f" and a running mode (median {np.median(high):.0f} spm), separated by "
                 f"cadence{' and speed' if has_v else ''}")
     median = float(np.median(c))
     limit = min(WALK_MAX_SPM, WALK_REL_MEDIAN * median)
     slow[usable] = c < limit
     return slow, f"no walking mode in this run: walking is below {limit:.0f} spm"
+
+
+def _walking_cluster(c: FloatArray, v: FloatArray, with_v: BoolArray) -> BoolArray | None:
+    """Membership of the slower of two clusters: on cadence and speed where a record has
+    both; records without speed join the cluster whose cadence centre is nearer."""
+    if not with_v.any():
+        return _two_means((c / CADENCE_SCALE_SPM)[:, None])
+    both = _two_means(np.column_stack((c[with_v] / CADENCE_SCALE_SPM,
+                                       v[with_v] / SPEED_SCALE_MPS)))
+    if both is None:
+        return None
+    member = np.zeros(c.size, dtype=bool)
+    member[np.flatnonzero(with_v)[both]] = True
+    walk_c, run_c = float(c[with_v][both].mean()), float(c[with_v][~both].mean())
+    rest = ~with_v
+    member[rest] = np.abs(c[rest] - walk_c) < np.abs(c[rest] - run_c)
+    return member
 
 
 def _median_of(values: FloatArray, mask: BoolArray) -> float:
