@@ -72,11 +72,13 @@ def test_pauses_and_zero_speed_are_not_running() -> None:
 
 def test_walking_break_needs_ten_seconds() -> None:
     cadence = np.full(1200, 170.0)
-    cadence[300:309] = 120.0  # 9 s: a stumble, still running
+    cadence[300:309] = 120.0  # 9 s: a stumble, not a walk (nor running form)
     cadence[500:540] = 110.0  # 40 s: a walking break
     result = process_activity(_activity(cadence_spm=cadence))
-    assert result.running[300:309].all()
+    assert not result.running[300:309].any()
+    assert result.walking_time_s == pytest.approx(40.0)
     assert not result.running[500:540].any()
+    assert result.metrics["cadence_spm"].value == pytest.approx(170.0)
     assert "walking_breaks" in {i.code for i in result.issues}
 
 

@@ -123,6 +123,8 @@ def process_activity(activity: Activity) -> RunAnalysis:
     _fix_quirks(series, candidate, issues)
     run_walk = split_run_walk(t, series, candidate)
     running = candidate & ~run_walk.walking & ~run_walk.transition
+    if int(running.sum()) < MIN_RECORDS:  # a short or sparse file: keep its transitions
+        running = candidate & ~run_walk.walking
     weights = _record_durations(t)
     walking_s = float(weights[run_walk.walking & candidate].sum())
     running_s = float(weights[running].sum())
@@ -372,7 +374,8 @@ TRANSITION_S: Final = 5.0  # either side of a walk: the watch's cadence is still
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RunWalk:
-    """Which records are walking (>= 10 s stretches) and which are the ramps around them."""
+    """Which records are walking (>= 10 s stretches) and which are neither running nor walking:
+    the ramps around each walk and slow-downs shorter than 10 s."""
 
     walking: BoolArray
     transition: BoolArray
@@ -389,7 +392,8 @@ def split_run_walk(t: FloatArray, series: Mapping[str, FloatArray],
     at least 15 spm and 2.5 within-mode SDs apart and the slower one is centred below 145 spm.
     Otherwise the floor applies: below 130 spm and below 0.8 x the median (DOMAIN.md §2 quirk
     4). Without cadence the same is done on speed (floor 1.3 m/s). Only stretches of at least
-    10 s count as walking; 5 s either side of each walk are left out as transition.
+    10 s count as walking; shorter slow-downs and 5 s either side of each walk are left out
+    as transition (neither running nor walking).
     """
     cadence, speed = series.get("cadence_spm"), series.get("speed_mps")
     slow = np.zeros(t.size, dtype=bool)
@@ -416,10 +420,10 @@ def split_run_walk(t: FloatArray, series: Mapping[str, FloatArray],
         if span >= WALK_MIN_S:
             walking[a:b] = True
             total_s += span
-    transition = np.zeros(t.size, dtype=bool)
+    transition = slow & ~walking & candidate  # a slow-down of a few seconds: neither
     if walking.any():
         near = _within_s(t, walking, TRANSITION_S)
-        transition = near & ~walking & candidate
+        transition |= near & ~walking & candidate
     return RunWalk(walking=walking, transition=transition, walking_s=total_s, method=method)
 
 
