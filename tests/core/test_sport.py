@@ -28,6 +28,7 @@ def _series(speed: float | None, cadence_spm: float | None, **extra: float) -> d
     (8.2, 2 * 90.0, "cycling"),  # a Zwift ride with no sport field: 90 rpm doubled as "spm"
     (4.4, 2 * 30.0, "rowing"),  # 30 strokes/min, 8.8 m per stroke
     (3.0, 170.0, "running"),
+    (3.0, 2 * 170.0, "running"),  # a treadmill app's steps/min, doubled by the reader
     (1.3, 112.0, "walking"),
     (9.5, None, "vehicle"),
     (1.1, None, "walking_pace"),

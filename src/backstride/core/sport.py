@@ -107,6 +107,8 @@ def from_content(series: Mapping[str, FloatArray], inside: BoolArray) -> Content
         return ContentSport(sport="no_movement", evidence=(
             f"moving in {share_moving * 100:.0f} % of its records"))
     if np.isfinite(rate):
+        if rate > RUN_RATE[1] and RUN_RATE[0] <= rate / 2.0 <= RUN_RATE[1]:
+            rate /= 2.0  # steps/min stored where the format wants per foot (a treadmill app)
         return _from_cadence(v, rate, dynamics=dynamics)
     if v > VEHICLE_MPS:
         return ContentSport(sport="vehicle", evidence=f"median speed {v:.1f} m/s, no cadence")
