@@ -25,7 +25,8 @@ from backstride.errors import BackstrideError
 
 CORPUS = Path(__file__).parent / "corpus"
 WATCH_SUFFIXES = (".fit", ".tcx", ".gpx")
-INTERNAL = re.compile(r"sport_\d|mesg_\d|field_\d|Traceback|Error:")
+INTERNAL = re.compile(r"sport_\d|mesg_\d|field_\d|Traceback|Error:"
+                      r"|\b[a-z]+_(spm|mps|frac|bpm|m|s|w|n_per_m)\b")  # no series names
 
 
 def _expectations() -> dict[str, dict[str, str]]:

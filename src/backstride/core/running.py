@@ -241,8 +241,8 @@ def _fix_quirks(series: dict[str, FloatArray], running: BoolArray, issues: list[
         if zero.any():
             series[name] = np.where(zero, np.nan, values)
             issues.append(Issue(code=f"zero_missing.{name}", message=(
-                f"{int(zero.sum())} records hold {name} = 0 while moving, which means "
-                "'not measured': they count as missing, not as 0.")))
+                f"{int(zero.sum())} records hold a {_said(name)} of 0 while moving, which "
+                "means 'not measured': they count as missing, not as 0.")))
     cadence = series.get("cadence_spm")
     if cadence is not None:
         fixed, issue = cadence_units(cadence, series.get("speed_mps"), running)
@@ -548,8 +548,8 @@ def _summarise(spec: MetricSpec, series: Mapping[str, FloatArray], running: Bool
             f"{spec.low:g}–{spec.high:g} (in SI units): the sensor data look wrong"))
     if n_out:
         issues.append(Issue(code=f"out_of_range.{spec.name}", message=(
-            f"{n_out} of {int(present.sum())} {spec.name} values were outside the plausible "
-            f"range {spec.low:g}–{spec.high:g} and were left out.")))
+            f"{n_out} of {int(present.sum())} {_said(spec.name)} values were outside the "
+            f"plausible range {_range_said(spec)} and were left out.")))
     kept = values[inside]
     if kept.size < MIN_RECORDS:
         return _without(spec.name, MetricStatus.INSUFFICIENT_DATA,
@@ -562,6 +562,30 @@ def _summarise(spec: MetricSpec, series: Mapping[str, FloatArray], running: Bool
                                  seed=seed_for(sha256, "blocks")),
         status=MetricStatus.OK,
     )
+
+
+_WORDS: Final = {
+    "cadence_spm": ("cadence", "spm", 1.0), "heart_rate_bpm": ("heart rate", "bpm", 1.0),
+    "ground_contact_time_s": ("ground contact time", "ms", 1e3),
+    "vertical_oscillation_m": ("vertical oscillation", "mm", 1e3),
+    "vertical_ratio_frac": ("vertical ratio", "%", 1e2),
+    "step_length_m": ("step length", "m", 1.0), "speed_mps": ("speed", "m/s", 1.0),
+    "power_w": ("power", "W", 1.0), "form_power_w": ("form power", "W", 1.0),
+    "air_power_w": ("air power", "W", 1.0),
+    "leg_spring_stiffness_n_per_m": ("leg spring stiffness", "kN/m", 1e-3),
+    "gct_balance_left_frac": ("ground contact balance", "%", 1e2),
+    "gct_imbalance_frac": ("ground contact imbalance", "%", 1e2),
+}
+
+
+def _said(name: str) -> str:
+    """A series in words for a runner ("ground contact time"), never its internal name."""
+    return _WORDS[name][0] if name in _WORDS else name.rsplit("_", 1)[0].replace("_", " ")
+
+
+def _range_said(spec: MetricSpec) -> str:
+    _, unit, factor = _WORDS.get(spec.name, ("", "", 1.0))
+    return f"{spec.low * factor:g}–{spec.high * factor:g} {unit}".rstrip()
 
 
 def _without(name: str, status: MetricStatus, reason: str) -> MetricSummary:
