@@ -84,6 +84,10 @@ def test_steady_run_cadence_matches_the_device(name: str) -> None:
     data = _analyse(CORPUS / name)
     device = float(EXPECTED[name]["device_cadence_spm"])
     assert data["metrics"]["cadence_spm"]["value"] == pytest.approx(device, rel=0.01)
+    (leg,) = data["device_summary"]
+    for key in ("ground_contact_time_ms", "vertical_oscillation_mm", "vertical_ratio_pct"):
+        if key in leg["averages"]:  # running dynamics, where the device states them
+            assert data["metrics"][key]["value"] == pytest.approx(leg["averages"][key], rel=0.01)
 
 
 def _reference(name: str) -> tuple[float, float]:
