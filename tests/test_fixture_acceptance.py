@@ -26,7 +26,7 @@ VERDICTS = {
     "fr70-run-compressed-speed-distance.fit": "analysis",
     "fr920xt-triathlon-multiple-header.fit": "analysis",
     "garmin-fenix-5-run.fit": "analysis",
-    "garmin-fenix-5-walk.fit": "The activity is walking, not running",
+    "garmin-fenix-5-walk.fit": "this is a walk, not a run",
     "strava-android-run-undefined-local-mesg.fit": "analysis",
     "strava-run-with-stops.gpx": "analysis",
     "stryd-developer-fields.fit": "analysis",

@@ -91,8 +91,10 @@ def runs_group(ctx: click.Context, json_out: str | None, limit: int | None) -> N
             shown = f"{cadence:.0f} spm" if cadence is not None else "–"
             distance = f"{run.distance_m / 1000:.2f} km" if run.distance_m else "?"
             start = run_json(run)["start_utc"] or "date unknown"
+            copies = run.linked_files
+            also = f"  (same run: {', '.join(c.name for c in copies)})" if copies else ""
             app.say(f"{run.id:>6}  {start:<20}  {distance:>9}  "
-                    f"{shown:>8}  {run.surface or '':<9}  {run.device or ''}")
+                    f"{shown:>8}  {run.surface or '':<9}  {run.device or ''}{also}")
 
 
 @runs_group.command("show")

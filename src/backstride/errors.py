@@ -55,6 +55,14 @@ class InsufficientDataError(InputError):
     """Readable, but nothing in it can be measured."""
 
 
+class NotRunningError(InsufficientDataError):
+    """Another sport (a ride, a swim, a walk...): refused with the sport named in words."""
+
+    def __init__(self, message: str, *, sport: str) -> None:
+        super().__init__(message)
+        self.sport = sport
+
+
 class NotFoundError(InputError):
     """No such run, shoe, user or runner; in team mode also one the user may not see, and
     said the same way, so ids and names do not leak."""

@@ -72,11 +72,13 @@ def test_pauses_and_zero_speed_are_not_running() -> None:
 
 def test_walking_break_needs_ten_seconds() -> None:
     cadence = np.full(1200, 170.0)
-    cadence[300:309] = 120.0  # 9 s: a stumble, still running
+    cadence[300:309] = 120.0  # 9 s: a stumble, not a walk (nor running form)
     cadence[500:540] = 110.0  # 40 s: a walking break
     result = process_activity(_activity(cadence_spm=cadence))
-    assert result.running[300:309].all()
+    assert not result.running[300:309].any()
+    assert result.walking_time_s == pytest.approx(40.0)
     assert not result.running[500:540].any()
+    assert result.metrics["cadence_spm"].value == pytest.approx(170.0)
     assert "walking_breaks" in {i.code for i in result.issues}
 
 
@@ -93,7 +95,7 @@ def test_only_running_legs_of_a_multisport_file() -> None:
 
 def test_walking_activity_is_refused_with_a_reason() -> None:
     legs = (Session(sport="walking", sub_sport=None, start_s=0, end_s=1199),)
-    with pytest.raises(InsufficientDataError, match="walking, not running"):
+    with pytest.raises(InsufficientDataError, match="this is a walk, not a run"):
         process_activity(_activity(sessions=legs))
 
 
@@ -185,3 +187,129 @@ def test_balance_without_altitude_uses_the_whole_run() -> None:
     result = process_activity(_activity(gct_balance_left_frac=np.full(1200, 0.52)))
     assert result.metrics["gct_imbalance_frac"].value == pytest.approx(0.02)
     assert result.metrics["gct_imbalance_frac"].n == 1200
+
+
+# Run/walk (issue #12 item 2): walking found from the file's own cadence and speed modes.
+def _run_walk_plan(**changes: object) -> RunPlan:
+    base = dict(duration_s=3600, cadence_spm=160.0, speed_mps=2.8, fatigue_onset_frac=None,
+                pauses=(), walks=tuple((at, 60) for at in range(240, 3600, 300)),
+                walk_cadence_spm=125.0, walk_speed_mps=1.5, walk_ramp_s=6)
+    base.update(changes)
+    return RunPlan(**base)  # type: ignore[arg-type]
+
+
+def _truth_running(run: object, ramp_s: int) -> np.ndarray:
+    """Running records away from the ramps into and out of each walk."""
+    walking = ~run.running  # type: ignore[attr-defined]
+    near = np.convolve(walking.astype(int), np.ones(2 * ramp_s + 1), mode="same") > 0
+    return ~near
+
+
+@pytest.mark.parametrize(("run_spm", "walk_spm"), [(160.0, 125.0), (150.0, 128.0),
+                                                    (140.0, 115.0), (172.0, 139.0)])
+def test_run_walk_cadence_is_the_running_mean(run_spm: float, walk_spm: float) -> None:
+    plan = _run_walk_plan(cadence_spm=run_spm, walk_cadence_spm=walk_spm)
+    activity, run = _from_simulation(plan)
+    result = process_activity(activity)
+    truth = run.cadence_spm[_truth_running(run, plan.walk_ramp_s)].mean()
+    assert result.metrics["cadence_spm"].value == pytest.approx(truth, rel=0.025)
+    assert abs(result.metrics["cadence_spm"].value / truth - 1) < 0.005  # far inside 2.5 %
+    walked = 60.0 * len(plan.walks)
+    assert result.walking_time_s == pytest.approx(walked, rel=0.15)
+    assert not any(d.name == "cadence_spm" and d.significant for d in result.drift)
+    assert "walking mode" in next(i.message for i in result.issues if i.code == "walking_breaks")
+
+
+def test_walk_breaks_in_the_last_third_make_no_drift() -> None:
+    plan = _run_walk_plan(walks=((2500, 90), (2800, 120), (3100, 120), (3400, 90)))
+    activity, _ = _from_simulation(plan)
+    result = process_activity(activity)
+    cadence = next(d for d in result.drift if d.name == "cadence_spm")
+    assert not cadence.significant
+    assert abs(cadence.change_frac) < 0.01
+    speed = next(d for d in result.drift if d.name == "speed_mps")
+    assert abs(speed.change_frac) < 0.02
+
+
+def test_a_run_that_never_walks_loses_no_record() -> None:
+    plan = _run_walk_plan(walks=(), cadence_spm=148.0)
+    activity, run = _from_simulation(plan)
+    result = process_activity(activity)
+    assert result.walking_time_s == 0.0
+    assert result.running.sum() == run.t_s.size
+
+
+def test_a_real_fatigue_drift_survives_walk_breaks() -> None:
+    plan = _run_walk_plan(fatigue_onset_frac=0.5, fatigue_cadence_frac=-0.06)
+    activity, _ = _from_simulation(plan)
+    cadence = next(d for d in process_activity(activity).drift if d.name == "cadence_spm")
+    assert cadence.significant and cadence.change_frac < -0.03
+
+
+def test_run_walk_without_cadence_uses_speed() -> None:
+    plan = _run_walk_plan()
+    activity, run = _from_simulation(plan)
+    series = {k: v for k, v in activity.series.items() if k != "cadence_spm"}
+    result = process_activity(Activity(
+        format="gpx", sha256=SHA, start_utc=None, device=None, t_s=activity.t_s, series=series,
+        sessions=activity.sessions))
+    assert result.walking_time_s == pytest.approx(60.0 * len(plan.walks), rel=0.2)
+    truth = run.speed_mps[_truth_running(run, plan.walk_ramp_s)].mean()
+    assert result.metrics["speed_mps"].value == pytest.approx(truth, rel=0.03)
+
+
+def test_zero_cadence_while_moving_is_missing_not_walking() -> None:
+    cadence = np.full(1200, 170.0)
+    cadence[100:400] = 0.0  # the wrist lost the cadence; the runner kept running
+    result = process_activity(_activity(cadence_spm=cadence))
+    assert result.walking_time_s == 0.0
+    assert result.metrics["cadence_spm"].value == pytest.approx(170.0)
+    assert result.metrics["cadence_spm"].n == 900
+    assert "zero_missing.cadence_spm" in {i.code for i in result.issues}
+
+
+def test_all_walking_with_the_walk_floor_is_refused_as_a_walk() -> None:
+    cadence = np.where(np.arange(1200) < 1195, 112.0, 170.0)
+    with pytest.raises(InsufficientDataError, match="this is a walk, not a run"):
+        process_activity(_activity(cadence_spm=cadence, speed_mps=np.full(1200, 1.3)))
+
+
+# Cadence units per stretch (issue #12 item 3): nothing dropped for a unit mix-up.
+def test_cadence_units_are_decided_per_stretch() -> None:
+    cadence = np.full(1200, 170.0)
+    cadence[600:] = 340.0  # the second half stores steps/min (doubled by the reader)
+    result = process_activity(_activity(cadence_spm=cadence))
+    assert result.metrics["cadence_spm"].value == pytest.approx(170.0)
+    assert result.metrics["cadence_spm"].n == 1200  # no record dropped
+    message = next(i.message for i in result.issues if i.code == "cadence_already_spm")
+    assert "50% of the running records" in message and "halved and kept" in message
+
+
+def test_step_length_against_speed_catches_units_below_240() -> None:
+    # 118 steps/min at 1.6 m/s stored as steps/min: 236 "spm" would mean 0.41 m steps.
+    result = process_activity(_activity(cadence_spm=np.full(1200, 236.0),
+                                        speed_mps=np.full(1200, 1.6)))
+    assert result.metrics["cadence_spm"].value == pytest.approx(118.0)
+    assert "the whole run" in next(i.message for i in result.issues
+                                   if i.code == "cadence_already_spm")
+
+
+def test_a_fast_runner_keeps_a_high_cadence() -> None:
+    result = process_activity(_activity(cadence_spm=np.full(1200, 200.0),
+                                        speed_mps=np.full(1200, 6.0)))
+    assert result.metrics["cadence_spm"].value == pytest.approx(200.0)
+    assert "cadence_already_spm" not in {i.code for i in result.issues}
+
+
+def test_jogged_recoveries_between_intervals_are_running() -> None:
+    # 3 min at 178 spm / 4.2 m/s, 2 min jogging at 140 spm / 2.3 m/s: no walk at all.
+    plan = _run_walk_plan(cadence_spm=178.0, speed_mps=4.2, walk_cadence_spm=140.0,
+                          walk_speed_mps=2.3)
+    activity, _ = _from_simulation(plan)
+    assert process_activity(activity).walking_time_s == 0.0
+
+
+def test_stryd_air_power_is_a_source_specific_metric() -> None:
+    result = process_activity(_activity(air_power_w=np.full(1200, 8.0)))
+    assert result.metrics["air_power_w"].value == pytest.approx(8.0)
+    assert "air_power_w" not in process_activity(_activity()).metrics

@@ -289,3 +289,14 @@ def test_dashboard_screens_and_keyboard(live_server: str, page: Any, browser: An
         assert phone_watcher.problems() == []
     finally:
         context.close()
+
+
+def test_runs_page_shows_the_other_files_of_a_run(client: TestClient, settings: Settings,
+                                                   tmp_path: Path) -> None:
+    """Issue #12 item 7: the FIT and its TCX twin are one run; the TCX is listed with it."""
+    paths = [fixture_file("watch", "fr220-short-run.fit"),
+             fixture_file("watch", "fr220-short-run.tcx")]
+    workflows.import_paths(paths, settings=settings, workers=1)
+    page = client.get("/runs").text
+    assert page.count('href="/runs/') == 1
+    assert "same run:" in page and "fr220-short-run.tcx" in page

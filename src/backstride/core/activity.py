@@ -20,7 +20,7 @@ SERIES: Final = (
     "distance_m", "speed_mps", "cadence_spm", "heart_rate_bpm", "power_w", "altitude_m",
     "vertical_oscillation_m", "ground_contact_time_s", "gct_balance_left_frac",
     "vertical_ratio_frac", "step_length_m", "lat_deg", "lon_deg",
-    "form_power_w", "leg_spring_stiffness_n_per_m",
+    "form_power_w", "leg_spring_stiffness_n_per_m", "air_power_w",
 )
 """Series a reader may fill; any other name is rejected so typos cannot hide data."""
 

@@ -45,6 +45,9 @@ class RunPlan:
     fatigue_vo_frac: float = 0.08
     pauses: tuple[tuple[int, int], ...] = ((1500, 60),)  # (at running second, length s)
     walks: tuple[tuple[int, int], ...] = ((2400, 45),)  # (at running second, length s)
+    walk_cadence_spm: float = 112.0
+    walk_speed_mps: float = 1.4
+    walk_ramp_s: int = 0  # a watch's cadence and speed ramp over this many s into a walk and out
     noise: float = 1.0  # scales every noise amplitude; 0 gives clean signals
     start_utc: datetime = field(default_factory=lambda: datetime(2024, 5, 1, 6, 30, tzinfo=UTC))
 
@@ -89,10 +92,15 @@ def simulate_run(plan: RunPlan | None = None, *, seed: int = 7) -> SimulatedRun:
 
     cadence = plan.cadence_spm * (1 + plan.fatigue_cadence_frac * fade)
     cadence = cadence + noise * _smooth_noise(rng, timer_s.size, 1.5)
-    cadence[walking] = 112.0 + noise * rng.normal(0, 1.5, walking.sum())
+    cadence[walking] = plan.walk_cadence_spm + noise * rng.normal(0, 1.5, walking.sum())
     speed = plan.speed_mps * (1 + 0.5 * plan.fatigue_cadence_frac * fade)
     speed = speed + noise * _smooth_noise(rng, timer_s.size, 0.08)
-    speed[walking] = 1.4
+    speed[walking] = plan.walk_speed_mps
+    for at, length in plan.walks if plan.walk_ramp_s else ():
+        _ramp(cadence, at - plan.walk_ramp_s, at)  # into the walk
+        _ramp(speed, at - plan.walk_ramp_s, at)
+        _ramp(cadence, at + length - 1, at + length - 1 + plan.walk_ramp_s)  # out of it
+        _ramp(speed, at + length - 1, at + length - 1 + plan.walk_ramp_s)
     gct = plan.ground_contact_time_s * (1 + plan.fatigue_gct_frac * fade)
     gct = gct + noise * _smooth_noise(rng, timer_s.size, 0.006)
     gct[walking] = 0.45
@@ -119,6 +127,13 @@ def simulate_run(plan: RunPlan | None = None, *, seed: int = 7) -> SimulatedRun:
         step_length_m=step_length, running=~walking,
         timer_stops=_stops(plan.pauses), fatigue_onset_s=onset,
     )
+
+
+def _ramp(values: FloatArray, first: int, last: int) -> None:
+    """Straight line from values[first] to values[last] in between (a watch's smoothing)."""
+    first, last = max(first, 0), min(last, values.size - 1)
+    if last - first > 1:
+        values[first:last + 1] = np.linspace(values[first], values[last], last - first + 1)
 
 
 def _with_pauses(timer_s: FloatArray, pauses: tuple[tuple[int, int], ...]) -> FloatArray:

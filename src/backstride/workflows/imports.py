@@ -36,7 +36,13 @@ from backstride.config import Settings
 from backstride.core.activity import Activity
 from backstride.core.report import build_watch_report
 from backstride.core.types import Progress
-from backstride.errors import BackstrideError, ConfigError, InputError, StorageError
+from backstride.errors import (
+    BackstrideError,
+    ConfigError,
+    InputError,
+    NotRunningError,
+    StorageError,
+)
 from backstride.workflows.analysis import Failed
 from backstride.workflows.history import open_store
 from backstride.workflows.video import file_sha256, measure_video
@@ -77,7 +83,10 @@ def measure_activity(name: str, activity: Activity) -> Measured | NotRun:
     if activity.sessions and not sports & {"running", "unknown", "generic"}:
         return NotRun(name=name, sport=", ".join(sorted(sports)))
     # The analysis names the file, not where it sat (an upload folder, an archive path).
-    report = build_watch_report(activity, source_name=Path(name.rsplit("!", 1)[-1]).name)
+    try:
+        report = build_watch_report(activity, source_name=Path(name.rsplit("!", 1)[-1]).name)
+    except NotRunningError as exc:  # a ride or a row the file did not name: not a run
+        return NotRun(name=name, sport=exc.sport)
     run = report.run
     sub_sports = [leg.sub_sport for leg in run.legs if leg.sub_sport]
     return Measured(
@@ -112,6 +121,8 @@ def decode_and_measure(item: ImportItem) -> Measured | MeasuredVideo | NotRun | 
         else:
             activity = read_activity_bytes(item.data or b"", label)
         return measure_activity(item.name, activity)
+    except NotRunningError as exc:
+        return NotRun(name=item.name, sport=exc.sport)
     except BackstrideError as exc:
         return Failed(path=label, error=str(exc))
     except (OSError, ValueError, MemoryError) as exc:

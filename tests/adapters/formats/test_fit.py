@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import io
 import warnings
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+import backstride
 from backstride.adapters.formats import read_activity
-from backstride.adapters.formats.fit import decode_fit
+from backstride.adapters.formats.fit import FitDecoded, decode_fit
+from backstride.adapters.formats.fit_activity import fit_to_activity
+from backstride.adapters.formats.fit_scan import DeveloperField
 from backstride.adapters.formats.fit_writer import simulated_run_messages, write_fit_bytes
 from backstride.core.simulate import RunPlan, simulate_run
-from backstride.errors import CorruptFileError, InputError
+from backstride.errors import CorruptFileError, InputError, InsufficientDataError
 from tests.conftest import fixture_file
 
 fitdecode = pytest.importorskip("fitdecode")
@@ -199,3 +203,99 @@ def test_gzipped_copy_has_the_same_sha256(tmp_path: Path) -> None:
 def test_missing_file_is_an_input_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="does not exist"):
         read_activity(tmp_path / "nope.fit")
+
+
+# Clock anomalies (issue #12 item 4): the time base is repaired, never a run dropped.
+def _jumped(shift_s: float, after_s: int) -> bytes:
+    messages = simulated_run_messages(simulate_run(RunPlan(duration_s=3360, pauses=(),
+                                                           walks=()), seed=3))
+    start = datetime.strptime(messages[1]["timestamp"], "%Y-%m-%dT%H:%M:%S")
+    for message in messages:
+        if message["message_type"] in ("record", "event") and "timestamp" in message:
+            stamp = datetime.strptime(message["timestamp"], "%Y-%m-%dT%H:%M:%S")
+            if (stamp - start).total_seconds() >= after_s:
+                message["timestamp"] = (stamp + timedelta(seconds=shift_s)).strftime(
+                    "%Y-%m-%dT%H:%M:%S")
+    return write_fit_bytes(messages)
+
+
+@pytest.mark.parametrize("shift_s", [20 * 86400.0, -300.0])
+def test_a_clock_jump_keeps_the_whole_run(shift_s: float, tmp_path: Path) -> None:
+    path = tmp_path / "jump.fit"
+    path.write_bytes(_jumped(shift_s, after_s=480))
+    report = backstride.analyze(path)
+    assert report.run.moving_time_s == pytest.approx(3360, abs=5)  # not 8 of 56 minutes
+    message = next(i.message for i in report.run.issues if i.code == "clock_repaired")
+    assert "No record was dropped" in message and "the distance went on" in message
+
+
+def test_zero_averages_in_the_session_are_missing_not_zero(tmp_path: Path) -> None:
+    """COROS writes 0 as a placeholder for averages it did not measure (issue #12 item 5)."""
+    messages = simulated_run_messages(simulate_run(RunPlan(duration_s=600), seed=4))
+    session = next(m for m in messages if m["message_type"] == "session")
+    session.update(avg_stance_time=0.0, avg_heart_rate=0, avg_cadence=0,
+                   avg_vertical_oscillation=95.0)
+    path = tmp_path / "coros.fit"
+    path.write_bytes(write_fit_bytes(messages))
+    summary = read_activity(path).sessions[0].summary
+    assert "avg_ground_contact_time_s" not in summary and "avg_heart_rate_bpm" not in summary
+    assert "avg_cadence_spm" not in summary
+    assert summary["avg_vertical_oscillation_m"] == pytest.approx(0.095)
+
+
+def test_a_swim_without_records_is_refused_as_a_swim(tmp_path: Path) -> None:
+    """Issue #12 item 1: a pool swim was refused only for 'no valid time'."""
+    messages = [m for m in simulated_run_messages(simulate_run(RunPlan(duration_s=600), seed=4))
+                if m["message_type"] != "record"]
+    for message in messages:
+        if message["message_type"] in ("session", "lap"):
+            message.update(sport="swimming", sub_sport="lap_swimming")
+    path = tmp_path / "pool.fit"
+    path.write_bytes(write_fit_bytes(messages))
+    with pytest.raises(InsufficientDataError, match="this is a pool swim, not a run"):
+        read_activity(path)
+
+
+def _decoded_with_developer_fields(fields: dict[str, tuple[str, np.ndarray]],
+                                   **native: np.ndarray) -> FitDecoded:
+    """A decoded FIT run whose records carry developer fields (name -> (units, values))."""
+    n = 600
+    t0 = 1.0e9
+    record = {"timestamp": t0 + np.arange(n, dtype=np.float64),
+              "speed": np.full(n, 3.0), "distance": 3.0 * np.arange(n, dtype=np.float64),
+              "cadence": np.full(n, 85.0), "_file": np.zeros(n), **native}
+    described = {}
+    for name, (units, values) in fields.items():
+        record[f"developer.{name}"] = values
+        described[f"developer.{name}"] = DeveloperField(name=name, units=units, base=2,
+                                                        scale=1.0, offset=0.0,
+                                                        native_field_num=None)
+    session = {"sport": np.array([1.0]), "start_time": np.array([t0]),
+               "total_elapsed_time": np.array([n - 1.0]), "_file": np.zeros(1)}
+    return FitDecoded(messages={"record": record, "session": session},
+                      developer_fields=described, issues=[], n_files=1, bytes_total=0,
+                      bytes_skipped=0)
+
+
+def test_garmin_running_power_and_runscribe_contact_time_stand_in() -> None:
+    n = 600
+    decoded = _decoded_with_developer_fields({
+        "RP_Power": ("Watts", np.full(n, 250.0)),
+        "Contact Time": ("ms", np.full(n, 240.0)),
+    })
+    activity = fit_to_activity(decoded, path=Path("rp.fit"), sha256="ab" * 32)
+    assert np.nanmean(activity.series["power_w"]) == pytest.approx(250.0)
+    assert np.nanmean(activity.series["ground_contact_time_s"]) == pytest.approx(0.240)
+    said = next(i.message for i in activity.issues if i.code == "developer_fields")
+    assert "Garmin Running Power" in said and "'Contact Time'" in said
+
+
+def test_native_dynamics_win_over_developer_fields() -> None:
+    n = 600
+    decoded = _decoded_with_developer_fields(
+        {"Ground Time": ("Milliseconds", np.full(n, 300.0)),
+         "Vertical Oscillation": ("Centimeters", np.full(n, 7.0))},
+        stance_time=np.full(n, 250.0))
+    activity = fit_to_activity(decoded, path=Path("both.fit"), sha256="ab" * 32)
+    assert np.nanmean(activity.series["ground_contact_time_s"]) == pytest.approx(0.250)
+    assert np.nanmean(activity.series["vertical_oscillation_m"]) == pytest.approx(0.070)

@@ -157,9 +157,10 @@ def test_sport_from_track_type(kind: str, sport: str) -> None:
     assert read(gpx(east(3), sport=kind)).sessions[0].sport == sport
 
 
-def test_missing_type_is_taken_as_running_with_an_issue() -> None:
+def test_missing_type_is_unknown_with_an_issue() -> None:
+    """The core then decides from speed and cadence (core/sport.py)."""
     result = read(gpx(east(3), sport=None))
-    assert result.sessions[0].sport == "running"
+    assert result.sessions[0].sport == "unknown"
     assert "gpx_sport_assumed" in issue_codes(result)
 
 

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from backstride.adapters.formats import read_activity
 from backstride.adapters.formats.tcx import read_tcx
 from backstride.core.activity import Activity
 from backstride.errors import CorruptFileError, InsufficientDataError, UnsupportedFormatError
@@ -287,3 +288,24 @@ def test_dtd_is_refused() -> None:
 def test_leading_blank_lines_are_tolerated() -> None:
     result = read(b"\n  \n" + tcx(activity(lap(*steady_run(3)))))
     assert result.t_s.size == 3
+
+
+def test_a_clock_that_steps_back_is_repaired_in_file_order(tmp_path: Path) -> None:
+    """Issue #12 item 4: the distance keeps counting, so the file order is the truth."""
+    start = datetime(2024, 5, 1, 6, 30, tzinfo=UTC)
+    points = []
+    for i in range(600):
+        stamp = start + timedelta(seconds=i - (120 if i >= 300 else 0))
+        points.append(f"<Trackpoint><Time>{stamp.strftime('%Y-%m-%dT%H:%M:%SZ')}</Time>"
+                      f"<DistanceMeters>{3.0 * i:.1f}</DistanceMeters></Trackpoint>")
+    path = tmp_path / "stepped.tcx"
+    path.write_text(
+        '<?xml version="1.0"?><TrainingCenterDatabase xmlns="http://www.garmin.com/xmlschemas/'
+        'TrainingCenterDatabase/v2"><Activities><Activity Sport="Running"><Id>x</Id>'
+        f'<Lap StartTime="{start.strftime("%Y-%m-%dT%H:%M:%SZ")}"><Track>{"".join(points)}'
+        "</Track></Lap></Activity></Activities></TrainingCenterDatabase>")
+    activity = read_activity(path)
+    assert activity.t_s.size == 600
+    np.testing.assert_allclose(activity.t_s, np.arange(600.0))
+    assert np.all(np.diff(activity.series["distance_m"]) > 0)  # not shuffled
+    assert "clock_repaired" in {i.code for i in activity.issues}

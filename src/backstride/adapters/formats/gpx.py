@@ -102,15 +102,15 @@ def _sport(type_text: str | None, issues: list[Issue]) -> str:
     text = (type_text or "").strip().lower().replace(" ", "_")
     if not text:
         issues.append(Issue(code="gpx_sport_assumed", message=(
-            "The GPX track does not say which sport it is; it was taken as running.")))
-        return RUNNING
+            "The GPX track does not say which sport it is; its speed and cadence decide.")))
+        return "unknown"
     if text in _SPORTS:
         return _SPORTS[text]
     if text.endswith("running"):  # trail_running, treadmill_running, street_running
         return RUNNING
     issues.append(Issue(code="gpx_sport_unknown", message=(
         f"The GPX track's type '{type_text}' is not a sport backstride knows; its session "
-        "is marked 'unknown' and not analysed as running.")))
+        "is marked 'unknown'; its speed and cadence decide.")))
     return "unknown"
 
 

@@ -17,6 +17,7 @@ from typing import Final
 import numpy as np
 
 from backstride.core.activity import Activity, Session
+from backstride.core.clock import NO_SESSION_JUMP_S, repair_clock
 from backstride.core.geo import cumulative_distance_m, speed_from_distance_mps
 from backstride.core.types import AnyArray, BoolArray, FloatArray, IntArray, Issue
 from backstride.errors import InsufficientDataError
@@ -136,6 +137,7 @@ def clean_track(table: PointTable, *, path: Path, issues: list[Issue]) -> Track:
         issues.append(Issue(code="track_point_without_time", message=(
             f"{unix_s.size - timed.size} of {unix_s.size} track points had no readable time "
             "and were left out.")))
+    _repair_clock(unix_s, timed, table, issues)
     order = _time_order(unix_s, timed, issues)
     columns = {name: np.asarray(cells, dtype=np.float64)[order]
                for name, cells in table.columns.items()}
@@ -145,6 +147,26 @@ def clean_track(table: PointTable, *, path: Path, issues: list[Issue]) -> Track:
         lap=np.asarray(table.lap, dtype=np.int64)[order],
         columns={name: values for name, values in columns.items() if np.any(np.isfinite(values))},
     )
+
+
+def _repair_clock(unix_s: FloatArray, timed: IntArray, table: PointTable,
+                  issues: list[Issue]) -> None:
+    """A watch clock that jumped (core/clock.py): repaired in file order where the file's own
+    distance keeps counting in that order, so the points are not shuffled by sorting."""
+    t = unix_s[timed]
+    if t.size < 3 or len(set(table.group)) > 1:
+        return  # one track or activity only: several may be days apart on purpose
+    dt = np.diff(t)
+    distance = np.asarray(table.columns["distance"], dtype=np.float64)[timed]
+    finite = distance[np.isfinite(distance)]
+    in_order = finite.size >= 2 and bool(np.all(np.diff(finite) >= 0))
+    backwards = bool(np.any(dt < 0))
+    if not (np.any(dt > NO_SESSION_JUMP_S) or (backwards and in_order)):
+        return
+    repaired = repair_clock(t, distance if in_order else None, elapsed_s=None)
+    if repaired.issue is not None:
+        unix_s[timed] = repaired.t_s
+        issues.append(repaired.issue)
 
 
 def _note_unreadable(table: PointTable, issues: list[Issue]) -> None:

@@ -27,10 +27,11 @@ def analysis_json(report: WatchReport) -> JSON:
                    "sha256": activity.sha256, "device": activity.device,
                    "sport": running_sport[0] if running_sport else None},
         "activity": {
-            "start_utc": (activity.start_utc.strftime("%Y-%m-%dT%H:%M:%SZ")
-                          if activity.start_utc else None),
+            "start_utc": (run.start_utc.strftime("%Y-%m-%dT%H:%M:%SZ")  # the run leg's own
+                          if run.start_utc else None),
             "duration_s": round(run.duration_s, 3),
             "moving_time_s": round(run.moving_time_s, 3),
+            "walking_time_s": round(run.walking_time_s, 3),
             "distance_m": round(run.distance_m, 2) if run.distance_m is not None else None,
         },
         "metrics": {METRIC_UNITS[name].key: _metric(m) for name, m in run.metrics.items()},

@@ -34,6 +34,7 @@ METRIC_DISPLAY: Final[dict[str, MetricDisplay]] = {
     "power_w": MetricDisplay("Power", 0, 1, "#b7791f"),
     "heart_rate_bpm": MetricDisplay("Heart rate", 0, 1, "#c53030"),
     "form_power_w": MetricDisplay("Form power (Stryd)", 0, 1, "#975a16"),
+    "air_power_w": MetricDisplay("Air power (Stryd)", 0, 1, "#744210"),
     "leg_spring_stiffness_kn_m": MetricDisplay("Leg spring stiffness (Stryd)", 1, 2, "#4a5568"),
 }
 SEVERITY_ORDER: Final = {"act": 0, "watch": 1, "info": 2}

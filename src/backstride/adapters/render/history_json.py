@@ -43,6 +43,7 @@ def run_json(run: RunRecord) -> dict[str, Any]:
             else run.start_utc.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "distance_m": run.distance_m, "duration_s": run.duration_s, "surface": run.surface,
             "source_sha256": run.source_sha256, "format": run.format, "device": run.device,
+            "linked_files": [{"name": f.name, "format": f.format} for f in run.linked_files],
             "metrics": run.metrics}
 
 

@@ -162,7 +162,9 @@ def _header(source: JSON, activity: JSON, metrics: dict[str, JSON], imperial: bo
         "facts": [
             ("Distance", _distance_text(distance, imperial)),
             ("Duration", _duration_text(activity.get("duration_s"))),
-            ("Moving time", _duration_text(moving)),
+            ("Running time", _duration_text(moving)),
+            *([("Walking time", _duration_text(activity["walking_time_s"]))]
+              if activity.get("walking_time_s") else []),
             ("Pace", _pace_text(speed_mps, imperial)),
         ],
     }

@@ -25,8 +25,10 @@ def text_summary(analysis: dict[str, Any], *, units: str = "metric") -> str:
         when = act["start_utc"] or "start time unknown"
         distance = (distance_text(act["distance_m"], units) if act["distance_m"] is not None
                     else "?")
+        walked = act.get("walking_time_s") or 0.0
         lines.append(f"  {when}  {distance}  running {act['moving_time_s'] / 60:.1f} min "
-                     f"of {act['duration_s'] / 60:.1f} min")
+                     + (f"and walking {walked / 60:.1f} min " if walked else "")
+                     + f"of {act['duration_s'] / 60:.1f} min")
     for key, m in analysis["metrics"].items():
         unit = _BY_KEY[key]
         if m["status"] != "ok":

@@ -27,6 +27,7 @@ METRIC_UNITS: Final[dict[str, Unit]] = {
     "power_w": Unit("power_w", 1.0, "W", "Power", 0),
     "heart_rate_bpm": Unit("heart_rate_bpm", 1.0, "bpm", "Heart rate", 0),
     "form_power_w": Unit("form_power_w", 1.0, "W", "Form power (Stryd)", 0),
+    "air_power_w": Unit("air_power_w", 1.0, "W", "Air power (Stryd)", 0),
     "leg_spring_stiffness_n_per_m": Unit("leg_spring_stiffness_kn_m", 1e-3, "kN/m",
                                          "Leg spring stiffness (Stryd)", 1),
     # Video (DOMAIN.md §3.6): per-step medians; angles in degrees, lengths in leg lengths.

@@ -112,6 +112,14 @@ class PainRecord:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class LinkedFile:
+    """Another file of the same run (the same activity exported again as TCX or GPX, say)."""
+
+    name: str
+    format: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RunRecord:
     """A stored run for lists: its activity and the metrics of its latest analysis (as the
     ``backstride.analysis/1`` document holds them: key -> {"value", "status", ...})."""
@@ -125,6 +133,7 @@ class RunRecord:
     format: str
     device: str | None
     metrics: dict[str, dict[str, Any]]
+    linked_files: tuple[LinkedFile, ...] = ()  # the run's other files, oldest first
 
     @property
     def start_text(self) -> str:

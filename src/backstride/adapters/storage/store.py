@@ -18,7 +18,7 @@ import contextlib
 import shutil
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -50,6 +50,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from backstride.adapters.storage.records import DEFAULT_RUNNER as DEFAULT_RUNNER  # re-export
 from backstride.adapters.storage.records import (
     ImportOutcome,
+    LinkedFile,
     Measured,
     MeasuredVideo,
     PainRecord,
@@ -405,7 +406,8 @@ class Store:
                     **_activity_values(item))).inserted_primary_key[0]  # type: ignore[index]
                 self._store_analysed(conn, int(activity_id), item, now)
                 return ImportOutcome.IMPORTED
-            if item.format == "fit" and twin.format != "fit":  # the FIT copy is analysed
+            stored = _latest_analyses(conn, [twin.id]).get(twin.id)
+            if richness(item.format, item.analysis) > richness(twin.format, stored):
                 conn.execute(update(sources).where(sources.c.activity_id == twin.id)
                              .values(role="duplicate"))
                 conn.execute(update(activities).where(activities.c.id == twin.id)
@@ -498,7 +500,8 @@ class Store:
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
             found = _latest_analyses(conn, [row.id for row in rows])
-        return [_run_record(row, found.get(row.id)) for row in rows]
+            linked = _linked_files(conn, [row.id for row in rows])
+        return [_run_record(row, found.get(row.id), linked.get(row.id, ())) for row in rows]
 
     def count_runs(self, *, runner: str = DEFAULT_RUNNER) -> int:
         runner_id = self.runner_id(runner)
@@ -998,23 +1001,49 @@ def _activity_values(item: Measured) -> dict[str, Any]:
             "duration_s": item.duration_s, "moving_time_s": item.moving_time_s}
 
 
+SAME_START_S: Final = 60.0  # two files whose runs start within a minute ...
+SAME_OVERLAP: Final = 0.8  # ... and overlap by 80 % of the shorter are one run [D]
+
+
 def _same_run(conn: Connection, runner_id: int, item: Measured) -> Row[Any] | None:
-    """The stored run this file is a copy of: same start to the second, and the same device
-    serial where both carry one, else a distance within 1 %."""
+    """The stored run this file is another copy of: its running time span starts within
+    60 s of the stored one's and overlaps at least 80 % of the shorter, whatever the
+    distances (GPS and the watch's own distance differ by 15 % on a short run)."""
     if item.start_utc is None:
         return None
     start = item.start_utc.replace(microsecond=0)
+    window = timedelta(seconds=SAME_START_S)
+    best: tuple[float, Row[Any]] | None = None
     for row in conn.execute(select(activities).where(
-            activities.c.runner_id == runner_id, activities.c.start_utc == start)):
-        if row.device_serial and item.device_serial:
-            if row.device_serial == item.device_serial:
-                return row
-            continue
-        if row.distance_m and item.distance_m and \
-                abs(row.distance_m - item.distance_m) <= 0.01 * max(row.distance_m,
-                                                                     item.distance_m):
-            return row
-    return None
+            activities.c.runner_id == runner_id,
+            activities.c.start_utc.between(start - window, start + window))):
+        overlap = _overlap_share(_aware(row.start_utc), row.duration_s, start, item.duration_s)
+        if overlap >= SAME_OVERLAP and (best is None or overlap > best[0]):
+            best = (overlap, row)
+    return None if best is None else best[1]
+
+
+def _overlap_share(a_start: datetime, a_s: float | None, b_start: datetime,
+                   b_s: float | None) -> float:
+    """Overlap of two time spans as a share of the shorter (1.0 for two instants)."""
+    a_len, b_len = max(a_s or 0.0, 0.0), max(b_s or 0.0, 0.0)
+    shorter = min(a_len, b_len)
+    if shorter <= 0.0:
+        return 1.0 if abs((a_start - b_start).total_seconds()) < 1.0 else 0.0
+    a_end, b_end = a_start + timedelta(seconds=a_len), b_start + timedelta(seconds=b_len)
+    overlap = (min(a_end, b_end) - max(a_start, b_start)).total_seconds()
+    return max(overlap, 0.0) / shorter
+
+
+_FORMAT_RANK: Final = {"fit": 2, "tcx": 1, "gpx": 0}
+_DYNAMICS: Final = ("ground_contact_time_ms", "vertical_oscillation_mm", "step_length_m")
+
+
+def richness(fmt: str, analysis: Mapping[str, Any] | None) -> tuple[bool, int]:
+    """Which copy of a run is analysed: running dynamics first, then FIT > TCX > GPX."""
+    metrics = (analysis or {}).get("metrics") or {}
+    dynamics = any((metrics.get(key) or {}).get("status") == "ok" for key in _DYNAMICS)
+    return dynamics, _FORMAT_RANK.get(fmt, -1)
 
 
 def _default_shoe(conn: Connection, runner_id: int, start: datetime | None) -> int | None:
@@ -1041,12 +1070,28 @@ def _latest_analyses(conn: Connection, activity_ids: list[int]) -> dict[int, JSO
     return out
 
 
-def _run_record(row: Row[Any], analysis: JSON | None) -> RunRecord:
+def _linked_files(conn: Connection, activity_ids: list[int]
+                  ) -> dict[int, tuple[LinkedFile, ...]]:
+    """The other copies of each run (same activity, another file), oldest first."""
+    out: dict[int, tuple[LinkedFile, ...]] = {}
+    for chunk in (activity_ids[i : i + 500] for i in range(0, len(activity_ids), 500)):
+        rows = conn.execute(select(sources.c.activity_id, sources.c.name, sources.c.format)
+                            .where(sources.c.activity_id.in_(chunk),
+                                   sources.c.role == "duplicate")
+                            .order_by(sources.c.activity_id, sources.c.id))
+        for row in rows:
+            key = int(row.activity_id)
+            out[key] = (*out.get(key, ()), LinkedFile(name=row.name, format=row.format))
+    return out
+
+
+def _run_record(row: Row[Any], analysis: JSON | None,
+                linked: tuple[LinkedFile, ...]) -> RunRecord:
     return RunRecord(id=row.id,
                      start_utc=_aware(row.start_utc) if row.start_utc is not None else None,
                      distance_m=row.distance_m, duration_s=row.duration_s, surface=row.surface,
                      source_sha256=row.source_sha256, format=row.format, device=row.device,
-                     metrics=(analysis or {}).get("metrics", {}))
+                     linked_files=linked, metrics=(analysis or {}).get("metrics", {}))
 
 
 def _assign_runs(conn: Connection, runner_id: int, shoe_id: int, start: date,
