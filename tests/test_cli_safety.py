@@ -294,3 +294,12 @@ def test_the_python_api_returns_the_result_before_saving(home: Path) -> None:
     assert outcome.json["level"] == "emergency"  # returned, nothing touched yet
     with pytest.raises(StorageError):
         workflows.record_triage(outcome, settings=settings)
+
+
+def test_a_clearance_dated_before_the_emergency_does_not_lift_it(home: Path) -> None:
+    assert _run("triage", "--answers", str(_write(home / "e.json", EMERGENCY)))[0] == 0
+    assert _run("triage", "--answers", str(_write(home / "ok.json", demo_answers())))[0] == 0
+    # the latest triage is self-care, but a visit before the emergency cannot be about it
+    code, _out, err = _run("clearance", "--by", "Dr Rao", "--date", "2020-01-01")
+    assert code == 1 and "is before your last emergency triage" in err
+    assert _plan(home)["held"]
