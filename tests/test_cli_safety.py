@@ -294,3 +294,19 @@ def test_the_python_api_returns_the_result_before_saving(home: Path) -> None:
     assert outcome.json["level"] == "emergency"  # returned, nothing touched yet
     with pytest.raises(StorageError):
         workflows.record_triage(outcome, settings=settings)
+
+
+def test_a_clearance_dated_before_the_emergency_does_not_lift_it(home: Path) -> None:
+    assert _run("triage", "--answers", str(_write(home / "e.json", EMERGENCY)))[0] == 0
+    assert _run("triage", "--answers", str(_write(home / "ok.json", demo_answers())))[0] == 0
+    # the latest triage is self-care, but a visit before the emergency cannot be about it
+    code, _out, err = _run("clearance", "--by", "Dr Rao", "--date", "2020-01-01")
+    assert code == 1 and "is before your last emergency triage" in err
+    assert _plan(home)["held"]
+
+
+def test_plan_text_gives_exercise_reasons_in_words(home: Path) -> None:
+    assert _run("triage", "--answers", str(_write(home / "a.json", demo_answers())))[0] == 0
+    code, text, _ = _run("plan", "--analysis", str(_write(home / "run.json", ANALYSIS)))
+    assert code == 0 and "(why: pre-run activation (reference text advice))" in text
+    assert "pre_run_activation" not in text

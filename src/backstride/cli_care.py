@@ -150,7 +150,9 @@ def plan_command(ctx: click.Context, answers: Path | None, results: Path | None,
 def plan_text(plan: dict[str, Any]) -> str:
     """The plan in the terminal. It opens with the triage action (a held plan has nothing
     else), or with the clearance that lifted a hold; a plan waiting for a visit says so first
-    and marks each step as waiting."""
+    and marks each step as waiting. Exercise reasons in words, not ids."""
+    from backstride.adapters.render.plan_html import WHY_TEXT  # jinja2: only when needed
+
     clearance = plan.get("clearance")
     if clearance:
         lines = [f"CLEARED: {clearance['text']}"]
@@ -174,7 +176,8 @@ def plan_text(plan: dict[str, Any]) -> str:
                      f"metronome: backstride metronome --spm {step['target_spm']:.0f}")
     for exercise in plan["exercises"]:
         lines.append(f"  {exercise['when']:<13} {exercise['name']}: {exercise['dose']}, "
-                     f"{exercise['days_per_week']} days/week (why: {exercise['why']})")
+                     f"{exercise['days_per_week']} days/week (why: "
+                     f"{WHY_TEXT.get(exercise['why'], exercise['why'].replace('_', ' '))})")
     for item in plan["remeasure"]:
         lines.append(f"  {after}week {item['week']}: re-measure {item['what']}")
     lines.extend(f"  note: {note}" for note in plan["notes"] if note != WAITING_REASON)

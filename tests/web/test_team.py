@@ -540,3 +540,16 @@ def test_declared_size_over_the_limit_is_refused(team: Team) -> None:
     reply = alice.post("/pain", content=b"x", headers={"content-length": str(80 << 20),
                                                       "content-type": "text/plain"})
     assert reply.status_code == 413
+
+
+def test_team_emergency_number_is_the_servers_and_the_summary_is_the_runners(
+        team: Team) -> None:
+    alice = logged_in(team, "alice")
+    page = alice.get("/settings").text
+    assert "the emergency number is the server" in page
+    assert 'action="/settings"' not in page  # shown, not editable
+    refused = post(alice, "/settings", {"emergency_number": "112"}, page="/triage")
+    assert refused.status_code == 403
+    summary = alice.get("/summary").text
+    assert "Fever, chills or sweats with back pain" not in summary  # bob's urgent flag
+    assert "No red flag in the answers given." in summary

@@ -104,9 +104,12 @@ def care_state(settings: Settings, *, runner: str = DEFAULT_RUNNER) -> CareState
     with _open_store(settings) as store:
         latest = store.latest_triage(runner=runner)
         clearance = store.latest_clearance(runner=runner)
-        since = store.triages_since(None if clearance is None else clearance.created_utc,
-                                    runner=runner) if latest is not None else []
-    holding = [r for r in since if r.level in HOLDING_LEVELS]
+        every = store.triages_since(None, runner=runner) if latest is not None else []
+    # A clearance lifts the triages recorded before it, and only for a visit on or after
+    # their day (a clearance dated before an emergency cannot be about it).
+    holding = [r for r in every if r.level in HOLDING_LEVELS and (
+        clearance is None or r.created_utc >= clearance.created_utc
+        or clearance.cleared_on < r.created_utc.date())]
     strongest = max(holding, key=lambda r: (HOLDING_LEVELS.index(r.level), r.created_utc),
                     default=None)
     # Only a clearance recorded after this triage counts: a new urgent answer set (changed

@@ -48,9 +48,10 @@ def record_clearance(*, settings: Settings, cleared_by: str, cleared_on: date | 
         raise InputError(f"--date {day.isoformat()} is in the future; give the day the "
                          "clinician cleared you (YYYY-MM-DD).")
     with open_store(settings) as store:
-        record = store.latest_triage(runner=runner)
-        if record is not None and record.level in ("urgent", "emergency") \
-                and day < record.created_utc.date():
+        serious = [r for r in store.triages_since(None, runner=runner)
+                   if r.level in ("urgent", "emergency")]
+        record = serious[-1] if serious else None  # a later, lower triage does not lift it
+        if record is not None and day < record.created_utc.date():
             raise InputError(
                 f"--date {day.isoformat()} is before your last {record.level} triage "
                 f"({record.created_utc.date().isoformat()}): a clearance must come after the "

@@ -61,6 +61,9 @@ def test_writes_round_trip_and_latest_wins(database_url: str) -> None:
                       {"schema": "backstride.triage/1", "level": "self_care"})
     latest = store.latest_triage()
     assert latest is not None and latest.level == "self_care"
+    every = store.triages_since(None)  # oldest first: the hold rule reads them all
+    assert [r.level for r in every] == ["urgent", "self_care"]
+    assert [r.level for r in store.triages_since(every[0].created_utc)] == ["self_care"]
     assert latest.answers == {"schema": "backstride.answers/1"}
     assert latest.created_utc.utcoffset() == UTC.utcoffset(None)
     store.save_clearance(cleared_by="Dr Rao", cleared_on=date(2026, 11, 20), note="ok to run")
