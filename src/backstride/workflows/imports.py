@@ -170,6 +170,8 @@ def import_paths(paths: Sequence[Path], *, settings: Settings, workers: int | No
         except StorageError as exc:
             raise _stopped(exc, stored=counts[ImportOutcome.IMPORTED] + counts[
                 ImportOutcome.DUPLICATE] + counts[ImportOutcome.REPLACED], reached=done) from exc
+        finally:
+            results.close()  # stop the workers here, not whenever the generator is collected
     return ImportSummary(
         imported=counts[ImportOutcome.IMPORTED],
         already_imported=counts[ImportOutcome.ALREADY_IMPORTED],
