@@ -29,7 +29,7 @@ def open_store(settings: Settings, *, auto_migrate: bool | None = None) -> Store
     """The history database: SQLite in ``data_dir`` unless ``--db``/``BACKSTRIDE_DB`` says
     otherwise. SQLite migrates itself on open (after a backup); PostgreSQL only through
     ``migrate_database``."""
-    return Store.open(database_url(settings), auto_migrate=auto_migrate)
+    return Store.open_shared(database_url(settings), auto_migrate=auto_migrate)
 
 
 def migrate_database(settings: Settings) -> str:

@@ -15,9 +15,11 @@ empty by an older backstride whose migrations were not transactional, are remove
 from __future__ import annotations
 
 import contextlib
+import functools
 import shutil
 import sqlite3
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -87,7 +89,10 @@ def _alembic_config() -> Config:
     return config
 
 
+@functools.cache
 def head_revision() -> str:
+    """The code's newest revision (read from the migration scripts once per process: ~12 ms,
+    which every open of the store paid, several times a page)."""
     head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
     assert head is not None
     return head
@@ -231,9 +236,44 @@ class TriageRecord:
     result: JSON
 
 
+_SHARED_SQLITE: OrderedDict[str, Engine] = OrderedDict()  # newest last
+_SHARED_LOCK = threading.Lock()
+_SHARED_KEEP: Final = 8  # engines kept (a test run opens many files: no endless open handles)
+
+
 class Store:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, shared: bool = False) -> None:
         self.engine = engine
+        self._shared = shared  # the engine is the process's: closing this Store keeps it
+
+    @classmethod
+    def open_shared(cls, url: str, *, auto_migrate: bool | None = None) -> Store:
+        """As :meth:`open`, but a SQLite file's engine (and its pooled connections) is opened
+        once per process and kept; each call still checks the schema revision (one small
+        query). A page that asks the history five times no longer builds five engines.
+
+        Minimal on purpose, for issue #17's load target: the lead's start-up work (#16) may
+        replace it with its own once-per-process store."""
+        if not url.startswith("sqlite") or _sqlite_path(url) is None:
+            return cls.open(url, auto_migrate=auto_migrate)
+        with _SHARED_LOCK:
+            engine = _SHARED_SQLITE.get(url)
+            if engine is not None:
+                _SHARED_SQLITE.move_to_end(url)
+        if engine is None:
+            engine = cls.open(url, auto_migrate=auto_migrate).engine
+            with _SHARED_LOCK:
+                _SHARED_SQLITE[url] = engine
+                while len(_SHARED_SQLITE) > _SHARED_KEEP:
+                    _SHARED_SQLITE.popitem(last=False)[1].dispose()
+            return cls(engine, shared=True)
+        store = cls(engine, shared=True)
+        try:
+            store._ensure_schema(True if auto_migrate is None else auto_migrate, url)
+        except SQLAlchemyError as exc:
+            raise StorageError(f"The history database at {_safe(url)} cannot be opened "
+                               f"({type(exc).__name__}). Check --db or BACKSTRIDE_DB.") from exc
+        return store
 
     @classmethod
     def open(cls, url: str, *, auto_migrate: bool | None = None) -> Store:
@@ -789,7 +829,8 @@ class Store:
                                             jobs.c.state.in_(("done", "failed", "lost"))))
 
     def close(self) -> None:
-        self.engine.dispose()
+        if not self._shared:
+            self.engine.dispose()
 
     def __enter__(self) -> Store:
         return self
