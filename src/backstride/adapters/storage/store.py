@@ -236,7 +236,8 @@ class TriageRecord:
     result: JSON
 
 
-_SHARED_SQLITE: OrderedDict[str, Engine] = OrderedDict()  # newest last
+# url -> (engine, the file's (device, inode) when it was opened), newest last
+_SHARED_SQLITE: OrderedDict[str, tuple[Engine, tuple[int, int]]] = OrderedDict()
 _SHARED_LOCK = threading.Lock()
 _SHARED_KEEP: Final = 8  # engines kept (a test run opens many files: no endless open handles)
 
@@ -250,23 +251,30 @@ class Store:
     def open_shared(cls, url: str, *, auto_migrate: bool | None = None) -> Store:
         """As :meth:`open`, but a SQLite file's engine (and its pooled connections) is opened
         once per process and kept; each call still checks the schema revision (one small
-        query). A page that asks the history five times no longer builds five engines.
+        query). A page that asks the history five times no longer builds five engines. If
+        the file was replaced (moved over, deleted) since, the engine is opened anew: pooled
+        connections to the old file would read and write a file nobody sees any more.
 
         Minimal on purpose, for issue #17's load target: the lead's start-up work (#16) may
         replace it with its own once-per-process store."""
-        if not url.startswith("sqlite") or _sqlite_path(url) is None:
+        path = _sqlite_path(url)
+        if not url.startswith("sqlite") or path is None:
             return cls.open(url, auto_migrate=auto_migrate)
         with _SHARED_LOCK:
-            engine = _SHARED_SQLITE.get(url)
-            if engine is not None:
+            kept = _SHARED_SQLITE.get(url)
+            if kept is not None and kept[1] != _file_id(path):
+                _SHARED_SQLITE.pop(url)[0].dispose()  # replaced or gone: start again
+                kept = None
+            if kept is not None:
                 _SHARED_SQLITE.move_to_end(url)
-        if engine is None:
+        if kept is None:
             engine = cls.open(url, auto_migrate=auto_migrate).engine
             with _SHARED_LOCK:
-                _SHARED_SQLITE[url] = engine
+                _SHARED_SQLITE[url] = (engine, _file_id(path))
                 while len(_SHARED_SQLITE) > _SHARED_KEEP:
-                    _SHARED_SQLITE.popitem(last=False)[1].dispose()
+                    _SHARED_SQLITE.popitem(last=False)[1][0].dispose()
             return cls(engine, shared=True)
+        engine = kept[0]
         store = cls(engine, shared=True)
         try:
             store._ensure_schema(True if auto_migrate is None else auto_migrate, url)
@@ -943,6 +951,14 @@ def _fault_as_sentence(context: ExceptionContext) -> None:
     fault = storage_fault(context.original_exception, dialect=context.dialect.name)
     if fault is not None:
         raise fault from context.original_exception
+
+
+def _file_id(path: Path) -> tuple[int, int]:
+    try:
+        found = path.stat()
+    except OSError:
+        return (-1, -1)
+    return (found.st_dev, found.st_ino)
 
 
 def _sqlite_path(url: str) -> Path | None:
