@@ -27,13 +27,26 @@ def text_summary(analysis: dict[str, Any], *, units: str = "metric") -> str:
                     else "?")
         lines.append(f"  {when}  {distance}  running {act['moving_time_s'] / 60:.1f} min "
                      f"of {act['duration_s'] / 60:.1f} min")
-    for key, m in analysis["metrics"].items():
+    metrics = dict(analysis["metrics"])
+    if video is not None:
+        if not any(m["status"] == "ok" for m in metrics.values()):
+            reason = next((m["reason"] for m in metrics.values() if m.get("reason")), "")
+            lines.insert(1, "  NOTHING WAS MEASURED from this clip" + (f": {reason}" if reason
+                                                                        else ""))
+        # From video, ground contact time is an upper bound: last, never the headline.
+        gct = metrics.pop("ground_contact_time_ms", None)
+        if gct is not None:
+            metrics["ground_contact_time_ms"] = gct
+    for key, m in metrics.items():
         unit = _BY_KEY[key]
         if m["status"] != "ok":
             lines.append(f"  {unit.label:<38} –  ({m['status']}: {m['reason']})")
             continue
         if key == "speed_mps":
             shown = f"{m['value']:.2f} m/s  ({pace_text(m['value'], units)})"
+        elif key == "ground_contact_time_ms" and video is not None:
+            shown = (f"at most {m['value']:.{unit.decimals}f} {unit.unit} (an upper bound from "
+                     "video; prefer a watch's)")
         else:
             shown = f"{m['value']:.{unit.decimals}f} {unit.unit}"
         low, high = m["ci95"] or (None, None)
