@@ -51,7 +51,8 @@ def cli(ctx: click.Context) -> None:
               help="Write the HTML report (a directory with several inputs).")
 @click.option("--annotate", metavar="FILE.mp4|DIR", type=click.Path(path_type=Path),
               help="Video only: write the annotated video.")
-@click.option("--view", type=click.Choice(["side", "rear"]), help="Video only: camera view.")
+@click.option("--view", type=click.Choice(["side", "rear", "front"]),
+              help="Video only: camera view.")
 @click.option("--height-m", type=click.FloatRange(0.8, 2.5), help="Video only: runner height.")
 @global_options
 @click.pass_context

@@ -42,6 +42,12 @@ MIN_VISIBILITY: Final = 0.5
 MIN_VISIBLE_FRAC: Final = 0.8
 SIDE_MAX_SHOULDER_RATIO: Final = 0.35
 REAR_MIN_SHOULDER_RATIO: Final = 0.5
+FACE_JOINTS: Final = (0, 2, 5)  # nose, left eye, right eye
+MIN_FACE_VISIBILITY: Final = 0.5  # a frontal clip whose face is this visible faces the camera [D]
+MAX_SIZE_CHANGE_FRAC: Final = 0.15
+"""Frontal views: the runner's leg length in the last third of the clip may differ this much
+from the first third; past it the runner came toward or went away from the camera [D]."""
+SIZE_SENSITIVE: Final = ("step_width_frac_leg", "step_width_m", "lateral_sway_frac_leg")
 WARN_LONG_SIDE_PX: Final = 960
 MIN_LONG_SIDE_PX: Final = 640
 WARN_RUNNER_PX: Final = 400
@@ -193,6 +199,8 @@ def view_ratio(clean: CleanPose) -> float | None:
 
 
 def detect_view(ratio: float | None) -> View | None:
+    """Side or frontal ("rear": from behind or, see :func:`frontal_view`, the front) from the
+    shoulder width / torso length ratio; None in between."""
     if ratio is None:
         return None
     if ratio < SIDE_MAX_SHOULDER_RATIO:
@@ -200,6 +208,29 @@ def detect_view(ratio: float | None) -> View | None:
     if ratio > REAR_MIN_SHOULDER_RATIO:
         return "rear"
     return None
+
+
+def frontal_view(poses: PoseSequence) -> tuple[View, str | None]:
+    """A frontal clip seen from the front or from behind, by two cues [D]: the face (nose and
+    eyes) is visible only from the front, and from the front the runner's left shoulder and hip
+    appear on the image's right. Both agree: that view. They disagree: the face decides (the
+    model's left/right labels are the less reliable cue), with a note saying so."""
+    seen = poses.detected
+    if not seen.any():
+        return "rear", None
+    face = float(np.median(poses.visibility[seen][:, FACE_JOINTS].mean(axis=1)))
+    mirrored_frac = float(np.mean(np.concatenate([
+        poses.xy_px[seen, int(a), 0] > poses.xy_px[seen, int(b), 0]
+        for a, b in ((J.LEFT_SHOULDER, J.RIGHT_SHOULDER), (J.LEFT_HIP, J.RIGHT_HIP))])))
+    faces_camera = face >= MIN_FACE_VISIBILITY
+    mirrored = mirrored_frac > 0.5
+    view: View = "front" if faces_camera else "rear"
+    if faces_camera == mirrored:
+        return view, None
+    return view, (f"the face is {'visible' if faces_camera else 'hidden'} (visibility "
+                  f"{face:.2f}) but the runner's left appears on the image's "
+                  f"{'right' if mirrored else 'left'} in {100 * mirrored_frac:.0f} % of frames; "
+                  f"taken as a {view} view. Give --view to say which it is")
 
 
 def runner_tracks(poses: PoseSequence) -> list[tuple[int, int]]:
@@ -523,16 +554,10 @@ def analyze_form(poses: PoseSequence, *, sha256: str, view: View | None = None,
             f"for the whole clip; {FILM_HINT}"))
     _frame_gates(track, gates)
     clean = clean_pose(track)
-    ratio = view_ratio(clean)
-    detected_view = detect_view(ratio)
-    chosen: View = view or detected_view or "side"
-    if view is None and detected_view is None:
-        gates.warn("video.view_unclear", (
-            f"the camera view is unclear (shoulder width / torso length {ratio or 0:.2f}; side "
-            f"< {SIDE_MAX_SHOULDER_RATIO}, rear > {REAR_MIN_SHOULDER_RATIO}); analysed as a side "
-            "view. Give --view to say which it is"))
-    _view_gates(chosen, detected_view, ratio, gates)
+    chosen, detected_view, ratio = _choose_view(track, clean, view, gates)
     near = _near_side(track) if chosen == "side" else None
+    if chosen != "side":
+        _size_gate(clean, chosen, gates)
     leg = leg_length_px(clean, (near,) if near else ("left", "right"))
     if not np.isfinite(leg) or leg <= 0:
         gates.refuse(all_metrics, f"the legs were not visible; {FILM_HINT}")
@@ -568,7 +593,7 @@ def analyze_form(poses: PoseSequence, *, sha256: str, view: View | None = None,
             "often hidden and was left out. Film the other side for that leg"))
     return FormAnalysis(
         view=chosen, view_detected=detected_view, view_ratio=ratio, leg_px=leg,
-        m_per_px=m_per_px, near_side=near, treadmill=_treadmill(clean, leg),
+        m_per_px=m_per_px, near_side=near, treadmill=_treadmill(clean, leg, track, chosen),
         duration_s=duration_s, events=events, clean=clean, metrics=metrics, steps=steps,
         per_side=per_side, issues=tuple(gates.issues), cadence_confidence=confidence
         if metrics["cadence_spm"].status is MetricStatus.OK else None,
@@ -668,13 +693,75 @@ def _cut_off_gate(poses: PoseSequence, gates: _Gates) -> None:
                                     f"{100 * share:.0f} % of frames; keep the whole body in frame")
 
 
+def _choose_view(track: PoseSequence, clean: CleanPose, view: View | None,
+                 gates: _Gates) -> tuple[View, View | None, float | None]:
+    """(the view analysed, the view detected, the shoulder/torso ratio), with the view's
+    warnings and refusals."""
+    ratio = view_ratio(clean)
+    detected_view = detect_view(ratio)
+    if detected_view == "rear":  # frontal: from behind, or from the front
+        detected_view, doubt = frontal_view(track)
+        if doubt and view is None:
+            gates.warn("video.view_unclear", doubt)
+    chosen: View = view or detected_view or "side"
+    if view is None and detected_view is None:
+        gates.warn("video.view_unclear", (
+            f"the camera view is unclear (shoulder width / torso length {ratio or 0:.2f}; side "
+            f"< {SIDE_MAX_SHOULDER_RATIO}, rear or front > {REAR_MIN_SHOULDER_RATIO}); analysed "
+            "as a side view. Give --view to say which it is"))
+    _view_gates(chosen, detected_view, ratio, gates)
+    return chosen, detected_view, ratio
+
+
 def _view_gates(chosen: View, detected: View | None, ratio: float | None, gates: _Gates) -> None:
-    if detected is not None and detected != chosen:
+    if detected is not None and detected != chosen and "side" not in (detected, chosen):
+        # Rear and front see the same frontal plane: the metrics stand, the label is doubted.
+        gates.warn("video.view_doubt", (
+            f"this clip looks like a {detected} view, not a {chosen} view (the face is "
+            f"{'visible' if detected == 'front' else 'hidden'}); the frontal-plane metrics are "
+            "the same from either side"))
+    elif detected is not None and detected != chosen:
         names = SIDE_METRICS if chosen == "side" else REAR_METRICS
         gates.refuse(list(names), (
             f"this clip looks like a {detected} view (shoulder width / torso length "
             f"{ratio:.2f}), not a {chosen} view; film the {chosen} view, {FILM_HINT}"),
             MetricStatus.NOT_AVAILABLE)
+
+
+def size_change_frac(clean: CleanPose) -> float | None:
+    """How much the runner's leg length (hip-knee + knee-ankle, both legs' median) changed
+    from the first to the last third of the clip, as a fraction of the first; None when a third
+    has no legs."""
+    legs = []
+    for side in ("left", "right"):
+        hip, knee, ankle = JOINT_GROUPS[side][:3]
+        legs.append(np.linalg.norm(clean.joint(hip) - clean.joint(knee), axis=1)
+                    + np.linalg.norm(clean.joint(knee) - clean.joint(ankle), axis=1))
+    leg = np.nanmedian(np.stack(legs), axis=0) if clean.t_s.size else np.zeros(0)
+    third = leg.size // 3
+    if third < 2:
+        return None
+    first, last = leg[:third], leg[-third:]
+    if not (np.isfinite(first).any() and np.isfinite(last).any()):
+        return None
+    early = float(np.nanmedian(first))
+    return abs(float(np.nanmedian(last)) - early) / early if early > 0 else None
+
+
+def _size_gate(clean: CleanPose, view: View, gates: _Gates) -> None:
+    """Frontal views: a runner coming toward (or going away from) the camera grows (shrinks),
+    so widths in leg lengths of one moment are not those of another."""
+    change = size_change_frac(clean)
+    if change is None or change <= MAX_SIZE_CHANGE_FRAC:
+        return
+    way = "toward" if view == "front" else "away from"
+    reason = (f"the runner's size in the picture changed by {100 * change:.0f} % during the "
+              f"clip (at most {100 * MAX_SIZE_CHANGE_FRAC:.0f} %): the runner ran {way} the "
+              "camera, so step width and sway cannot be compared from step to step. Film on a "
+              f"treadmill, or from a fixed spot with the runner passing at one distance; "
+              f"{FILM_HINT}")
+    gates.refuse(list(SIZE_SENSITIVE), reason)
+    gates.warn("video.runner_size_changed", reason)
 
 
 def _visibility_gates(poses: PoseSequence, near: str | None, gates: _Gates) -> None:
@@ -700,7 +787,7 @@ def _walking(clean: CleanPose, events: GaitEvents) -> str | None:
     if rate is not None and rate < WALKING_BELOW_SPM:
         return (f"{rate:.0f} steps/min looks like walking, not running: film steady running; "
                 f"{FILM_HINT}")
-    if events.view == "rear":  # steps are found at the hips' lowest point: no phase test
+    if events.view != "side":  # steps are found at the hips' lowest point: no phase test
         return None
     hips_y = clean.mid(J.LEFT_HIP, J.RIGHT_HIP)[:, 1]
     valid = np.isfinite(hips_y)
@@ -715,12 +802,25 @@ def _walking(clean: CleanPose, events: GaitEvents) -> str | None:
     return None
 
 
-def _treadmill(clean: CleanPose, leg: float) -> bool | None:
+def _treadmill(clean: CleanPose, leg: float, track: PoseSequence, view: View) -> bool | None:
+    """Treadmill or overground, from where the runner is against the background [D]: on a
+    treadmill the hips stay within a leg length of one spot of the scene and (frontal views)
+    the runner keeps their size. The spot is the hips' image position minus the camera's path
+    (the running sum of the background's shift), so a camera panning to follow an overground
+    runner, who stays mid-picture, still reads overground. None when it cannot be told."""
     hip_x = clean.mid(J.LEFT_HIP, J.RIGHT_HIP)[:, 0]
+    shift = track.camera_shift_px
+    if shift is not None and shift.shape[0] == hip_x.size:
+        steps = np.where(np.isfinite(shift[:, 0]), shift[:, 0], 0.0)
+        hip_x = hip_x - np.cumsum(steps)  # the background moved by the shift: follow it
     hip_x = hip_x[np.isfinite(hip_x)]
     if hip_x.size < 2:
         return None
-    return bool(np.ptp(hip_x) < 1.0 * leg)  # overground runners cross the frame
+    if view != "side":
+        change = size_change_frac(clean)
+        if change is not None and change > MAX_SIZE_CHANGE_FRAC:
+            return False  # coming toward or going away from the camera
+    return bool(np.ptp(hip_x) < 1.0 * leg)  # overground runners cross the scene
 
 
 def _steps(clean: CleanPose, events: GaitEvents, view: View, near: str | None, leg: float,
@@ -759,7 +859,7 @@ def _summaries(steps: Mapping[str, StepValues], cadence: MetricSummary, gates: _
         if base != name:  # the same steps in metres: leg lengths x the leg's length in m
             assert m_per_px is not None
             values = values * leg_px * m_per_px
-        per_side = view == "rear" and base == "pelvic_drop_deg"
+        per_side = view != "side" and base == "pelvic_drop_deg"
         out[name] = _summary(name, values, sha256=sha256,
                              min_n=2 * MIN_PER_SIDE if per_side else MIN_PER_SIDE)
     return out
@@ -768,7 +868,7 @@ def _summaries(steps: Mapping[str, StepValues], cadence: MetricSummary, gates: _
 def _per_side(steps: Mapping[str, StepValues], view: View) -> dict[str, dict[str, float]]:
     """Median per leg where both legs have enough steps (rear: pelvic drop)."""
     out: dict[str, dict[str, float]] = {}
-    if view != "rear":
+    if view == "side":
         return out
     drop = steps.get("pelvic_drop_deg")
     if drop is None:

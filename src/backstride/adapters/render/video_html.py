@@ -250,7 +250,7 @@ def _view_note(video: JSON, view: str) -> str | None:
         parts.append(f"the body's proportions suggested a {detected} view")
     treadmill = video.get("treadmill")
     if treadmill is True:
-        parts.append("treadmill (the hips stay in the frame)")
+        parts.append("treadmill (the runner stays in one spot of the scene)")
     elif treadmill is False:
         parts.append("overground")
     return "; ".join(parts) if parts else None
