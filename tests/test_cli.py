@@ -127,3 +127,6 @@ def test_guide_filming_prints_the_capture_protocol() -> None:
     for words in ("tripod", "hip height", "60 frames per second", "960 pixels", "10 seconds",
                   "2 seconds standing still"):
         assert words in out
+    # Issue 13: video analysis is in this version; the guide ends by saying how to use it.
+    assert "not in this version" not in out
+    assert out.rstrip().splitlines()[-1].startswith("Then: backstride analyze CLIP.mp4")

@@ -262,3 +262,24 @@ def test_multiperson_fixture_header() -> None:
     assert (info.width_px, info.height_px, info.codec) == (1768, 994, "vp9")
     assert info.has_audio
     assert info.frame_count == 230
+
+
+@pytest.mark.parametrize("suffix", [".mp4", ".mkv"])
+def test_the_capture_rate_a_phone_writes_is_read(tmp_path: Path, suffix: str) -> None:
+    """Issue 13: Android writes com.android.capture.fps (an MP4 mdta key; Matroska upper-cases
+    tag names); a clip without it has no known capture rate."""
+    import av
+
+    path = tmp_path / f"slow{suffix}"
+    options = {"movflags": "use_metadata_tags"} if suffix == ".mp4" else {}
+    with av.open(str(path), "w", options=options) as container:
+        container.metadata["com.android.capture.fps"] = "240.000000"
+        stream = container.add_stream("libx264", rate=30)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        for index in range(6):
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(
+                clips.picture(index, 64, 48), format="rgb24")))
+        container.mux(stream.encode(None))
+    assert open_video(path).info.capture_rate_hz == 240.0
+    plain = clips.make_clip(tmp_path / "plain.mp4", frames=6)
+    assert open_video(plain).info.capture_rate_hz is None

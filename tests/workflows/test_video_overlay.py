@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pytest
 
 from backstride.core.pose import Joint
 from backstride.core.report import build_video_report
@@ -71,3 +72,18 @@ def test_rings_sit_on_the_stance_foot_when_the_model_swaps_the_feet() -> None:
         raw_heel = raw.xy_px[frame, heel]
         wrong_raw += bool(np.hypot(*(raw_heel - true_other)) < np.hypot(*(raw_heel - true_heel)))
     assert wrong_raw > 0  # the model's own labels would have put some rings on the other foot
+
+
+def test_slow_motion_overlays_are_drawn_at_the_clips_own_times() -> None:
+    """Events are found on the real time scale; the overlay is drawn on the clip as it plays
+    (8× slower for 240 fps shown at 30)."""
+    real = simulate_pose(RunnerSpec(frame_rate_hz=240.0, duration_s=6.0))
+    slowed = dataclasses.replace(real, t_s=real.t_s * 8.0, frame_rate_hz=30.0,
+                                 capture_rate_hz=240.0)
+    fast = overlay_of(build_video_report(real, source_name="r.mp4", sha256=SHA))
+    slow = overlay_of(build_video_report(slowed, source_name="s.mp4", sha256=SHA))
+    assert len(slow.contacts) == len(fast.contacts) > 0
+    np.testing.assert_allclose([m.t_s for m in slow.contacts],
+                               [8.0 * m.t_s for m in fast.contacts], atol=1e-6)
+    times, _ = slow.heels_px["left"]
+    assert times[-1] == pytest.approx(slowed.t_s[-1])

@@ -38,6 +38,8 @@ RgbFrame = npt.NDArray[np.uint8]
 FILMING_HINT: Final = "`backstride guide filming` says how to film a clip backstride can measure."
 _ISO_MEDIA_BOX: Final = b"ftyp"  # bytes 4-8 of an MP4/MOV file
 _PROBE_FRAMES: Final = 2
+CAPTURE_RATE_KEYS: Final = ("com.android.capture.fps", "com.apple.quicktime.capture-fps")
+"""Metadata tags in which phones write a slow-motion clip's recording rate (MP4 ``mdta``)."""
 
 
 class VideoFileError(InputError):
@@ -294,10 +296,11 @@ def _duration_s(container: Any, stream: Any) -> float:
 def _capture_rate_hz(container: Any, stream: Any) -> float | None:
     """Android and some editors tag slow-motion clips with their recording rate."""
     for metadata in (container.metadata, stream.metadata):
-        for key in ("com.android.capture.fps", "com.apple.quicktime.capture-fps"):
+        lowered = {str(key).lower(): value for key, value in dict(metadata).items()}
+        for key in CAPTURE_RATE_KEYS:  # Matroska upper-cases tag names
             try:
-                value = float(metadata[key])
-            except (KeyError, ValueError):
+                value = float(lowered[key])
+            except (KeyError, ValueError, TypeError):
                 continue
             if value > 0:
                 return value

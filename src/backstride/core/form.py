@@ -136,6 +136,7 @@ class FormAnalysis:
     cadence_confidence: str | None  # "high" or "moderate" (§3.4), None when not measured
     analysed_span_s: tuple[float, float] = field(default=(0.0, 0.0))
     camera_motion_frac_width: float | None = None  # None: not measured (older keypoints)
+    time_scale: float = 1.0  # real s per playback s (slow motion); event times are real
 
 
 # ---------------------------------------------------------------------------------------------
@@ -279,7 +280,8 @@ def _slice(poses: PoseSequence, start: int, stop: int) -> PoseSequence:
                         height_px=poses.height_px, frame_rate_hz=poses.frame_rate_hz,
                         rotation_deg=poses.rotation_deg, model=poses.model,
                         camera_shift_px=None if poses.camera_shift_px is None
-                        else poses.camera_shift_px[start:stop])
+                        else poses.camera_shift_px[start:stop],
+                        capture_rate_hz=poses.capture_rate_hz)
 
 
 def camera_motion_frac_width(poses: PoseSequence) -> float | None:
@@ -528,6 +530,8 @@ def analyze_form(poses: PoseSequence, *, sha256: str, view: View | None = None,
     """Measure running form from a pose track. Never raises for poor data: every metric that
     cannot be trusted comes back refused, with the reason."""
     gates = _Gates()
+    time_scale = poses.time_scale
+    poses = poses.on_real_time()  # a slow-motion clip with a known capture rate: real time
     duration_s = poses.duration_s
     all_metrics = list(VIDEO_METRICS)
     if poses.frame_count < 2:
@@ -567,11 +571,12 @@ def analyze_form(poses: PoseSequence, *, sha256: str, view: View | None = None,
     _visibility_gates(track, near, gates)
     camera = _camera_gate(track, gates)
     rate = events.cadence.events_spm
-    if rate is not None and rate < SLOW_MOTION_BELOW_SPM:
+    if rate is not None and rate < SLOW_MOTION_BELOW_SPM and poses.capture_rate_hz is None:
         gates.refuse(all_metrics, (
             f"the contacts come at {rate:.0f} steps/min, below {SLOW_MOTION_BELOW_SPM:.0f}: this "
-            "looks like slow motion (or very slow walking). Film running at normal speed, not "
-            "in a slow-motion mode"))
+            "looks like slow motion (or very slow walking). If it is slow motion, give the rate "
+            "it was recorded at (backstride analyze CLIP --capture-fps 240, or what the phone "
+            "says); otherwise film running at normal speed"))
     walking = _walking(clean, events)
     if walking:
         gates.refuse(all_metrics, walking)
@@ -598,7 +603,7 @@ def analyze_form(poses: PoseSequence, *, sha256: str, view: View | None = None,
         per_side=per_side, issues=tuple(gates.issues), cadence_confidence=confidence
         if metrics["cadence_spm"].status is MetricStatus.OK else None,
         analysed_span_s=(float(poses.t_s[start]), float(poses.t_s[stop - 1])),
-        camera_motion_frac_width=camera)
+        camera_motion_frac_width=camera, time_scale=time_scale)
 
 
 def _camera_gate(track: PoseSequence, gates: _Gates) -> float | None:
@@ -643,7 +648,9 @@ def _frame_gates(poses: PoseSequence, gates: _Gates) -> None:
     all_metrics = list(VIDEO_METRICS)
     if fps < MIN_CADENCE_FPS:
         gates.refuse(all_metrics, f"the frame rate is {fps:.0f} fps (at least "
-                                  f"{MIN_CADENCE_FPS:.0f} needed); film at 60 fps")
+                                  f"{MIN_CADENCE_FPS:.0f} needed); film at 60 fps, or, for a "
+                                  "slow-motion clip, give the rate it was recorded at with "
+                                  "--capture-fps")
     elif fps < MIN_ANGLE_FPS:
         gates.refuse(sorted(AT_CONTACT), f"{fps:.0f} fps is too few to catch the moment of "
                                          f"contact (at least {MIN_ANGLE_FPS:.0f}); film at 60 fps")

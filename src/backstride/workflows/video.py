@@ -6,6 +6,7 @@ watch-only install works without the ``video`` extra and says how to add it.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -47,14 +48,18 @@ def file_sha256(path: Path) -> str:
 
 
 def analyze_video(path: Path, *, view: View | None = None, height_m: float | None = None,
-                  progress: Progress | None = None) -> VideoReport:
-    """Pose every frame (decoding on a second thread), then measure form."""
+                  progress: Progress | None = None,
+                  capture_fps: float | None = None) -> VideoReport:
+    """Pose every frame (decoding on a second thread), then measure form. ``capture_fps``:
+    the rate a slow-motion clip was recorded at (overrides what its metadata says)."""
     try:
         from backstride.adapters.pose.pipeline import estimate_poses
     except ImportError as exc:  # pragma: no cover - depends on the install
         raise MissingDependencyError("Video analysis", "video") from exc
     sha256 = file_sha256(path)
     poses = estimate_poses(path, progress=progress)
+    if capture_fps is not None:
+        poses = dataclasses.replace(poses, capture_rate_hz=float(capture_fps))
     if not poses.detected.any():
         raise InsufficientDataError(
             f"No person was found in {path.name} ({poses.frame_count} frames). Film the whole "
@@ -151,9 +156,10 @@ def key_frames(report: VideoReport, source: Path) -> list[tuple[float, str, byte
     chosen = sorted(chosen)[:KEY_FRAMES * len(sides)]
     # Contacts are times in the analysed track; shift back to clip time.
     offset = report.form.analysed_span_s[0]
-    images = key_frames_jpeg(source, report.poses, [t + offset for t, _ in chosen],
-                             overlay=overlay_of(report))
-    return [(t + offset, side, image) for (t, side), image in zip(chosen, images, strict=True)]
+    scale = report.form.time_scale  # real time -> the clip's playback time
+    at = [(t + offset) / scale for t, _ in chosen]
+    images = key_frames_jpeg(source, report.poses, at, overlay=overlay_of(report))
+    return [(t, side, image) for t, (_, side), image in zip(at, chosen, images, strict=True)]
 
 
 def overlay_of(report: VideoReport) -> Overlay:
@@ -165,6 +171,7 @@ def overlay_of(report: VideoReport) -> Overlay:
 
     form = report.form
     offset = form.analysed_span_s[0]  # event times are within the analysed track
+    scale = form.time_scale  # real seconds per playback second (slow motion)
     header = [f"backstride - {form.view} view"]
     cadence = form.metrics.get("cadence_spm")
     if _passed(report, "cadence_spm") and cadence is not None and cadence.value is not None:
@@ -174,12 +181,13 @@ def overlay_of(report: VideoReport) -> Overlay:
     if form.events is not None:
         at_contact = _values_at_contact(report)
         for side, times in form.events.contacts_s.items():
-            marks += [ContactMark(t_s=float(t) + offset, side=side,  # type: ignore[arg-type]
+            marks += [ContactMark(t_s=(float(t) + offset) / scale,
+                                  side=side,  # type: ignore[arg-type]
                                   text=", ".join(at_contact.get((side, round(float(t), 4)), [])))
                       for t in times]
             if form.clean is not None:
                 heel = Joint.LEFT_HEEL if side == "left" else Joint.RIGHT_HEEL
-                heels[side] = (form.clean.t_s + offset, form.clean.joint(heel))
+                heels[side] = ((form.clean.t_s + offset) / scale, form.clean.joint(heel))
     return Overlay(header=tuple(header), contacts=tuple(sorted(marks, key=lambda m: m.t_s)),
                    labels=_lean_labels(report), heels_px=heels)
 
@@ -210,9 +218,10 @@ def _lean_labels(report: VideoReport) -> tuple[TimedLabel, ...]:
     lean = report.form.steps.get("trunk_lean_deg")
     if lean is None or not _passed(report, "trunk_lean_deg"):
         return ()
-    offset = report.form.analysed_span_s[0]
+    offset, scale = report.form.analysed_span_s[0], report.form.time_scale
     label = METRIC_UNITS["trunk_lean_deg"].label
-    return tuple(TimedLabel(start_s=float(t) + offset, end_s=float(t) + offset + 0.3,
+    return tuple(TimedLabel(start_s=(float(t) + offset) / scale,
+                            end_s=(float(t) + offset + 0.3) / scale,
                             text=f"{label}: {value:.0f} deg")
                  for t, value in zip(lean.t_s, lean.values, strict=True) if np.isfinite(value))
 

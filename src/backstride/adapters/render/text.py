@@ -14,8 +14,11 @@ def text_summary(analysis: dict[str, Any], *, units: str = "metric") -> str:
     src, act = analysis["source"], analysis["activity"]
     video = analysis.get("video")
     if video is not None:
+        capture = video.get("capture_rate_hz")
+        recorded = (f", recorded at {capture:g} fps: analysed on the real time scale"
+                    if capture and capture != video["frame_rate_hz"] else "")
         lines = [f"{src['path']}  (video, {video['view']} view, {video['frame_rate_hz']:g} fps, "
-                 f"{video['width_px']}×{video['height_px']} px)"]
+                 f"{video['width_px']}×{video['height_px']} px{recorded})"]
         confidence = video.get("cadence_confidence")
         lines.append(f"  clip {act['duration_s']:.1f} s, runner analysed "
                      f"{act['moving_time_s']:.1f} s"
