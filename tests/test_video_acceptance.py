@@ -107,7 +107,7 @@ def test_treadmill_cadence_within_one_spm(variant: str, tmp_path: Path) -> None:
     print(f"{variant}: camera moved {100 * motion:.2f} % of the frame width")
     assert motion < FIXED_CAMERA_MAX_FRAC
     assert analysis["metrics"]["vertical_oscillation_frac_leg"]["status"] == "ok"
-    assert not any("camera moved" in w or "steady camera" in w
+    assert not any("camera moved" in w or "steady camera" in w or "scene cut" in w
                    for w in analysis["quality"]["warnings"])
 
 
@@ -143,6 +143,8 @@ def test_multi_person_clip_is_refused_for_cadence() -> None:
     cadence = analysis["metrics"]["cadence_spm"]
     assert cadence["status"] == "insufficient_data"
     assert cadence["value"] is None and cadence["reason"]
+    # Its flickering sun flare changes the exposure, which is not a scene cut (issue 13).
+    assert not any("scene cut" in w for w in analysis["quality"]["warnings"])
 
 
 def test_annotated_video_and_report(tmp_path: Path) -> None:

@@ -237,7 +237,7 @@ def frontal_view(poses: PoseSequence) -> tuple[View, str | None]:
 def runner_tracks(poses: PoseSequence) -> list[tuple[int, int]]:
     """[start, stop) frame runs of one tracked person (§3.5 "one person"). A run ends where
     the hip midpoint jumps by more than 10 % of the frame width from the last frame with a pose
-    (the model moved to someone else) or where no pose was found for longer than
+    (the model moved to someone else), at a scene cut, or where no pose was found for longer than
     ``MAX_GAP_S``; a few frames without a pose inside a run are bridged later."""
     hip = (poses.joint(J.LEFT_HIP) + poses.joint(J.RIGHT_HIP)) / 2
     frames = np.flatnonzero(np.isfinite(hip[:, 0]))
@@ -245,9 +245,11 @@ def runner_tracks(poses: PoseSequence) -> list[tuple[int, int]]:
     if frames.size == 0:
         return runs
     start = last = int(frames[0])
+    cuts = set(poses.scene_cuts)
     for i in frames[1:].tolist():
         jump = float(np.linalg.norm(hip[i] - hip[last]))
-        if jump > MAX_HIP_JUMP_FRAC_WIDTH * poses.width_px \
+        cut = any(c in cuts for c in range(last + 1, i + 1))
+        if cut or jump > MAX_HIP_JUMP_FRAC_WIDTH * poses.width_px \
                 or poses.t_s[i] - poses.t_s[last] > MAX_GAP_S + 1e-9:
             runs.append((start, last + 1))
             start = i
@@ -281,7 +283,9 @@ def _slice(poses: PoseSequence, start: int, stop: int) -> PoseSequence:
                         rotation_deg=poses.rotation_deg, model=poses.model,
                         camera_shift_px=None if poses.camera_shift_px is None
                         else poses.camera_shift_px[start:stop],
-                        capture_rate_hz=poses.capture_rate_hz)
+                        capture_rate_hz=poses.capture_rate_hz,
+                        scene_cuts=tuple(c - start for c in poses.scene_cuts
+                                         if start < c < stop))
 
 
 def camera_motion_frac_width(poses: PoseSequence) -> float | None:
@@ -542,20 +546,8 @@ def analyze_form(poses: PoseSequence, *, sha256: str, view: View | None = None,
         gates.refuse(all_metrics, f"no person was found in the video; {FILM_HINT}")
         return _empty(poses, view or "side", gates, duration_s)
     # Several people, or the model hopping between them: keep the longest single track.
-    tracks = runner_tracks(poses)
-    start, stop = max(tracks, key=lambda r: poses.t_s[r[1] - 1] - poses.t_s[r[0]])
-    if len(tracks) > 1 and sum(1 for a, b in tracks if b - a > 3) > 1:
-        gates.warn("video.several_tracks", (
-            f"the pose model lost or switched the person {len(tracks) - 1} times (more than one "
-            "person, or the runner left the frame); only the longest steady track "
-            f"({poses.t_s[stop - 1] - poses.t_s[start]:.1f} s) was analysed"))
+    start, stop = _pick_track(poses, gates)
     track = _slice(poses, start, stop) if (start, stop) != (0, poses.frame_count) else poses
-    track_frac = float(np.mean(track.detected)) * track.frame_count / poses.frame_count
-    if min(detected_frac, track_frac) < MIN_DETECTED_FRAC:
-        gates.refuse(all_metrics, (
-            f"the runner was tracked in only {100 * track_frac:.0f} % of frames (at least "
-            f"{100 * MIN_DETECTED_FRAC:.0f} % needed): keep one runner, whole body in frame, "
-            f"for the whole clip; {FILM_HINT}"))
     _frame_gates(track, gates)
     clean = clean_pose(track)
     chosen, detected_view, ratio = _choose_view(track, clean, view, gates)
@@ -604,6 +596,38 @@ def analyze_form(poses: PoseSequence, *, sha256: str, view: View | None = None,
         if metrics["cadence_spm"].status is MetricStatus.OK else None,
         analysed_span_s=(float(poses.t_s[start]), float(poses.t_s[stop - 1])),
         camera_motion_frac_width=camera, time_scale=time_scale)
+
+
+def _pick_track(poses: PoseSequence, gates: _Gates) -> tuple[int, int]:
+    """[start, stop) of the longest steady track of one runner, never across a scene cut;
+    warns about the other tracks and cuts, and refuses every metric when the runner was
+    tracked in too few of the frames of its shot."""
+    tracks = runner_tracks(poses)
+    start, stop = max(tracks, key=lambda r: poses.t_s[r[1] - 1] - poses.t_s[r[0]])
+    bounds = [0, *poses.scene_cuts, poses.frame_count]
+    shot = next((a, b) for a, b in itertools.pairwise(bounds) if a <= start < b)
+    in_shot = [(a, b) for a, b in tracks if shot[0] <= a < shot[1]]
+    length = f"{poses.t_s[stop - 1] - poses.t_s[start]:.1f} s"
+    if len(in_shot) > 1 and sum(1 for a, b in in_shot if b - a > 3) > 1:
+        gates.warn("video.several_tracks", (
+            f"the pose model lost or switched the person {len(in_shot) - 1} times (more than "
+            "one person, or the runner left the frame); only the longest steady track "
+            f"({length}) was analysed"))
+    if poses.scene_cuts:
+        at = ", ".join(f"{poses.t_s[c]:.1f} s" for c in poses.scene_cuts[:5])
+        gates.warn("video.scene_cuts", (
+            f"the clip has {len(poses.scene_cuts)} scene cut(s) (at {at}): it was split there, "
+            f"no metric spans a cut, and only the longest shot ({length}) was analysed. "
+            "Analyse one continuous shot, not an edited clip"))
+    frames = shot[1] - shot[0]
+    detected_frac = float(np.mean(poses.detected[shot[0]:shot[1]]))
+    track_frac = float(np.sum(poses.detected[start:stop])) / frames
+    if min(detected_frac, track_frac) < MIN_DETECTED_FRAC:
+        gates.refuse(list(VIDEO_METRICS), (
+            f"the runner was tracked in only {100 * track_frac:.0f} % of frames (at least "
+            f"{100 * MIN_DETECTED_FRAC:.0f} % needed): keep one runner, whole body in frame, "
+            f"for the whole clip; {FILM_HINT}"))
+    return start, stop
 
 
 def _camera_gate(track: PoseSequence, gates: _Gates) -> float | None:

@@ -9,6 +9,7 @@ no person holds NaN coordinates and zero visibility.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Final
@@ -84,6 +85,9 @@ class PoseSequence:
     user's ``--capture-fps``): ``t_s`` are then playback times, and real time is
     ``t_s × frame_rate_hz / capture_rate_hz``. None: the time scale is not known (a clip is
     assumed to play in real time, and the slow-motion gate watches for one that does not)."""
+    scene_cuts: tuple[int, ...] = ()
+    """Frames that begin a new shot (a cut in an edited clip), increasing, each in
+    ``1..frames-1``. Metrics never span a cut."""
 
     def __post_init__(self) -> None:
         n = self.t_s.shape[0]
@@ -103,6 +107,9 @@ class PoseSequence:
             raise ValueError("frame size must be positive")
         if self.capture_rate_hz is not None and not self.capture_rate_hz > 0:
             raise ValueError("capture_rate_hz must be positive")
+        cuts = self.scene_cuts
+        if any(not 0 < c < n for c in cuts) or any(b <= a for a, b in itertools.pairwise(cuts)):
+            raise ValueError(f"scene_cuts must increase within 1..{n - 1}")
 
     @property
     def time_scale(self) -> float:

@@ -18,6 +18,11 @@ can still be followed (a pan carried them out of the picture, or the runner now 
 and the new reference starts from the camera position just measured. Only the reference's
 small frame and its points are held.
 
+Beside the shift, :attr:`CameraMotion.cuts` lists the frames where a new shot begins: the
+whole small frame's difference from the previous one (exposure taken out) jumps well above its
+recent median (:data:`CUT_RATIO`), or, with the runner's joints jumping too, spikes for one
+frame only (a jump cut within one scene, :data:`JUMP_RATIO`).
+
 The result is the background's apparent shift in full-frame pixels (x right, y down): a camera
 panning right makes it negative in x. NaN where it cannot be measured (a featureless
 background, or fewer than :data:`MIN_POINTS` points agree).
@@ -48,6 +53,26 @@ INLIER_SMALL_PX: Final = 1.0
 """A point is background if its displacement is within this of the median's (small px)."""
 REKEY_FRAC: Final = 0.5
 """When fewer of the reference's points than this fraction still agree, re-key."""
+CUT_WINDOW: Final = 15
+"""Scene cuts: a frame's difference from the previous one is compared with the median of the
+last this many differences. The difference is the mean absolute difference of the two small
+grey frames, each scaled to zero mean and unit spread first, so a change of exposure (the sun
+coming out, a flare) is not a cut."""
+CUT_ABS: Final = 0.5
+CUT_RATIO: Final = 3.0
+"""A new shot: the difference is at least this large and this many times the recent median (on
+the treadmill fixture consecutive frames differ by 0.066, at most 0.091; a cut to a mirrored
+copy of it by 1.12; the outdoor fixture's flickering sun flare reaches 0.24) [D]."""
+REPEAT_FRAC: Final = 0.2
+"""A frame differing from the previous by less than this fraction of the recent median is a
+repeat (a clip slowed by copying frames) and is left out of the medians."""
+JUMP_RATIO: Final = 2.0
+POSE_JUMP_RATIO: Final = 2.5
+JUMP_SETTLE_FRAC: Final = 0.75
+"""A jump cut within one scene (the same clip joined to itself): the picture's difference
+spikes to twice the recent median, the runner's joints jump 2.5 times their recent median
+movement, and the next frame's difference falls back below 0.75 of the spike (the fixture
+joined to itself: 0.146 against 0.06, the joints 60 px against 20) [D]."""
 
 _PARTS: Final = (
     tuple(range(0, 11)),  # head: nose, eyes, ears, mouth
@@ -83,11 +108,19 @@ class CameraMotion:
         self._guess = np.zeros(2)  # the last displacement from the reference, small px
         self._path = np.zeros(2)  # the camera path at the previous frame, small px
         self._first = True
+        self._previous: tuple[npt.NDArray[np.float32], FloatArray | None] | None = None
+        self._differences: list[float] = []
+        self._moves: list[float] = []
+        self._pending_jump: tuple[int, float] | None = None
+        self._frame = -1
+        self.cuts: list[int] = []
+        """Indices of the frames that begin a new shot (scene cuts), in order."""
 
     def shift(self, frame_rgb: RgbFrame, xy_px: FloatArray | None) -> tuple[float, float]:
         """The background's shift from the previous frame to this one, full-frame px;
         (0, 0) for the first frame. ``xy_px``: this frame's keypoints, or None (no person)."""
         gray = self._small_gray(frame_rgb)
+        self._find_cut(gray, xy_px)
         background = self._background(xy_px)
         if self._first:
             self._first = False
@@ -105,6 +138,40 @@ class CameraMotion:
         if agreeing < max(MIN_POINTS, REKEY_FRAC * len(self._reference[1])):
             self._rekey(gray, background, path)
         return float(step[0] * self._scale_x), float(step[1] * self._scale_y)
+
+    def _find_cut(self, gray: Gray, xy_px: FloatArray | None) -> None:
+        self._frame += 1
+        picture = gray.astype(np.float32)
+        picture = (picture - float(picture.mean())) / max(float(picture.std()), 1.0)
+        joints = None if xy_px is None else np.asarray(xy_px, dtype=np.float64)[11:]
+        previous, self._previous = self._previous, (picture, joints)
+        if previous is None:
+            return
+        difference = float(np.abs(previous[0] - picture).mean())
+        move = (None if joints is None or previous[1] is None
+                else float(np.nanmean(np.hypot(*(joints - previous[1]).T))))
+        recent = self._differences[-CUT_WINDOW:]
+        typical = float(np.median(recent)) if recent else difference
+        if self._pending_jump is not None:
+            frame, spike = self._pending_jump
+            self._pending_jump = None
+            if difference < JUMP_SETTLE_FRAC * spike:
+                self.cuts.append(frame)
+        if recent and difference < REPEAT_FRAC * typical:
+            return  # a repeated frame (slowed down by copying frames): not typical either
+        if len(recent) >= 3 and difference >= max(CUT_ABS, CUT_RATIO * typical):
+            self.cuts.append(self._frame)
+            self._differences, self._moves = [], []  # the new shot has its own typical
+            return
+        moves = self._moves[-CUT_WINDOW:]
+        if len(recent) >= 3 and len(moves) >= 3 and move is not None \
+                and np.isfinite(move) and difference >= JUMP_RATIO * typical \
+                and move >= POSE_JUMP_RATIO * float(np.median(moves)):
+            self._pending_jump = (self._frame, difference)
+            return  # a spike is not typical: keep it out of the medians
+        self._differences = [*recent, difference]
+        if move is not None and np.isfinite(move):
+            self._moves = [*moves, move]
 
     def _small_gray(self, frame_rgb: RgbFrame) -> Gray:
         cv2 = self._cv2
