@@ -346,7 +346,7 @@ def _runner_scene(x_of: list[float],
     out = []
     for x in x_of:
         frame = background.copy()
-        left = int(round(x))
+        left = round(x)
         frame[20:140, left:left + 70] = body
         corners = np.array([[left, 20], [left + 70, 20], [left + 70, 140], [left, 140]], float)
         out.append((_rgb(_noisy(frame, rng, 1.0)), corners[np.arange(LANDMARK_COUNT) % 4]))
