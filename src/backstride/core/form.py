@@ -8,6 +8,7 @@ what to film instead, never as a number.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -44,6 +45,10 @@ SIDE_MAX_SHOULDER_RATIO: Final = 0.35
 REAR_MIN_SHOULDER_RATIO: Final = 0.5
 FACE_JOINTS: Final = (0, 2, 5)  # nose, left eye, right eye
 MIN_FACE_VISIBILITY: Final = 0.5  # a frontal clip whose face is this visible faces the camera [D]
+MIN_PASS_S: Final = 1.0
+"""A stretch of the runner with the whole body in frame this long counts as a pass [D]."""
+PASS_SIZE_FRAC: Final = 0.25
+"""Passes are joined when the runner's hip-to-ankle height differs at most this much [D]."""
 MAX_SIZE_CHANGE_FRAC: Final = 0.15
 """Frontal views: the runner's leg length in the last third of the clip may differ this much
 from the first third; past it the runner came toward or went away from the camera [D]."""
@@ -259,9 +264,12 @@ def runner_tracks(poses: PoseSequence) -> list[tuple[int, int]]:
 
 
 def _visible_frac(poses: PoseSequence, joints: tuple[J, ...]) -> float:
-    if poses.frame_count == 0:
+    """Share of the frames with a pose (frames left out between passes do not count) in which
+    every joint given is clearly visible."""
+    seen = poses.detected
+    if not seen.any():
         return 0.0
-    vis = poses.visibility[:, [int(j) for j in joints]]
+    vis = poses.visibility[seen][:, [int(j) for j in joints]]
     return float(np.mean(np.all(vis >= MIN_VISIBILITY, axis=1)))
 
 
@@ -326,13 +334,22 @@ def _refused(name: str, status: MetricStatus, reason: str) -> MetricSummary:
                          status=status, reason=reason)
 
 
-def _cadence_summary(events: GaitEvents, sha256: str) -> tuple[MetricSummary, str | None]:
+def film_more_s(contacts: int, clip_s: float) -> float:
+    """Seconds more to film for :data:`MIN_CONTACTS` contacts, at the rate this clip gave them
+    per second of clip (passes and unusable stretches included); at 170 spm when it gave none."""
+    per_s = contacts / clip_s if contacts > 0 and clip_s > 0 else 170.0 / 60.0
+    return float(np.ceil(max(MIN_CONTACTS - contacts, 0) / per_s))
+
+
+def _cadence_summary(events: GaitEvents, sha256: str,
+                     clip_s: float) -> tuple[MetricSummary, str | None]:
     times, _ = events.all_contacts
     rate = events.cadence.events_spm
     if times.size < MIN_CONTACTS or rate is None:
+        more = film_more_s(int(times.size), clip_s)
         return _refused("cadence_spm", MetricStatus.INSUFFICIENT_DATA, (
-            f"only {times.size} foot contacts were found (at least {MIN_CONTACTS} needed): film "
-            f"at least 10 s of steady running, {FILM_HINT}")), None
+            f"{times.size} of the {MIN_CONTACTS} foot contacts needed were found: film at least "
+            f"{more:.0f} s more of steady running (whole body in frame), {FILM_HINT}")), None
     spread = events.cadence.spread_frac
     if spread is not None and spread > AGREE_MAX_FRAC:
         c = events.cadence
@@ -546,8 +563,12 @@ def analyze_form(poses: PoseSequence, *, sha256: str, view: View | None = None,
         gates.refuse(all_metrics, f"no person was found in the video; {FILM_HINT}")
         return _empty(poses, view or "side", gates, duration_s)
     # Several people, or the model hopping between them: keep the longest single track.
-    start, stop = _pick_track(poses, gates)
+    start, stop, keep = _pick_passes(poses, gates)
     track = _slice(poses, start, stop) if (start, stop) != (0, poses.frame_count) else poses
+    if keep is not None:  # several passes: the frames between them are left out
+        track = dataclasses.replace(
+            track, xy_px=np.where(keep[:, None, None], track.xy_px, np.nan),
+            visibility=np.where(keep[:, None], track.visibility, 0.0))
     _frame_gates(track, gates)
     clean = clean_pose(track)
     chosen, detected_view, ratio = _choose_view(track, clean, view, gates)
@@ -572,7 +593,7 @@ def analyze_form(poses: PoseSequence, *, sha256: str, view: View | None = None,
     walking = _walking(clean, events)
     if walking:
         gates.refuse(all_metrics, walking)
-    cadence, confidence = _cadence_summary(events, sha256)
+    cadence, confidence = _cadence_summary(events, sha256, duration_s)
     steps = _steps(clean, events, chosen, near, leg, gates)
     metrics = _summaries(steps, cadence, gates, sha256=sha256, view=chosen, leg_px=leg,
                          m_per_px=m_per_px)
@@ -598,36 +619,88 @@ def analyze_form(poses: PoseSequence, *, sha256: str, view: View | None = None,
         camera_motion_frac_width=camera, time_scale=time_scale)
 
 
-def _pick_track(poses: PoseSequence, gates: _Gates) -> tuple[int, int]:
-    """[start, stop) of the longest steady track of one runner, never across a scene cut;
-    warns about the other tracks and cuts, and refuses every metric when the runner was
-    tracked in too few of the frames of its shot."""
+def _in_frame(poses: PoseSequence) -> BoolArray:
+    """Frames where the whole runner (head, hips, feet) is inside the picture."""
+    xy = poses.xy_px[:, list(BODY_EDGE_JOINTS)]
+    margin = CUT_OFF_MARGIN_FRAC * poses.long_side_px
+    with np.errstate(invalid="ignore"):
+        inside = ((xy[..., 0] >= -margin) & (xy[..., 0] <= poses.width_px + margin)
+                  & (xy[..., 1] >= -margin) & (xy[..., 1] <= poses.height_px + margin))
+    return np.asarray(np.all(inside, axis=1), dtype=np.bool_)
+
+
+def _trimmed(track: tuple[int, int], inside: BoolArray) -> tuple[int, int] | None:
+    """A track without the frames at its ends where the runner is partly out of the picture
+    (entering or leaving it); None when nothing is left."""
+    frames = np.flatnonzero(inside[track[0]:track[1]])
+    if frames.size == 0:
+        return None
+    return track[0] + int(frames[0]), track[0] + int(frames[-1]) + 1
+
+
+def _size_px(poses: PoseSequence, track: tuple[int, int]) -> float:
+    hip = poses.xy_px[track[0]:track[1], [J.LEFT_HIP, J.RIGHT_HIP], 1].mean(axis=1)
+    ankle = poses.xy_px[track[0]:track[1], [J.LEFT_ANKLE, J.RIGHT_ANKLE], 1].mean(axis=1)
+    size = np.abs(ankle - hip)
+    size = size[np.isfinite(size)]
+    return float(np.median(size)) if size.size else float("nan")
+
+
+def _pick_passes(poses: PoseSequence, gates: _Gates) -> tuple[int, int, BoolArray | None]:
+    """What to analyse: ``[start, stop)`` and, when several passes of the runner are joined,
+    which of those frames belong to one (the rest are left out). Never across a scene cut.
+
+    Each steady track of one person is trimmed to the frames with the whole runner in the
+    picture. The longest track's shot is kept; the other tracks in it at least
+    :data:`MIN_PASS_S` long whose runner is the same size (within :data:`PASS_SIZE_FRAC`) are
+    further passes of the same runner, filmed as a friend films them passing, and are joined
+    (their frames apart, so no step spans two passes). Warns about the rest, and refuses every
+    metric when the model lost the runner in too many of the frames kept (a runner present
+    in only part of the clip is not refused here: too few contacts say how much more to
+    film)."""
+    inside = _in_frame(poses)
     tracks = runner_tracks(poses)
-    start, stop = max(tracks, key=lambda r: poses.t_s[r[1] - 1] - poses.t_s[r[0]])
+    trimmed = [t for t in (_trimmed(track, inside) for track in tracks) if t is not None]
+    candidates = trimmed or tracks
+    start, stop = max(candidates, key=lambda r: poses.t_s[r[1] - 1] - poses.t_s[r[0]])
     bounds = [0, *poses.scene_cuts, poses.frame_count]
     shot = next((a, b) for a, b in itertools.pairwise(bounds) if a <= start < b)
-    in_shot = [(a, b) for a, b in tracks if shot[0] <= a < shot[1]]
+    in_shot = [(a, b) for a, b in candidates if shot[0] <= a < shot[1]]
+    size = _size_px(poses, (start, stop))
+    passes = sorted(t for t in in_shot if t == (start, stop) or (
+        poses.t_s[t[1] - 1] - poses.t_s[t[0]] >= MIN_PASS_S
+        and abs(_size_px(poses, t) - size) <= PASS_SIZE_FRAC * size))
+    keep: BoolArray | None = None
+    if len(passes) > 1:
+        start, stop = passes[0][0], passes[-1][1]
+        keep = np.zeros(stop - start, dtype=np.bool_)
+        for a, b in passes:
+            keep[a - start:b - start] = True
+        seconds = sum(float(poses.t_s[b - 1] - poses.t_s[a]) for a, b in passes)
+        gates.warn("video.passes", (
+            f"{len(passes)} passes of the runner were joined ({seconds:.1f} s with the whole "
+            "body in the picture); no step spans two passes"))
+    others = len(in_shot) - len(passes)
     length = f"{poses.t_s[stop - 1] - poses.t_s[start]:.1f} s"
-    if len(in_shot) > 1 and sum(1 for a, b in in_shot if b - a > 3) > 1:
+    if others > 0 and sum(1 for a, b in in_shot if b - a > 3) > len(passes):
         gates.warn("video.several_tracks", (
-            f"the pose model lost or switched the person {len(in_shot) - 1} times (more than "
-            "one person, or the runner left the frame); only the longest steady track "
-            f"({length}) was analysed"))
+            f"the pose model lost or switched the person {others} times (more than one person, "
+            "or the runner left the frame); only the longest steady track"
+            f"{' and its passes' if keep is not None else ''} ({length}) was analysed"))
     if poses.scene_cuts:
         at = ", ".join(f"{poses.t_s[c]:.1f} s" for c in poses.scene_cuts[:5])
         gates.warn("video.scene_cuts", (
             f"the clip has {len(poses.scene_cuts)} scene cut(s) (at {at}): it was split there, "
             f"no metric spans a cut, and only the longest shot ({length}) was analysed. "
             "Analyse one continuous shot, not an edited clip"))
-    frames = shot[1] - shot[0]
-    detected_frac = float(np.mean(poses.detected[shot[0]:shot[1]]))
-    track_frac = float(np.sum(poses.detected[start:stop])) / frames
-    if min(detected_frac, track_frac) < MIN_DETECTED_FRAC:
+    kept = np.ones(stop - start, dtype=np.bool_) if keep is None else keep
+    track_frac = float(np.sum(poses.detected[start:stop] & kept)) / int(kept.sum())
+    if track_frac < MIN_DETECTED_FRAC:
         gates.refuse(list(VIDEO_METRICS), (
             f"the runner was tracked in only {100 * track_frac:.0f} % of frames (at least "
             f"{100 * MIN_DETECTED_FRAC:.0f} % needed): keep one runner, whole body in frame, "
             f"for the whole clip; {FILM_HINT}"))
-    return start, stop
+    return start, stop, keep
 
 
 def _camera_gate(track: PoseSequence, gates: _Gates) -> float | None:
