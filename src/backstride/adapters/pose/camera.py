@@ -7,16 +7,16 @@ keypoints (head, torso, each arm, each leg), widened by :data:`MASK_MARGIN_FRAC`
 runner's height, so clothes, hair and shoes fall inside while the background between the legs
 and around the arms stays usable. Corners (``goodFeaturesToTrack``) are picked on the
 background of a *reference* frame and followed into each new frame with pyramidal
-Lucas-Kanade optical flow; points that the runner now covers
-are dropped, and the camera's displacement from the reference is the mean of the points that
-agree with their median within :data:`INLIER_SMALL_PX` (a moving shadow or a treadmill belt
-cannot pull it along while most of the background stands still).
+Lucas-Kanade optical flow; points that the runner now covers are dropped, and the camera's
+displacement from the reference is the mean of the points that agree with their median within
+:data:`INLIER_SMALL_PX` (a moving shadow or a treadmill belt cannot pull it along while most of
+the background stands still).
 
 Every frame is compared with the reference, never chained frame to frame, so on a fixed camera
 nothing adds up: the reference changes only when fewer than :data:`REKEY_FRAC` of its points
 can still be followed (a pan carried them out of the picture, or the runner now covers them),
 and the new reference starts from the camera position just measured. Only the reference's
-small frame and its points are held.
+small frame and its points are held (and the previous small frame, for scene cuts).
 
 Beside the shift, :attr:`CameraMotion.cuts` lists the frames where a new shot begins: the
 whole small frame's difference from the previous one (exposure taken out) jumps well above its
