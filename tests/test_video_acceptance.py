@@ -153,6 +153,8 @@ def test_annotated_video_and_report(tmp_path: Path) -> None:
                                       str(tmp_path / "out.mp4"), "--report",
                                       str(tmp_path / "out.html"), "--height-m", "1.78"])
     assert result.exit_code == 0, result.output
+    # Issue 13: the key-frame pass stops early; that is not a clip cut short.
+    assert "cut short" not in result.output and "cut short" not in (result.stderr or "")
     with av.open(str(tmp_path / "out.mp4")) as annotated:
         stream = annotated.streams.video[0]
         assert stream.codec_context.name == "h264"
