@@ -347,9 +347,11 @@ def _cadence_summary(events: GaitEvents, sha256: str,
     rate = events.cadence.events_spm
     if times.size < MIN_CONTACTS or rate is None:
         more = film_more_s(int(times.size), clip_s)
+        film = (f"film at least {more:.0f} s more of steady running (whole body in frame)"
+                if more > 0 else "film at least 10 s of steady running, without breaks")
         return _refused("cadence_spm", MetricStatus.INSUFFICIENT_DATA, (
-            f"{times.size} of the {MIN_CONTACTS} foot contacts needed were found: film at least "
-            f"{more:.0f} s more of steady running (whole body in frame), {FILM_HINT}")), None
+            f"{times.size} of the {MIN_CONTACTS} foot contacts needed were found: {film}, "
+            f"{FILM_HINT}")), None
     spread = events.cadence.spread_frac
     if spread is not None and spread > AGREE_MAX_FRAC:
         c = events.cadence
