@@ -40,6 +40,16 @@ class UnsupportedFormatError(InputError):
         self.path = path
 
 
+class UnreadableFileError(InputError):
+    """A reader (the decoder, the video decoder or the pose model) stopped on something it
+    does not handle: the file, not backstride, is what the user can act on. Errors from the
+    analysis of what was read are never turned into this: they are bugs."""
+
+    def __init__(self, path: Path, cause: BaseException) -> None:
+        super().__init__(f"{path.name} could not be analysed ({type(cause).__name__}: {cause}). "
+                         "Check the file; if it opens in your watch app, please report this.")
+
+
 class CorruptFileError(InputError):
     def __init__(self, path: Path, problem: str, *, offset: int | None = None) -> None:
         at = f" at byte {offset}" if offset is not None else ""

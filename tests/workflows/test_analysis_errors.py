@@ -43,3 +43,34 @@ def test_a_fault_in_the_analysis_is_not_called_a_bad_file(
 def test_a_good_file_still_analyses(tmp_path: Path) -> None:
     [outcome] = analysis.analyze_paths([_fit(tmp_path)])
     assert isinstance(outcome, analysis.Analysed)
+
+
+@pytest.mark.video
+def test_a_video_readers_error_is_a_failed_input_and_an_analysis_fault_is_not(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("mediapipe")
+    from backstride.adapters.pose import pipeline
+    from backstride.workflows import video
+
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(64))
+
+    def broken_reader(*_args: object, **_kwargs: object) -> None:
+        raise ValueError("odd stream")
+
+    monkeypatch.setattr(pipeline, "estimate_poses", broken_reader)
+    [outcome] = analysis.analyze_paths([clip])
+    assert isinstance(outcome, analysis.Failed)
+    assert "clip.mp4 could not be analysed (ValueError: odd stream)" in outcome.error
+
+    from backstride.core.simulate_pose import RunnerSpec, simulate_pose
+
+    monkeypatch.setattr(pipeline, "estimate_poses",
+                        lambda *_a, **_k: simulate_pose(RunnerSpec()))
+
+    def broken_analysis(*_args: object, **_kwargs: object) -> None:
+        raise ValueError("core contract violated")
+
+    monkeypatch.setattr(video, "build_video_report", broken_analysis)
+    with pytest.raises(ValueError, match="core contract violated"):
+        analysis.analyze_paths([clip])

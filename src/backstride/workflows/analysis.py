@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from backstride.adapters.formats import looks_like_video, read_activity
 from backstride.adapters.render.analysis_json import analysis_json
 from backstride.core.report import VideoReport, WatchReport, build_watch_report
-from backstride.errors import BackstrideError, InputError
+from backstride.errors import BackstrideError, UnreadableFileError
 
 if TYPE_CHECKING:
     from backstride.config import Settings
@@ -20,15 +20,6 @@ if TYPE_CHECKING:
 
 # A watch file never loads the video side (the pose model, scipy.signal) nor the HTML
 # renderer (jinja2, plotly): those are imported where a video or a report is asked for.
-
-
-class UnreadableFileError(InputError):
-    """The decoder stopped on something it does not handle (an OS error, a value it cannot
-    use): the file, not backstride, is what the user can act on."""
-
-    def __init__(self, path: Path, cause: BaseException) -> None:
-        super().__init__(f"{path.name} could not be analysed ({type(cause).__name__}: {cause}). "
-                         "Check the file; if it opens in your watch app, please report this.")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -64,11 +55,9 @@ def analyze_path(path: Path, *, view: View | None = None, height_m: float | None
     if looks_like_video(path):
         from backstride.workflows.video import analyze_video
 
-        try:  # decoding and the model are not yet told apart from the form analysis here
-            return Analysed(path=path, report=analyze_video(
-                path, view=view, height_m=height_m, capture_fps=capture_fps))
-        except (OSError, ValueError, MemoryError) as exc:
-            raise UnreadableFileError(path, exc) from exc
+        # analyze_video tells its readers' errors (decoder, pose model) from the analysis's
+        return Analysed(path=path, report=analyze_video(
+            path, view=view, height_m=height_m, capture_fps=capture_fps))
     try:
         activity = read_activity(path)
     except (OSError, ValueError, MemoryError) as exc:  # the decoder met something it cannot read

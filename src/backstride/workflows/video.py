@@ -19,7 +19,12 @@ from backstride.config import Settings
 from backstride.core.gait import View
 from backstride.core.report import VideoReport, build_video_report
 from backstride.core.types import FloatArray, MetricStatus, Progress
-from backstride.errors import InsufficientDataError, MissingDependencyError, NotFoundError
+from backstride.errors import (
+    InsufficientDataError,
+    MissingDependencyError,
+    NotFoundError,
+    UnreadableFileError,
+)
 from backstride.workflows.history import open_store
 
 if TYPE_CHECKING:
@@ -39,8 +44,11 @@ def analyze_video(path: Path, *, view: View | None = None, height_m: float | Non
         from backstride.adapters.pose.pipeline import estimate_poses
     except ImportError as exc:  # pragma: no cover - depends on the install
         raise MissingDependencyError("Video analysis", "video") from exc
-    sha256 = file_sha256(path)
-    poses = estimate_poses(path, progress=progress)
+    try:  # the readers: what they cannot handle is the file's problem, said as such
+        sha256 = file_sha256(path)
+        poses = estimate_poses(path, progress=progress)
+    except (OSError, ValueError, MemoryError) as exc:
+        raise UnreadableFileError(path, exc) from exc
     if capture_fps is not None:
         poses = dataclasses.replace(poses, capture_rate_hz=float(capture_fps))
     if not poses.detected.any():
