@@ -494,7 +494,8 @@ def _plan_view(planned: workflows.Planned) -> dict[str, Any]:
              (plan["baseline"] or {}).get("cadence_spm") or DEFAULT_METRONOME_SPM)
     return {"plan": plan,
             "weeks": plan_html.plan_weeks(steps, plan["remeasure"],
-                                      plan_html.exercise_counts(exercises)),
+                                          plan_html.exercise_counts(exercises),
+                                          plan.get("weeks") or []),
             "groups": plan_html.exercise_groups(exercises),
             "metronome_spm": round(float(first)),
             "targets": sorted({round(float(step["target_spm"])) for step in steps})}
@@ -551,14 +552,14 @@ def _attachment(filename: str) -> dict[str, str]:
 
 @router.get("/plan/workouts.zip")
 def plan_workouts(request: Request) -> Response:
-    """`plan --workout-dir`: each week's key run as a FIT workout, zipped."""
+    """`plan --workout-dir`: each planned run as a FIT workout, zipped."""
     planned = _require_plan(request)
     folder = Path(tempfile.mkdtemp(prefix="backstride-workouts-"))
     try:
         written = workflows.write_workouts(planned.plan, folder)
         if not written:
             raise HTTPException(status_code=404, detail=(
-                "No watch workouts: the plan has no cadence steps."))
+                "No watch workouts: the plan has no dated runs."))
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             for path in written:
@@ -571,7 +572,7 @@ def plan_workouts(request: Request) -> Response:
 
 @router.get("/plan/plan.ics")
 def plan_calendar(request: Request) -> Response:
-    """`plan --ics`: the plan as calendar events, week 1 starting today."""
+    """`plan --ics`: the plan as calendar events, one per planned run from its start date."""
     planned = _require_plan(request)
     folder = Path(tempfile.mkdtemp(prefix="backstride-ics-"))
     try:
