@@ -286,3 +286,69 @@ def test_pain_onset_shapes_the_runs_and_one_past_the_run_end_is_refused(home: Pa
     assert len(first) == 2 and first[0]["kind"] == "run_walk"  # onset under 20 min
     assert first[0]["run_walk"] == {"run_s": 240, "walk_s": 60, "repeats": 5}
     assert first[0]["title"].startswith("run-walk 5 x (4 min run / 1 min walk), 25 min")
+
+
+def _card(*args: str) -> dict[str, object]:
+    code, out, err = _run("today", "--json", "-", *args)
+    assert code == 0, err
+    data: dict[str, object] = json.loads(out)
+    return data
+
+
+def test_today_says_the_run_the_exercises_and_what_to_log(home: Path) -> None:
+    answers = _write(home / "a.json", demo_answers())
+    code, _out, err = _run("today")
+    assert code == 1 and err.startswith("backstride: error: No triage on record")
+    assert _run("triage", "--answers", str(answers))[0] == 0
+    code, _out, err = _run("today")
+    assert code == 1 and "No dated plan on record: make one with 'backstride plan'" in err
+    plan = json.loads(_run("plan", "--json", "-", "--start", START.isoformat())[1])
+    week = plan["weeks"][0]
+    run_day = week["runs"][0]["date"]
+    card = _card("--date", run_day)
+    assert card["schema"] == "backstride.today/1" and card["date"] == run_day
+    assert list(card)[:6] == ["schema", "date", "triage", "held", "hold_reason",
+                              "waiting_for_clinician"]
+    assert card["held"] is False and card["run"] == week["runs"][0]
+    assert {e["when"] for e in card["exercises"]} == {"pre-run"}  # type: ignore[attr-defined]
+    assert "pain 0-10 after the run and next morning" in card["log"][0]  # type: ignore[index]
+    assert card["week"]["runs"] == week["runs"]  # type: ignore[index]
+    rest = _card("--date", week["start"])  # the week's first day is a rest day
+    assert rest["run"] is None and rest["next_run"] == week["runs"][0]
+    assert all(e["when"] != "pre-run" for e in rest["exercises"])  # type: ignore[attr-defined]
+    before = _card("--date", (START - timedelta(days=1)).isoformat())
+    assert before["run"] is None and f"Your plan starts {START.isoformat()}" in before["message"]
+    after = _card("--date", (START + timedelta(weeks=7)).isoformat())
+    assert after["run"] is None and "Your plan ended" in after["message"]
+    code, text, _ = _run("today", "--date", run_day)
+    assert code == 0 and text.splitlines()[0] == f"TODAY {run_day}"
+    assert week["runs"][0]["text"] in text and "This week" in text
+    assert _run("today", "--date", "tomorrow")[0] == 2
+
+
+def test_today_shows_the_hold_first_and_no_run(home: Path) -> None:
+    assert _run("plan", "--answers", str(_write(home / "a.json", demo_answers())),
+                "--start", START.isoformat())[0] == 0
+    run_day = (START + timedelta(days=1)).isoformat()
+    urgent = _write(home / "u.json", {**demo_answers(), "night_pain": True})
+    assert _run("triage", "--answers", str(urgent))[0] == 0
+    card = _card("--date", run_day)
+    assert card["held"] is True and card["run"] is None and card["exercises"] == []
+    assert card["triage"]["level"] == "urgent"  # type: ignore[index]
+    assert "holds the plan" in str(card["hold_reason"])
+    code, text, _ = _run("today", "--date", run_day)
+    assert code == 0
+    lines = text.splitlines()
+    assert lines[1].startswith("URGENT: ") and lines[2].startswith("PLAN HELD: ")
+    assert "spm" not in text
+    assert _run("clearance", "--by", "Dr Lee")[0] == 0
+    assert _run("plan")[0] == 0  # the cleared plan keeps its start
+    assert _card("--date", run_day)["run"] is not None
+
+
+def test_today_waits_for_the_visit_after_see_clinician(home: Path) -> None:
+    answers = _write(home / "s.json", {**demo_answers(), "rest_pain": True})
+    assert _run("plan", "--answers", str(answers), "--start", START.isoformat())[0] == 0
+    card = _card("--date", (START + timedelta(days=1)).isoformat())
+    assert card["waiting_for_clinician"] is True and card["run"] is None
+    assert "clearance --by NAME" in str(card["message"])

@@ -197,6 +197,23 @@ def plan_text(plan: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+@click.command("today")
+@click.option("--date", "on", type=DATE, default=None,
+              help="The day, YYYY-MM-DD (default: today).")
+@click.option("--json", "json_out", metavar="FILE|-", help="Write backstride.today/1 JSON.")
+@global_options
+@click.pass_context
+def today_command(ctx: click.Context, on: datetime | None, json_out: str | None) -> None:
+    """What your plan holds today and this week: the run, its length, cadence target and
+    metronome part, the exercises due and what to log afterwards; a hold first."""
+    app = app_of(ctx)
+    card = workflows.today_card(settings=app.settings, day=None if on is None else on.date())
+    if json_out is not None:
+        emit_json(card.json, json_out)
+    if json_out != "-":
+        click.echo(workflows.today_text(card.json))
+
+
 @click.command("summary")
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False),
               default=Path("backstride-summary.html"), show_default=True,

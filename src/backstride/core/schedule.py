@@ -253,3 +253,10 @@ def week_of(weeks: Sequence[PlanWeek], day: date) -> PlanWeek | None:
 def run_on(weeks: Sequence[PlanWeek], day: date) -> PlannedRun | None:
     week = week_of(weeks, day)
     return None if week is None else next((r for r in week.runs if r.day == day), None)
+
+
+def strength_days(start: date, run_days: set[date]) -> tuple[date, ...]:
+    """A week's days (from ``start``) in the order strength exercises take them: rest days
+    first, then run days (after the run), so 'N days a week' lands on the first N [D]."""
+    days = [start + timedelta(days=i) for i in range(7)]
+    return tuple([d for d in days if d not in run_days] + [d for d in days if d in run_days])
