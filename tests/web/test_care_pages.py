@@ -505,3 +505,25 @@ def test_triage_fits_a_phone(live_server: str, browser: Any) -> None:
         assert phone.evaluate("document.documentElement.scrollWidth") <= 390 + 1
     finally:
         context.close()
+
+
+def test_home_page_today_card_says_this_week_and_the_hold_first(client: TestClient) -> None:
+    assert "Today, " not in client.get("/").text  # no triage: no card
+    triage(client, SELF_CARE)
+    assert "make your plan to see today's run here" in client.get("/").text
+    make_plan(client)
+    plan = client.get("/plan/plan.json").json()
+    home = client.get("/").text
+    today = datetime.now(UTC).date().isoformat()
+    assert plan["start_date"] == today  # the first day is a rest day
+    card = home[home.index('<section class="card today"'):]
+    card = card[:card.index("</section>")]
+    assert f'<time datetime="{today}">' in card and "Week 1 of 6" in card
+    assert "rest day from running; next run" in card
+    assert all(run["title"] in card for run in plan["weeks"][0]["runs"])
+    assert "pain 0-10 this morning" in card
+    triage(client, URGENT)
+    home = client.get("/").text
+    card = home[home.index('<section class="card today"'):]
+    card = card[:card.index("</section>")]
+    assert "Plan on hold." in card and "spm" not in card and "Exercises due" not in card
