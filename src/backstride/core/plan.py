@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from statistics import median
 from typing import Final
 
+from backstride.core.adapt import PainDone, RunDone, adapt
 from backstride.core.exercises import CATALOGUE, Exercise
 from backstride.core.schedule import Action, Decision, PlanWeek, RunShape, schedule, shape_runs
 from backstride.core.triage import Urgency
@@ -168,7 +169,8 @@ def build_plan(*, triage_level: Urgency, triage_action: str, cleared: bool,
                shoe_replace_m: float = SHOE_REPLACE_M, clearance: ClearanceNote | None = None,
                hold_detail: str = "", start: date | None = None,
                shape: RunShape | None = None, history: Sequence[Decision] = (),
-               today: date | None = None) -> Plan:
+               today: date | None = None, runs_done: Sequence[RunDone] = (),
+               pains_done: Sequence[PainDone] = ()) -> Plan:
     """The plan for one runner. ``findings`` are analysis/video finding ids, ``contributors``
     the self-test contributor ids, ``shoes`` (name, distance in m) of shoes in use.
 
@@ -179,7 +181,9 @@ def build_plan(*, triage_level: Urgency, triage_action: str, cleared: bool,
 
     ``start`` dates the plan (``weeks`` of dated runs shaped by ``shape``, DOMAIN.md §4.3);
     ``history`` is the plan's earlier decisions, to which a decision dated ``today`` (default
-    ``start``) is added when the plan's state changes (start, held, waiting)."""
+    ``start``) is added when the plan's state changes (start, held, waiting); the weeks that
+    ended before ``today`` are judged on ``runs_done`` and ``pains_done`` (core.adapt:
+    advance, hold, repeat or step back), each judgement a dated decision."""
     level = Urgency(triage_level)
     shoe_status = tuple(_shoe(name, distance, shoe_warn_m, shoe_replace_m)
                         for name, distance in shoes)
@@ -201,7 +205,15 @@ def build_plan(*, triage_level: Urgency, triage_action: str, cleared: bool,
     notes = _notes(level, cleared, baseline, steps, high_risk)
     waiting = level == Urgency.SEE_CLINICIAN and not cleared
     shaped = shape or shape_runs(None, None)
-    weeks = () if start is None or waiting else schedule(steps, start, shaped)
+    weeks: tuple[PlanWeek, ...] = ()
+    adapted: tuple[Decision, ...] = ()
+    if start is not None and not waiting:
+        states, adapted = adapt(steps, start, day or start, runs_done, pains_done,
+                                paused=_pauses(history))
+        weeks = schedule(steps, start, shaped, states=states)
+    # The judgements are recomputed from the runs and the diary every time; the history
+    # keeps the plan's own state changes (start, held, waiting) and their dates.
+    history = [d for d in history if d.action in (*_PAUSES, Action.START)]
     if waiting:
         decisions = _decide(history, day, Action.WAITING_FOR_CLINICIAN,
                             "triage see clinician: the dated runs wait until you record the "
@@ -210,9 +222,15 @@ def build_plan(*, triage_level: Urgency, triage_action: str, cleared: bool,
         first = weeks[0]
         target = (f"cadence {first.target_spm:.0f} spm" if first.target_spm is not None
                   else "no cadence change")
-        decisions = _decide(history, day, Action.START,
-                            f"plan starts {first.start.isoformat()}: {target}, "
-                            f"{len(first.runs)} runs a week; {shaped.basis}")
+        resumed = bool(history) and history[-1].action in _PAUSES
+        begun = weeks[0].start
+        said = (f"plan resumes after the clinician's visit (it started {begun.isoformat()})"
+                if resumed else f"plan starts {begun.isoformat()}")
+        started = _decide(history, day if resumed else min(day or begun, begun), Action.START,
+                          f"{said}: {target}, {len(first.runs)} runs a week; {shaped.basis}")
+        # On one day, the week's judgement comes before a hold or a start that follows it.
+        decisions = tuple(sorted((*started, *adapted),
+                                 key=lambda d: (d.day, d.action in (*_PAUSES, Action.START))))
     else:
         decisions = tuple(history)
     return Plan(
@@ -226,6 +244,17 @@ def build_plan(*, triage_level: Urgency, triage_action: str, cleared: bool,
 
 
 _PAUSES: Final = (Action.HELD_BY_TRIAGE, Action.WAITING_FOR_CLINICIAN)
+
+
+def _pauses(history: Sequence[Decision]) -> list[tuple[date, date | None]]:
+    """(from, until) of each hold or wait in the plan's history: until the next start."""
+    out: list[tuple[date, date | None]] = []
+    for decision in history:
+        if decision.action in _PAUSES and (not out or out[-1][1] is not None):
+            out.append((decision.day, None))
+        elif decision.action == Action.START and out and out[-1][1] is None:
+            out[-1] = (out[-1][0], decision.day)
+    return out
 
 
 def _decide(history: Sequence[Decision], day: date | None, action: Action,

@@ -187,29 +187,48 @@ def metronome_for(position: int | None) -> str | None:
     return METRONOME_WEEK[position] if position < len(METRONOME_WEEK) else METRONOME_OFF
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WeekState:
+    """What one week of the plan is: its slot in the planned sequence of step weeks (the
+    cadence step and the week within it) and how many +10 % extensions its runs have had."""
+
+    slot: int
+    growth: int
+    held_weeks: int = 0  # extra weeks on the step while the cadence is not yet there
+
+
+def template(steps: Sequence[CadenceStep]) -> tuple[tuple[int | None, int | None], ...]:
+    """The planned sequence of (step index, week within the step): each step's weeks in
+    order, or 6 weeks without a step."""
+    ordered = sorted(steps, key=lambda s: s.week)
+    slots = tuple((i, position) for i, step in enumerate(ordered)
+                  for position in range(step.weeks))
+    return slots or tuple((None, None) for _ in range(DEFAULT_WEEKS))
+
+
 def schedule(steps: Sequence[CadenceStep], start: date, shape: RunShape, *,
-             growth_weeks: Sequence[int] | None = None) -> tuple[PlanWeek, ...]:
+             states: Sequence[WeekState] | None = None) -> tuple[PlanWeek, ...]:
     """The plan's weeks from ``start``: week n runs from start + 7(n-1) days for 7 days.
 
-    ``growth_weeks[i]`` is how many weeks of +10 % week i+1's runs have had (default i: one a
-    week); the plan's decisions pass fewer after a repeated or stepped-back week."""
+    ``states`` says what each week is (default: the planned sequence, one +10 % a week); the
+    plan's decisions pass a repeated, held or stepped-back week as such."""
     ordered = sorted(steps, key=lambda s: s.week)
-    total = max((s.week + s.weeks - 1 for s in ordered), default=0) or DEFAULT_WEEKS
+    slots = template(ordered)
+    if states is None:
+        states = [WeekState(slot=i, growth=i) for i in range(len(slots))]
     weeks = []
-    for index in range(total):
-        number = index + 1
+    for index, state in enumerate(states):
         first = start + timedelta(weeks=index)
-        step_no, step, position = None, None, None
-        for n, candidate in enumerate(ordered, start=1):
-            if candidate.week <= number < candidate.week + candidate.weeks:
-                step_no, step, position = n, candidate, number - candidate.week
-        grown = index if growth_weeks is None else growth_weeks[index]
+        step_index, position = slots[min(state.slot, len(slots) - 1)]
+        step = None if step_index is None else ordered[step_index]
+        if step is not None and state.held_weeks and position is not None:
+            position += state.held_weeks  # a held step's extra weeks: metronome off
         runs = tuple(
-            _run(first + timedelta(days=offset), shape, grown, step, position)
+            _run(first + timedelta(days=offset), shape, state.growth, step, position)
             for offset in RUN_DAYS[shape.runs_per_week])
-        weeks.append(PlanWeek(week=number, start=first, end=first + timedelta(days=6),
+        weeks.append(PlanWeek(week=index + 1, start=first, end=first + timedelta(days=6),
                               target_spm=None if step is None else step.target_spm,
-                              step=step_no, runs=runs))
+                              step=None if step_index is None else step_index + 1, runs=runs))
     return tuple(weeks)
 
 

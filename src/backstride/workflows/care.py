@@ -14,6 +14,7 @@ from backstride.adapters.render.selftest_json import selftest_json
 from backstride.adapters.render.triage_json import answers_json, triage_json
 from backstride.adapters.storage.records import DEFAULT_RUNNER
 from backstride.config import Settings
+from backstride.core.adapt import PainDone, RunDone
 from backstride.core.plan import (
     Baseline,
     ClearanceNote,
@@ -238,7 +239,7 @@ def make_plan(*, settings: Settings, answers: Path | None = None, results: Path 
     # What the newest side and rear clips found (overstride, pelvic drop...) counts too.
     findings = tuple(dict.fromkeys(
         (*findings, *latest_video_findings(settings=settings, runner=runner))))
-    shape, assumed = run_shape(settings, runner, today=today)
+    inputs = run_shape(settings, runner, today=today)
     shoes_in_use = [(shoe.name, shoe.distance_m)
                     for shoe in list_shoes(settings=settings, runner=runner).in_use]
     # The action is recomputed so it names today's emergency_number setting; the stored
@@ -252,10 +253,11 @@ def make_plan(*, settings: Settings, answers: Path | None = None, results: Path 
         startback_risk=None if current.startback is None else current.startback.risk.value,
         shoes=shoes_in_use, shoe_warn_m=settings.shoe_warn_distance_m,
         shoe_replace_m=settings.shoe_replace_distance_m,
-        start=start, shape=shape, history=history, today=today)
+        start=start, shape=inputs.shape, history=history, today=today, runs_done=inputs.runs,
+        pains_done=inputs.pains)
     rendered = plan_json(plan)
-    if assumed and not plan.held:
-        rendered["notes"].extend(assumed)
+    if inputs.notes and not plan.held:
+        rendered["notes"].extend(inputs.notes)
     with _open_store(settings) as store:
         store.save_plan(rendered, runner=runner)
     return Planned(plan=plan, json=rendered, triage=triage_json(current),
@@ -269,9 +271,18 @@ def _stored_start(plan: dict[str, Any] | None) -> date | None:
         return None
 
 
-def run_shape(settings: Settings, runner: str, *, today: date) -> tuple[RunShape, list[str]]:
-    """DOMAIN.md §4.3 rules 1–2 from the pain diary and the stored runs, and a note for each
-    entry or run not used (a pain onset past its run's end, a run dated in the future)."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlanInputs:
+    shape: RunShape
+    notes: list[str]
+    runs: list[RunDone]
+    pains: list[PainDone]
+
+
+def run_shape(settings: Settings, runner: str, *, today: date) -> PlanInputs:
+    """DOMAIN.md §4.3 rules 1–2 from the pain diary and the stored runs, the runs and pain
+    entries the plan adapts to (§4.2 rules 5–6), and a note for each entry or run not used
+    (a pain onset past its run's end, a run or a pain entry dated in the future)."""
     with _open_store(settings) as store:
         stored = store.runs_with_analyses(runner=runner)
         entries = store.list_pain(runner=runner)
@@ -300,7 +311,22 @@ def run_shape(settings: Settings, runner: str, *, today: date) -> tuple[RunShape
             continue
         onsets.append(PainOnset(day=day, score=entry.score, onset_s=onset, source=source))
     durations = [duration for _day, duration, _a in sorted(runs.values(), key=lambda r: r[0])]
-    return shape_runs(pain_onset(onsets), usual_run_s(durations)), notes
+    done = [RunDone(id=run_id, day=day, cadence_spm=_cadence(analysis))
+            for run_id, (day, _duration, analysis) in runs.items()]
+    pains = []
+    for entry in entries:
+        if entry.recorded_on > today:
+            notes.append(f"Pain entry {entry.id} is dated {entry.recorded_on.isoformat()}, "
+                         f"after today ({today.isoformat()}): not used.")
+            continue
+        pains.append(PainDone(day=entry.recorded_on, kind=entry.kind, score=entry.score))
+    return PlanInputs(shape=shape_runs(pain_onset(onsets), usual_run_s(durations)), notes=notes,
+                      runs=sorted(done, key=lambda r: (r.day, r.id)), pains=pains)
+
+
+def _cadence(analysis: dict[str, Any]) -> float | None:
+    cadence = (analysis.get("metrics") or {}).get("cadence_spm") or {}
+    return float(cadence["value"]) if cadence.get("status") == "ok" else None
 
 
 def _entry_onset_s(onset_min: float | None, onset_km: float | None,
