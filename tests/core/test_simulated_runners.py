@@ -4,6 +4,7 @@ checked against DOMAIN.md §4.2 rules 5-6 and §4.3 rule 4, read off the simulat
 from __future__ import annotations
 
 from datetime import timedelta
+from itertools import pairwise
 
 import pytest
 
@@ -109,7 +110,7 @@ def test_runs_grow_at_most_10_percent_and_none_while_held(script: RunnerScript,
                                                           histories: dict[str, History]) -> None:
     history = histories[script.name]
     lengths = [w.runs[0].duration_s for w in history.final.weeks]
-    for before, after in zip(lengths, lengths[1:], strict=False):
+    for before, after in pairwise(lengths):
         assert after <= before * 1.10 + 1e-9
     for number, plan in enumerate(history.plans, start=1):
         red = script.red_flag_week

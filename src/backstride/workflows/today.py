@@ -43,13 +43,26 @@ def today_card(*, settings: Settings, day: date | None = None,
                          "('backstride triage'), then make your plan ('backstride plan').")
     with open_store(settings) as store:
         stored = store.latest_plan(runner=runner)
+        newest = store.newest_entry_utc(runner=runner)
+    adapt_note = ""
+    if stored is not None and stored[0].get("start_date") and not state.held and (
+            (newest is not None and newest > stored[1])
+            or stored[1].date() < datetime.now(UTC).date()):
+        # A run or a pain entry came in since the plan was made, or a day passed: the plan
+        # adapts first (DOMAIN.md §4.2 rules 5-6), triage rules included.
+        from backstride.workflows.care import make_plan
+
+        try:
+            stored = (make_plan(settings=settings, runner=runner).json, datetime.now(UTC))
+        except InputError as exc:  # changed pain: the red-flag questions come first
+            adapt_note = f" The plan could not adapt yet: {exc}"
     shown = state.holding or state.latest
     base: dict[str, Any] = {
         "schema": SCHEMA, "date": day.isoformat(),
         "triage": {"level": shown.level, "action": shown.result.get("action")},
         "held": state.held, "hold_reason": None, "waiting_for_clinician": False,
         "run": None, "exercises": [], "log": [], "week": None, "next_run": None,
-        "message": "",
+        "decision": None, "message": "",
     }
     if state.held:
         base["hold_reason"] = (f"Your {shown.level} triage of "
@@ -67,7 +80,10 @@ def today_card(*, settings: Settings, day: date | None = None,
     if plan is None or not plan.get("weeks"):
         raise InputError("No dated plan on record: make one with 'backstride plan' "
                          "(add --start YYYY-MM-DD to choose its first day).")
-    return TodayCard(json={**base, **_day_of(plan, day)})
+    card = {**base, **_day_of(plan, day)}
+    card["decision"] = (plan.get("decisions") or [None])[-1]
+    card["message"] += adapt_note
+    return TodayCard(json=card)
 
 
 def _day_of(plan: dict[str, Any], day: date) -> dict[str, Any]:
@@ -124,6 +140,10 @@ def today_text(card: dict[str, Any]) -> str:
     if card["waiting_for_clinician"]:
         lines.append(f"{str(triage['level']).replace('_', ' ').upper()}: {triage['action']}")
     lines.append(card["message"])
+    if card.get("decision"):
+        decided = card["decision"]
+        lines.append(f"Latest change ({decided['date']}, "
+                     f"{decided['action'].replace('_', ' ')}): {decided['why']}")
     run = card["run"]
     if run is not None:
         lines.append(f"  {run['text']}")

@@ -533,6 +533,15 @@ class Store:
             found = _latest_analyses(conn, [row.id for row in rows])
         return [(row, found[row.id]) for row in rows if row.id in found]
 
+    def newest_entry_utc(self, *, runner: str = DEFAULT_RUNNER) -> datetime | None:
+        """When the newest run or pain entry was stored: a plan older than this has not yet
+        adapted to it (``backstride today``)."""
+        runner_id = self.runner_id(runner)
+        with self.engine.connect() as conn:
+            found = [conn.scalar(select(func.max(t.c.created_utc)).where(
+                t.c.runner_id == runner_id)) for t in (activities, pain_entries)]
+        return max((_aware(f) for f in found if f is not None), default=None)
+
     def latest_plan(self, *, runner: str = DEFAULT_RUNNER) -> tuple[JSON, datetime] | None:
         row = self._latest(plans, runner)
         return None if row is None else (dict(row.plan), _aware(row.created_utc))
