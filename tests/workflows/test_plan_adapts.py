@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from backstride import workflows
 from backstride.adapters.formats.fit_writer import simulated_run_messages, write_fit_bytes
 from backstride.config import Settings
@@ -78,3 +80,37 @@ def test_today_adapts_first_and_changed_pain_asks_for_triage(tmp_path: Path) -> 
     _triage(settings)
     card = workflows.today_card(settings=settings).json
     assert "could not adapt" not in card["message"] and card["held"] is False
+
+
+def test_bad_dates_are_refused_or_left_out_with_a_note(tmp_path: Path) -> None:
+    from backstride.errors import InputError
+
+    settings = Settings(data_dir=tmp_path / "data")
+    _triage(settings)
+    today = datetime.now(UTC).date()
+    tomorrow = today + timedelta(days=1)
+    with pytest.raises(InputError, match=f"^--date {tomorrow.isoformat()} is after today"):
+        workflows.add_pain(settings=settings, score=3, kind="during", location=None,
+                           onset_min=None, onset_km=None, run_id=None, recorded_on=tomorrow,
+                           note=None)
+    assert workflows.list_pain(settings=settings) == ()
+    _import_runs(settings, tmp_path / "future", [today + timedelta(days=3)])
+    [run] = workflows.list_runs(settings=settings)
+    plan = workflows.make_plan(settings=settings).json
+    assert any(note.startswith(f"Run {run.id} is dated {(today + timedelta(days=3)).isoformat()}"
+                               f", after today ({today.isoformat()}): not used")
+               for note in plan["notes"])
+    assert "no runs or pain onset on record" in plan["runs_basis"]  # the future run unused
+    with pytest.raises(InputError, match=f"is in the past \\(today is {today.isoformat()}\\)"):
+        workflows.make_plan(settings=settings, start=today - timedelta(days=1))
+
+
+def test_a_dated_plan_keeps_the_baseline_it_started_from(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data")
+    _triage(settings)
+    _import_runs(settings, tmp_path / "before", [START - timedelta(days=d) for d in (1, 3, 5)])
+    first = workflows.make_plan(settings=settings, start=START, today=START).json
+    _import_runs(settings, tmp_path / "after", [START + timedelta(days=d) for d in (1, 3, 5)])
+    again = workflows.make_plan(settings=settings, today=START + timedelta(days=8)).json
+    assert again["baseline"] == first["baseline"] and first["baseline"] is not None
+    assert again["cadence_steps"] == first["cadence_steps"]

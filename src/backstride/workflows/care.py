@@ -236,6 +236,12 @@ def make_plan(*, settings: Settings, answers: Path | None = None, results: Path 
                                                                 save=False)
     baseline, findings = (_baseline(analysis) if analysis is not None
                           else _history_baseline(settings, runner))
+    started_from = (previous[0].get("baseline") or {}) if previous is not None else {}
+    if analysis is None and start == previous_start and started_from.get("cadence_spm"):
+        # A dated plan keeps the baseline it started from: its steps do not move under the
+        # runs it is judging (§4.2 rule 5: B changes only after a step, with a new plan).
+        baseline = Baseline(cadence_spm=float(started_from["cadence_spm"]),
+                            basis=str(started_from.get("basis") or "the plan's baseline"))
     # What the newest side and rear clips found (overstride, pelvic drop...) counts too.
     findings = tuple(dict.fromkeys(
         (*findings, *latest_video_findings(settings=settings, runner=runner))))

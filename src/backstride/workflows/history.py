@@ -174,6 +174,10 @@ def add_pain(*, settings: Settings, score: int, kind: str, location: str | None,
     for label, value, top in (("--minute", onset_min, 24 * 60), ("--km", onset_km, 400)):
         if value is not None and not 0 <= value <= top:
             raise InputError(f"{label} {value:g} is out of range (0 to {top}).")
+    if recorded_on is not None and recorded_on > datetime.now(UTC).date():
+        raise InputError(f"--date {recorded_on.isoformat()} is after today "
+                         f"({datetime.now(UTC).date().isoformat()}): log pain on the day you "
+                         "felt it, today or earlier.")
     entry = {"score": score, "kind": kind, "location": (location or "").strip() or None,
              "onset_min": onset_min, "onset_km": onset_km, "activity_id": run_id,
              "recorded_on": recorded_on or datetime.now(UTC).date(), "note": note}
