@@ -9,7 +9,7 @@ import json
 import re
 import wave
 import zipfile
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -527,3 +527,21 @@ def test_home_page_today_card_says_this_week_and_the_hold_first(client: TestClie
     card = home[home.index('<section class="card today"'):]
     card = card[:card.index("</section>")]
     assert "Plan on hold." in card and "spm" not in card and "Exercises due" not in card
+
+
+def test_plan_first_day_from_the_form_is_kept_and_bad_days_are_refused(
+        client: TestClient) -> None:
+    triage(client, SELF_CARE)
+    today = datetime.now(UTC).date()
+    start = (today + timedelta(days=4)).isoformat()
+    reply = post(client, "/plan/make", {"start": start}, page="/plan")
+    assert reply.status_code == 200 and reply.url.path == "/plan"
+    assert f'name="start" aria-describedby="plan-start-help" value="{start}"' in reply.text
+    assert client.get("/plan/plan.json").json()["start_date"] == start
+    assert make_plan(client).status_code == 200  # empty field: the first day is kept
+    assert client.get("/plan/plan.json").json()["start_date"] == start
+    bad = post(client, "/plan/make", {"start": "next week"}, page="/plan")
+    assert bad.status_code == 422 and "is not a date" in html_module.unescape(bad.text)
+    past = post(client, "/plan/make", {"start": (today - timedelta(days=3)).isoformat()},
+                page="/plan")
+    assert past.status_code == 422 and "is in the past" in past.text

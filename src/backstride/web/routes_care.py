@@ -21,7 +21,7 @@ from itertools import groupby
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Final
 
-from fastapi import APIRouter, File, HTTPException, Request, UploadFile
+from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import (
     FileResponse,
     HTMLResponse,
@@ -522,16 +522,28 @@ def plan_page(request: Request) -> HTMLResponse:
 
 
 @router.post("/plan/make", response_model=None)
-def plan_make(request: Request) -> HTMLResponse | RedirectResponse:
-    """`backstride plan`: from the triage, self-tests, runs and shoes on record."""
+def plan_make(request: Request, start: Annotated[str, Form()] = ""
+              ) -> HTMLResponse | RedirectResponse:
+    """`backstride plan [--start DATE]`: from the triage, self-tests, runs and shoes on
+    record; the first day is kept once set."""
     try:
         runner = runner_of(request)
         _plans(request)[runner] = workflows.make_plan(settings=settings_of(request),
-                                                      runner=runner)
+                                                      runner=runner, start=_start_day(start))
     except InputError as exc:
         _drop_plan(request)
         return _plan_page(request, problem=str(exc), status_code=422)
     return RedirectResponse("/plan", status_code=303)
+
+
+def _start_day(text: str) -> date | None:
+    if not text.strip():
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise InputError(f"The first day {text.strip()!r} is not a date: pick one in the date "
+                         "field (year-month-day), or leave it empty for today.") from None
 
 
 @router.get("/plan/report", response_class=HTMLResponse)
