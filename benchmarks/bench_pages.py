@@ -50,18 +50,19 @@ def _write_run(args: tuple[Path, int, int]) -> None:
 
 def build_history(folder: Path, settings: Settings, *, runs: int, minutes: int) -> None:
     started = time.perf_counter()
+    started_on = datetime.now(UTC)
     folder.mkdir()
     with ProcessPoolExecutor() as pool:
         list(pool.map(_write_run, [(folder, i, minutes) for i in range(runs)], chunksize=32))
     generated = time.perf_counter() - started
     summary = workflows.import_paths([folder], settings=settings)
     imported = time.perf_counter() - started - generated
-    stored = workflows.list_runs(settings=settings, limit=300)["runs"]
+    stored = workflows.list_runs(settings=settings, limit=300)
     for k, run in enumerate(stored):  # the newest 300 runs get a pain entry
         workflows.add_pain(settings=settings, score=(k * 7) % 6, kind="during",
                            location="low back", onset_min=2.0 if k % 3 else None,
-                           onset_km=None, run_id=run["id"],
-                           recorded_on=date.fromisoformat(run["start_utc"][:10]), note=None)
+                           onset_km=None, run_id=run.id,
+                           recorded_on=(run.start_utc or started_on).date(), note=None)
     for name, start_m, since in (("Pegasus 40", 120_000.0, date(2021, 1, 1)),
                                  ("Trail shoes", 40_000.0, None), ("Racers", 600_000.0, None)):
         workflows.add_shoe(settings=settings, name=name, start_distance_m=start_m,

@@ -279,9 +279,18 @@ def test_pain_onset_shapes_the_runs_and_one_past_the_run_end_is_refused(home: Pa
     assert _run("pain", "add", "5", "--run", str(run_id), "--minute", "12")[0] == 0
     answers = _write(home / "a.json", demo_answers())  # new pain: triage again first
     code, out, _ = _run("plan", "--answers", str(answers), "--json", "-",
-                        "--start", START.isoformat())
+                        "--start", START.isoformat(), "--workout-dir", str(home / "wk"))
     plan = json.loads(out)
     assert code == 0 and "began at 12 min" in plan["runs_basis"]
+    fitdecode = pytest.importorskip("fitdecode")
+    first_file = sorted((home / "wk").iterdir())[0]
+    with warnings.catch_warnings(), fitdecode.FitReader(
+            io.BytesIO(first_file.read_bytes()), check_crc=fitdecode.CrcCheck.RAISE) as reader:
+        steps = [f for f in reader if isinstance(f, fitdecode.FitDataMessage)
+                 and f.name == "workout_step"]
+    # run-walk on the watch: 5 x (4 min run with the alert range, 1 min walk)
+    assert [s.get_value("duration_time") for s in steps] == [240.0, 60.0] * 5
+    assert [s.get_value("intensity") for s in steps[:2]] == ["active", "rest"]
     first = plan["weeks"][0]["runs"]
     assert len(first) == 2 and first[0]["kind"] == "run_walk"  # onset under 20 min
     assert first[0]["run_walk"] == {"run_s": 240, "walk_s": 60, "repeats": 5}
