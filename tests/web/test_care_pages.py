@@ -522,6 +522,8 @@ def test_home_page_today_card_says_this_week_and_the_hold_first(client: TestClie
     assert "rest day from running; next run" in card
     assert all(run["title"] in card for run in plan["weeks"][0]["runs"])
     assert "pain 0-10 this morning" in card
+    assert f"Latest change (<time datetime=\"{today}\">{today}</time>, start): plan starts " \
+        f"{today}" in card
     triage(client, URGENT)
     home = client.get("/").text
     card = home[home.index('<section class="card today"'):]
