@@ -57,6 +57,14 @@ def chromium_path() -> str:
 
 
 @pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh data folder (BACKSTRIDE_DATA_DIR) and working folder for a command test."""
+    monkeypatch.setenv("BACKSTRIDE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.fixture
 def watch_file() -> object:
     return lambda name: fixture_file("watch", name)
 

@@ -119,6 +119,14 @@ def test_version() -> None:
 def test_video_options_on_a_watch_file_are_noted(sim_fit: Path) -> None:
     code, _out, err = _run("analyze", str(sim_fit), "--view", "side")
     assert code == 0 and "apply to videos" in err
+    code, _out, err = _run("analyze", str(sim_fit), "--capture-fps", "240")
+    assert code == 0 and "--capture-fps apply to videos" in err
+
+
+@pytest.mark.parametrize("value", ["0", "-30", "fast"])
+def test_a_bad_capture_rate_is_a_usage_error(sim_fit: Path, value: str) -> None:
+    code, _out, err = _run("analyze", str(sim_fit), "--capture-fps", value)
+    assert code == 2 and "--capture-fps" in err and "Traceback" not in err
 
 
 def test_guide_filming_prints_the_capture_protocol() -> None:
@@ -127,3 +135,6 @@ def test_guide_filming_prints_the_capture_protocol() -> None:
     for words in ("tripod", "hip height", "60 frames per second", "960 pixels", "10 seconds",
                   "2 seconds standing still"):
         assert words in out
+    # Issue 13: video analysis is in this version; the guide ends by saying how to use it.
+    assert "not in this version" not in out
+    assert out.rstrip().splitlines()[-1].startswith("Then: backstride analyze CLIP.mp4")

@@ -10,26 +10,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
 from backstride.adapters.audio import read_wav
-from backstride.cli import cli
 from backstride.core.simulate import demo_answers, demo_selftests
+from tests.cli_run import run_cli as _run
 
 START = datetime.now(UTC).date() + timedelta(days=3)
-
-
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("BACKSTRIDE_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
-def _run(*args: str, stdin: str | None = None) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, list(args), input=stdin)
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    return result.exit_code, result.stdout, result.stderr
 
 
 def _write(path: Path, data: dict[str, object]) -> Path:

@@ -9,27 +9,14 @@ import re
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from backstride.cli import cli
 from backstride.core.simulate import demo_answers
+from tests.cli_run import run_cli as _run
 
 EMERGENCY = {**demo_answers(), "bladder_change": True}
 BAD_DB = "sqlite:////proc/no-such-dir/history.db"  # its folder can never be created
 
 
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("BACKSTRIDE_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
-def _run(*args: str, stdin: str | None = None) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, list(args), input=stdin)
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    assert "Traceback" not in result.output and "Aborted!" not in result.output
-    return result.exit_code, result.stdout, result.stderr
 
 
 def _errors(stderr: str) -> list[str]:

@@ -26,13 +26,6 @@ IDS = {n for n in (*ANSWER_NAMES, *(r.id for r in RED_FLAGS), "weak_gluteus_medi
                    "tight_hip_flexors", "pre_run_activation", "long_sitting") if "_" in n}
 
 
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("BACKSTRIDE_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
 def _run(*args: str) -> tuple[int, str, str]:
     result = CliRunner().invoke(cli, list(args))
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception

@@ -18,13 +18,14 @@ import pytest
 from click.testing import CliRunner
 
 from backstride.cli import cli
-from backstride.core.form import MAX_CAMERA_MOTION_FRAC_WIDTH
 from tests.conftest import fixture_file
 
 pytestmark = [pytest.mark.slow, pytest.mark.video, pytest.mark.fixtures]
 
 TRUTH_SPM = 168.9
 TOLERANCE_SPM = 1.0
+FIXED_CAMERA_MAX_FRAC = 0.005
+"""Issue 13: a tripod clip's camera path stays under 0.5 % of the width."""
 
 av = pytest.importorskip("av")
 cv2 = pytest.importorskip("cv2")
@@ -64,12 +65,20 @@ def _rescaled(f: np.ndarray) -> np.ndarray:
     return cv2.resize(f, (f.shape[1] * 3 // 4, f.shape[0] * 3 // 4), interpolation=cv2.INTER_AREA)
 
 
+def _runner_fills_portrait(f: np.ndarray) -> np.ndarray:
+    """A 444x740 portrait crop around the runner (keypoints span x 108-503, y 634-1228 of the
+    720x1280 fixture): the runner covers most of the picture, as on a phone held close."""
+    return f[540:1280, 80:524]
+
+
 VARIANTS: dict[str, Callable[[Path, Path], Path]] = {
     "original": lambda src, dst: src,
     "mirrored": lambda src, dst: _reencode(src, dst, transform=_mirrored),
     "rescaled-0.75": lambda src, dst: _reencode(src, dst, transform=_rescaled),
     "25fps": lambda src, dst: _reencode(src, dst, rate=25),
     "trimmed-2s": lambda src, dst: _reencode(src, dst, start_s=2.0),
+    "portrait-crop-runner-fills": lambda src, dst: _reencode(src, dst,
+                                                             transform=_runner_fills_portrait),
 }
 
 
@@ -92,12 +101,13 @@ def test_treadmill_cadence_within_one_spm(variant: str, tmp_path: Path) -> None:
     assert abs(cadence["value"] - TRUTH_SPM) <= TOLERANCE_SPM
     assert analysis["video"]["view"] == "side"
     assert analysis["metrics"]["trunk_lean_deg"]["status"] == "ok"
-    # §3.5 steady camera: the tripod clip is judged steady (measured 0.1–0.2 % of the width).
+    # §3.5 steady camera: the tripod clip is judged steady, also when the runner fills the
+    # frame (issue 13: the portrait crop read 84 % with the old phase correlation).
     motion = analysis["video"]["camera_motion_frac_width"]
     print(f"{variant}: camera moved {100 * motion:.2f} % of the frame width")
-    assert motion < MAX_CAMERA_MOTION_FRAC_WIDTH / 4
+    assert motion < FIXED_CAMERA_MAX_FRAC
     assert analysis["metrics"]["vertical_oscillation_frac_leg"]["status"] == "ok"
-    assert not any("camera moved" in w or "steady camera" in w
+    assert not any("camera moved" in w or "steady camera" in w or "scene cut" in w
                    for w in analysis["quality"]["warnings"])
 
 
@@ -120,7 +130,7 @@ def test_a_panned_treadmill_clip_keeps_angles_but_not_positions(tmp_path: Path) 
     analysis = _analyse(target)
     motion = analysis["video"]["camera_motion_frac_width"]
     print(f"panned: camera moved {100 * motion:.2f} % of the frame width (truth 12.5 %)")
-    assert motion == pytest.approx(80 / 640, abs=0.02)
+    assert motion == pytest.approx(80 / 640, rel=0.1)
     refused = analysis["metrics"]["vertical_oscillation_frac_leg"]
     assert refused["status"] == "insufficient_data" and "the camera moved" in refused["reason"]
     assert analysis["metrics"]["overstride_frac_leg"]["status"] == "insufficient_data"
@@ -133,6 +143,8 @@ def test_multi_person_clip_is_refused_for_cadence() -> None:
     cadence = analysis["metrics"]["cadence_spm"]
     assert cadence["status"] == "insufficient_data"
     assert cadence["value"] is None and cadence["reason"]
+    # Its flickering sun flare changes the exposure, which is not a scene cut (issue 13).
+    assert not any("scene cut" in w for w in analysis["quality"]["warnings"])
 
 
 def test_annotated_video_and_report(tmp_path: Path) -> None:
@@ -141,6 +153,8 @@ def test_annotated_video_and_report(tmp_path: Path) -> None:
                                       str(tmp_path / "out.mp4"), "--report",
                                       str(tmp_path / "out.html"), "--height-m", "1.78"])
     assert result.exit_code == 0, result.output
+    # Issue 13: the key-frame pass stops early; that is not a clip cut short.
+    assert "cut short" not in result.output and "cut short" not in (result.stderr or "")
     with av.open(str(tmp_path / "out.mp4")) as annotated:
         stream = annotated.streams.video[0]
         assert stream.codec_context.name == "h264"

@@ -81,13 +81,17 @@ def cli(ctx: click.Context) -> None:
               help="Write the HTML report (a directory with several inputs).")
 @click.option("--annotate", metavar="FILE.mp4|DIR", type=click.Path(path_type=Path),
               help="Video only: write the annotated video.")
-@click.option("--view", type=click.Choice(["side", "rear"]), help="Video only: camera view.")
+@click.option("--view", type=click.Choice(["side", "rear", "front"]),
+              help="Video only: camera view.")
 @click.option("--height-m", type=click.FloatRange(0.8, 2.5), help="Video only: runner height.")
+@click.option("--capture-fps", type=click.FloatRange(1.0, 10000.0), metavar="N",
+              help="Video only: the frame rate a slow-motion clip was recorded at (when the "
+                   "phone did not write it into the file).")
 @global_options
 @click.pass_context
 def analyze_command(ctx: click.Context, paths: tuple[Path, ...], json_out: str | None,
                     report_out: Path | None, annotate: Path | None, view: str | None,
-                    height_m: float | None) -> None:
+                    height_m: float | None, capture_fps: float | None) -> None:
     """Analyse watch files (FIT, TCX, GPX; the format is read from the content) and running
     videos (side or rear view; see 'backstride guide filming')."""
     from backstride.adapters.render.text import text_summary
@@ -98,14 +102,14 @@ def analyze_command(ctx: click.Context, paths: tuple[Path, ...], json_out: str |
     videos = [p for p in paths if workflows.looks_like_video(p)]
     if annotate is not None and not videos:
         fail(["--annotate is for videos; watch files have no video to annotate."])
-    if (view is not None or height_m is not None) and len(videos) < len(paths) \
-            and not app.quiet:
-        click.echo("note: --view and --height-m apply to videos; watch files ignore them.",
-                   err=True)
+    if (view is not None or height_m is not None or capture_fps is not None) \
+            and len(videos) < len(paths) and not app.quiet:
+        click.echo("note: --view, --height-m and --capture-fps apply to videos; watch files "
+                   "ignore them.", err=True)
     with app.progress("Analysing", total=len(paths)) as progress:
         outcomes = workflows.analyze_paths(list(paths), progress=progress,
                                            view=view,  # type: ignore[arg-type]
-                                           height_m=height_m)
+                                           height_m=height_m, capture_fps=capture_fps)
     if json_out is not None:
         _write_json(outcomes, json_out)
     if report_out is not None:

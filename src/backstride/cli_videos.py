@@ -37,7 +37,7 @@ def videos_group(ctx: click.Context, json_out: str | None) -> None:
 @click.option("--json", "json_out", metavar="FILE|-", help="Write the clip's analysis JSON.")
 @click.option("--reanalyze", is_flag=True,
               help="Measure again from the stored keypoints with this version (no model).")
-@click.option("--view", type=click.Choice(["side", "rear"]),
+@click.option("--view", type=click.Choice(["side", "rear", "front"]),
               help="Re-analyse as this view (implies --reanalyze).")
 @click.option("--height-m", type=click.FloatRange(0.8, 2.5),
               help="Runner height, for metres (implies --reanalyze).")

@@ -188,3 +188,41 @@ def make_pan_clip(path: Path, *, step_px: tuple[int, int], width: int = 256, hei
             container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
         container.mux(stream.encode(None))
     return path
+
+
+def make_big_runner_clip(path: Path, *, step_px: tuple[int, int], cover: tuple[float, float],
+                         width: int = 256, height: int = 160, frames: int = 40,
+                         rate: int = 30) -> tuple[Path, list[tuple[int, int, int, int]]]:
+    """A textured background moving ``step_px`` a frame (a pan; (0, 0) for a tripod) behind a
+    textured "runner" over the middle of the picture, as wide as ``cover[0]`` of the width
+    when its legs are apart and 30 % narrower between (1.4 strides a second), ``cover[1]`` of
+    the height, whose own texture slides down 4 px a frame (limbs moving): a runner filling a
+    portrait frame. Returns the clip and the runner's box (x0, y0, x1, y1) in each frame."""
+    import av
+    import cv2
+
+    rng = np.random.default_rng(11)
+    margin = frames * max(abs(step_px[0]), abs(step_px[1])) + 1
+    texture = cv2.GaussianBlur(rng.integers(
+        0, 256, (height + 2 * margin, width + 2 * margin), dtype=np.uint8), (0, 0), 1.5)
+    box_h = round(cover[1] * height)
+    y0 = (height - box_h) // 2
+    body = cv2.GaussianBlur(rng.integers(0, 256, (box_h + 4 * frames, width), dtype=np.uint8),
+                            (0, 0), 1.5)
+    boxes: list[tuple[int, int, int, int]] = []
+    with av.open(str(path), mode="w") as container:
+        stream = container.add_stream("libx264", rate=rate, options={"crf": "16"})
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        for index in range(frames):
+            stride = 0.85 + 0.15 * np.cos(2 * np.pi * 1.4 * index / rate)
+            box_w = round(cover[0] * width * stride)
+            x0 = (width - box_w) // 2
+            bx, by = margin - index * step_px[0], margin - index * step_px[1]
+            gray = texture[by:by + height, bx:bx + width].copy()
+            start = 4 * (frames - index)
+            gray[y0:y0 + box_h, x0:x0 + box_w] = body[start:start + box_h, x0:x0 + box_w]
+            frame = np.ascontiguousarray(np.repeat(gray[:, :, None], 3, axis=2))
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
+            boxes.append((x0, y0, x0 + box_w - 1, y0 + box_h - 1))
+        container.mux(stream.encode(None))
+    return path, boxes

@@ -206,6 +206,41 @@ def test_any_truncation_ends_in_an_input_error_or_frames(tmp_path: Path, fractio
     assert "video_cut_short" in {issue.code for issue in video.issues}
 
 
+def test_a_pass_stopped_early_reports_no_lost_frames(tmp_path: Path,
+                                                     caplog: pytest.LogCaptureFixture) -> None:
+    """Issue 13: the key-frame pass stops after the last frame it needs; the frames it never
+    asked for are not "lost", and no warning says the file seems cut short."""
+    whole = clips.make_clip(tmp_path / "whole.mp4", frames=60)
+    video = open_video(whole)
+    frames = video.frames()
+    for _ in range(5):
+        next(frames)
+    frames.close()
+    assert video.issues == []
+    assert list(video.frames(max_frames=10)) and video.issues == []
+    assert "cut short" not in caplog.text
+
+
+def test_a_key_frame_pass_does_not_warn(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from backstride.adapters.pose.pipeline import estimate_poses
+    from backstride.adapters.render.annotate import key_frames_jpeg
+    from tests.adapters.pose.test_pipeline import SquareFinder
+
+    clip = clips.make_clip(tmp_path / "clip.mp4", frames=60)
+    poses = estimate_poses(clip, estimator_factory=SquareFinder)
+    assert key_frames_jpeg(clip, poses, [0.1, 0.3])
+    assert not [r for r in caplog.records if r.levelname == "WARNING"], caplog.text
+
+
+def test_a_cut_clip_read_to_its_end_still_says_so(tmp_path: Path,
+                                                  caplog: pytest.LogCaptureFixture) -> None:
+    whole = clips.make_clip(tmp_path / "whole.mp4", frames=60, faststart=True, noise=True)
+    video = open_video(clips.truncate(whole, tmp_path / "cut.mp4", 0.6))
+    assert len(list(video.frames())) < 60
+    assert "video_cut_short" in {issue.code for issue in video.issues}
+    assert "cut short" in caplog.text or "decoding stopped early" in caplog.text
+
+
 # --- the shared fixture clips -----------------------------------------------------------------
 
 
@@ -227,3 +262,24 @@ def test_multiperson_fixture_header() -> None:
     assert (info.width_px, info.height_px, info.codec) == (1768, 994, "vp9")
     assert info.has_audio
     assert info.frame_count == 230
+
+
+@pytest.mark.parametrize("suffix", [".mp4", ".mkv"])
+def test_the_capture_rate_a_phone_writes_is_read(tmp_path: Path, suffix: str) -> None:
+    """Issue 13: Android writes com.android.capture.fps (an MP4 mdta key; Matroska upper-cases
+    tag names); a clip without it has no known capture rate."""
+    import av
+
+    path = tmp_path / f"slow{suffix}"
+    options = {"movflags": "use_metadata_tags"} if suffix == ".mp4" else {}
+    with av.open(str(path), "w", options=options) as container:
+        container.metadata["com.android.capture.fps"] = "240.000000"
+        stream = container.add_stream("libx264", rate=30)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        for index in range(6):
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(
+                clips.picture(index, 64, 48), format="rgb24")))
+        container.mux(stream.encode(None))
+    assert open_video(path).info.capture_rate_hz == 240.0
+    plain = clips.make_clip(tmp_path / "plain.mp4", frames=6)
+    assert open_video(plain).info.capture_rate_hz is None

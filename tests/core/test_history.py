@@ -43,7 +43,7 @@ def _pain(run_id: int | None, score: int, *, kind: PainKind = PainKind.DURING,
 
 def _drift(onset_s: float | None, onset_m: float | None = None, *,
            significant: bool = True) -> DriftPoint:
-    return DriftPoint(onset_s=onset_s, onset_m=onset_m, change_pct=-4.0,
+    return DriftPoint(onset_s=onset_s, onset_m=onset_m, change_frac=-0.04,
                       significant=significant)
 
 
@@ -60,7 +60,7 @@ def _cohort(n_painful: int, n_free: int, *, effect_spm: float = -5.0,
     for i in range(n_painful + n_free):
         painful = i < n_painful
         runs.append(_run(i + 1, MONDAY + timedelta(days=2 * i), cadence_spm=float(cadence[i]),
-                         ground_contact_time_ms=250.0 + (8.0 if i % 2 else -8.0),
+                         ground_contact_time_s=0.250 + (0.008 if i % 2 else -0.008),
                          speed_mps=3.0 + 0.05 * (i % 3)))
         pains.append(_pain(i + 1, 5 if painful else 1,
                            kind=PainKind.DURING if i % 2 else PainKind.AFTER_RUN))
@@ -78,7 +78,7 @@ def test_weekly_means_sds_and_onsets_are_exact() -> None:
     sunday_late = datetime(2024, 5, 5, 23, 30, tzinfo=UTC)  # still W18
     runs = [
         _run(1, MONDAY, cadence_spm=160.0, drift={"cadence_spm": _drift(1800.0)}),
-        _run(2, MONDAY + timedelta(days=2), cadence_spm=162.0, vertical_oscillation_mm=90.0,
+        _run(2, MONDAY + timedelta(days=2), cadence_spm=162.0, vertical_oscillation_m=0.090,
              drift={"cadence_spm": _drift(2400.0)}),
         _run(3, sunday_late, distance_m=None, cadence_spm=164.0,
              drift={"cadence_spm": _drift(600.0, significant=False)}),
@@ -96,9 +96,9 @@ def test_weekly_means_sds_and_onsets_are_exact() -> None:
     assert cadence.ci95 == pytest.approx((162.0 - half, 162.0 + half))
     # the non-significant drift is below noise and not counted
     assert cadence.n_drift_onsets == 2 and cadence.drift_onset_median_min == 35.0
-    vo = {m.metric: m for m in w18.metrics}["vertical_oscillation_mm"]
-    assert (vo.n_runs, vo.mean, vo.sd, vo.ci95) == (1, 90.0, None, None)
-    assert [m.metric for m in w18.metrics] == ["cadence_spm", "vertical_oscillation_mm"]
+    vo = {m.metric: m for m in w18.metrics}["vertical_oscillation_m"]
+    assert (vo.n_runs, vo.mean, vo.sd, vo.ci95) == (1, 0.090, None, None)
+    assert [m.metric for m in w18.metrics] == ["cadence_spm", "vertical_oscillation_m"]
     assert w19.iso_week == 19 and w19.metrics[0].mean == 170.0
 
 
@@ -168,7 +168,7 @@ def test_planted_cadence_effect_is_recovered_with_an_interval() -> None:
     free = [r.metrics["cadence_spm"] for r in runs[8:]]
     ref = stats.ttest_ind(painful, free, equal_var=False).confidence_interval(0.95)
     assert cadence.ci95 == pytest.approx((ref.low, ref.high), rel=1e-9)
-    gct = by_metric["ground_contact_time_ms"]
+    gct = by_metric["ground_contact_time_s"]
     assert gct.difference == pytest.approx(0.0, abs=1e-9)  # no planted effect
     assert gct.ci95 is not None and gct.ci95[0] < 0 < gct.ci95[1]
     assert any("association" in note for note in trends.notes)
@@ -230,12 +230,12 @@ def _onset_cohort(extra: int = 0) -> tuple[list[RunPoint], list[PainPoint]]:
         _run(1, when[0], cadence_spm=158.0, drift={"cadence_spm": _drift(1800.0, 5400.0)}),
         # pain at 20 min, GCT drifted at 25 min: pain first
         _run(2, when[1], cadence_spm=158.0,
-             drift={"ground_contact_time_ms": _drift(1500.0, 4500.0)}),
+             drift={"ground_contact_time_s": _drift(1500.0, 4500.0)}),
         # pain at 31 min, drift at 30 min: same time within 3 min
         _run(3, when[2], cadence_spm=158.0, drift={"cadence_spm": _drift(1800.0)}),
         # pain at km 8, drift at 6 km (no minutes logged): form first by 2 km
         _run(4, when[3], cadence_spm=158.0,
-             drift={"vertical_oscillation_mm": _drift(2000.0, 6000.0)}),
+             drift={"vertical_oscillation_m": _drift(2000.0, 6000.0)}),
         # only a non-significant drift: not compared
         _run(5, when[4], cadence_spm=158.0,
              drift={"cadence_spm": _drift(600.0, significant=False)}),
@@ -260,7 +260,7 @@ def test_pain_onset_against_known_drift_onsets() -> None:
     assert by_run[1].pain_minus_drift_min == pytest.approx(10.0)
     assert by_run[1].drift_onset_km == pytest.approx(5.4)
     assert by_run[1].order is OnsetOrder.FORM_FIRST
-    assert by_run[2].metric == "ground_contact_time_ms"
+    assert by_run[2].metric == "ground_contact_time_s"
     assert by_run[2].pain_minus_drift_min == pytest.approx(-5.0)
     assert by_run[2].order is OnsetOrder.PAIN_FIRST
     assert by_run[3].order is OnsetOrder.SAME_TIME
@@ -366,3 +366,20 @@ def test_welch_interval_covers_the_true_difference_about_95_percent() -> None:
         low, high = welch_difference(a, b).ci95
         hits += low <= -5.0 <= high
     assert 0.93 <= hits / 1000 <= 0.97
+
+
+def test_the_core_works_in_si_and_the_json_in_contract_units() -> None:
+    """Trends hold SI values under core names; backstride.trends/1 shows the contract's."""
+    runs = [_run(1, MONDAY, cadence_spm=160.0, ground_contact_time_s=0.250,
+                 vertical_oscillation_m=0.090),
+            _run(2, MONDAY + timedelta(days=1), cadence_spm=162.0, ground_contact_time_s=0.260,
+                 vertical_oscillation_m=0.094)]
+    trends = build_trends(runs, [])
+    gct = {m.metric: m for m in trends.weekly[0].metrics}["ground_contact_time_s"]
+    assert gct.mean == pytest.approx(0.255)
+    week = trends_json(trends)["weekly"][0]["metrics"]
+    assert set(week) == {"cadence_spm", "ground_contact_time_ms", "vertical_oscillation_mm"}
+    assert week["ground_contact_time_ms"]["mean"] == pytest.approx(255.0)
+    assert week["ground_contact_time_ms"]["sd"] == pytest.approx(1000 * gct.sd)
+    assert week["vertical_oscillation_mm"]["mean"] == pytest.approx(92.0)
+    assert "GCT ms" in trends_text(trends) and "255" in trends_text(trends)

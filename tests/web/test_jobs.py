@@ -200,3 +200,28 @@ def test_a_clean_stop_records_queued_jobs_lost_and_removes_their_uploads(
             break
         time.sleep(0.05)
     assert got is not None and got.state == "done"
+
+
+@pytest.mark.browser
+def test_the_job_page_stops_and_says_so_when_its_job_is_gone(settings: Settings,
+                                                               page: Any) -> None:
+    """The progress script in a real browser: a job the server no longer knows (404) ends
+    the polling with a sentence, instead of "Lost contact … retrying" for ever."""
+    from backstride.web.app import create_app
+    from backstride.workflows import open_store
+    from tests.web.conftest import serving
+
+    app = create_app(settings)
+    hold = threading.Event()
+    with serving(app) as url:
+        job = app.state.jobs.submit("Analysing run.fit", lambda _p: (hold.wait(30), "/")[1])
+        page.goto(f"{url}/jobs/{job.id}")
+        page.locator(".job-status", has_text="working").wait_for(timeout=10_000)
+        app.state.jobs._jobs.pop(job.id)  # as after a restart onto another history
+        with open_store(settings) as store, store.engine.begin() as conn:
+            conn.exec_driver_sql("DELETE FROM jobs WHERE id = ?", (job.id,))
+        page.locator(".job-status", has_text="no longer knows").wait_for(timeout=10_000)
+        status = page.locator(".job-status").inner_text()
+        assert status.startswith("backstride no longer knows this job")
+        assert page.locator("[data-job-url]").get_attribute("role") == "alert"
+        hold.set()

@@ -33,11 +33,11 @@ def fit_bytes(*, minutes: int = 5, day: int = 0, seed: int = 1) -> bytes:
 
 
 def wait_for_job(client: TestClient, url: str, *, timeout_s: float = 60.0) -> dict[str, Any]:
-    """Poll a job as the progress page does (JSON) until it is no longer running."""
+    """Poll a job as the progress page does (JSON) until it is no longer queued or running."""
     deadline = time.monotonic() + timeout_s
     while True:
         job: dict[str, Any] = client.get(url, headers={"Accept": "application/json"}).json()
-        if job["state"] != "running" or time.monotonic() > deadline:
+        if job["state"] not in ("queued", "running") or time.monotonic() > deadline:
             return job
         time.sleep(0.05)
 

@@ -140,8 +140,8 @@ def test_height_outside_0_8_to_2_5_m_is_refused(client: TestClient, height: str)
 
 
 def test_unknown_view_is_refused(client: TestClient) -> None:
-    reply = upload(client, "clip.mp4", MP4, view="front")
-    assert reply.status_code == 422 and "choose auto, side or rear" in reply.text
+    reply = upload(client, "clip.mp4", MP4, view="above")
+    assert reply.status_code == 422 and "choose auto, side, rear or front" in reply.text
 
 
 def test_the_form_offers_video_view_and_height(client: TestClient) -> None:

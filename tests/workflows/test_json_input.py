@@ -105,13 +105,6 @@ def test_ascii_keys_pass_and_values_may_be_anything() -> None:
 # --- every path: CLI and web --------------------------------------------------------------
 
 
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("BACKSTRIDE_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
 def _one_error_line(args: list[str]) -> str:
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 1, (result.exit_code, result.output)

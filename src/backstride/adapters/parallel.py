@@ -11,7 +11,7 @@ import multiprocessing
 import os
 import socket
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any, Final, TypeVar
 
@@ -29,7 +29,7 @@ def worker_count(workers: int | None) -> int:
 
 
 def map_in_order(function: Callable[[T], R], items: Iterable[T], *,
-                 workers: int | None = None) -> Iterator[R]:
+                 workers: int | None = None) -> Generator[R, None, None]:
     count = worker_count(workers)
     if count == 1:
         yield from map(function, items)
@@ -81,7 +81,7 @@ def check_ray_address(address: str | None) -> None:
 
 
 def map_on_ray(function: Callable[[T], R], items: Iterable[T], *,
-               address: str | None) -> Iterator[R]:
+               address: str | None) -> Generator[R, None, None]:
     """The same on Ray: ``address`` of a running cluster, or "local" for a local one."""
     try:
         import ray

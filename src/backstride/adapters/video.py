@@ -38,6 +38,8 @@ RgbFrame = npt.NDArray[np.uint8]
 FILMING_HINT: Final = "`backstride guide filming` says how to film a clip backstride can measure."
 _ISO_MEDIA_BOX: Final = b"ftyp"  # bytes 4-8 of an MP4/MOV file
 _PROBE_FRAMES: Final = 2
+CAPTURE_RATE_KEYS: Final = ("com.android.capture.fps", "com.apple.quicktime.capture-fps")
+"""Metadata tags in which phones write a slow-motion clip's recording rate (MP4 ``mdta``)."""
 
 
 class VideoFileError(InputError):
@@ -140,7 +142,7 @@ class Video:
             yield from decoder.frames(max_frames)
         finally:
             decoder.close()
-            self.issues = decoder.issues(max_frames)
+            self.issues = decoder.issues()
         if decoder.decoded == 0:
             raise DamagedVideoError(self.info.path, "none of its frames could be decoded")
 
@@ -294,10 +296,11 @@ def _duration_s(container: Any, stream: Any) -> float:
 def _capture_rate_hz(container: Any, stream: Any) -> float | None:
     """Android and some editors tag slow-motion clips with their recording rate."""
     for metadata in (container.metadata, stream.metadata):
-        for key in ("com.android.capture.fps", "com.apple.quicktime.capture-fps"):
+        lowered = {str(key).lower(): value for key, value in dict(metadata).items()}
+        for key in CAPTURE_RATE_KEYS:  # Matroska upper-cases tag names
             try:
-                value = float(metadata[key])
-            except (KeyError, ValueError):
+                value = float(lowered[key])
+            except (KeyError, ValueError, TypeError):
                 continue
             if value > 0:
                 return value
@@ -318,6 +321,9 @@ class _Decoder:
         self._no_time = 0
         self._resized = 0
         self.decoded = 0
+        self._reached_end = False
+        """The pass ran to the end of the stream (not stopped by its reader or ``max_frames``):
+        only then can frames missing from the count be called lost."""
         self._stopped_by_error: str | None = None
 
     def close(self) -> None:
@@ -342,6 +348,7 @@ class _Decoder:
             yield t_s, rotate_upright(frame.to_ndarray(format="rgb24"), self._info.rotation_deg)
             if max_frames is not None and self.decoded >= max_frames:
                 return
+        self._reached_end = True
 
     def _decoded_size(self) -> tuple[int, int]:
         if self._info.rotation_deg in (90, 270):
@@ -368,7 +375,9 @@ class _Decoder:
         except av.FFmpegError as exc:
             self._stopped_by_error = _strerror(exc)
 
-    def issues(self, max_frames: int | None) -> list[Issue]:
+    def issues(self) -> list[Issue]:
+        """What went wrong in the frames this pass met; a pass its reader stopped early (the
+        key frames need only the first seconds) says nothing of the frames it did not reach."""
         issues: list[Issue] = []
         if self._bad_packets:
             issues.append(Issue(code="video_damaged", message=(
@@ -379,11 +388,11 @@ class _Decoder:
                 f"decoding stopped early ({self._stopped_by_error}); "
                 f"{self.decoded} frames were used")))
         expected = self._info.frame_count
-        finished = max_frames is None or self.decoded < max_frames
-        if (finished and not self._stopped_by_error and self.decoded < 0.9 * expected
+        seen = self.decoded + self._dropped_times + self._resized
+        if (self._reached_end and not self._stopped_by_error and seen < 0.9 * expected
                 and int(self._stream.frames)):
             issues.append(Issue(code="video_cut_short", message=(
-                f"only {self.decoded} of the {expected} frames the file lists could be "
+                f"only {seen} of the {expected} frames the file lists could be "
                 "decoded: the file seems cut short")))
         if self._dropped_times or self._resized or self._no_time:
             issues.append(Issue(code="video_frames_skipped", message=(

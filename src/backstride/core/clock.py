@@ -86,8 +86,8 @@ def repair_clock(t: FloatArray, distance: FloatArray | None, *,
             "across the jump is uncertain")
     return ClockRepair(t_s=out, jumps=tuple(jumps), issue=Issue(
         code="clock_repaired", message=(
-            f"The watch's clock {' and '.join(what)} during the run ({len(jumps)} time(s), "
-            f"{share:.0%} of the records after it): {sure}. No record was dropped.")))
+            f"The watch's clock {' and '.join(what)} during the run ({len(jumps)} time(s); "
+            f"{share:.0%} of the records come after it): {sure}. No record was dropped.")))
 
 
 def _isolated_bad_times(t: FloatArray, limit: float, typical: float) -> int:

@@ -8,6 +8,7 @@ what to film instead, never as a number.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -42,6 +43,16 @@ MIN_VISIBILITY: Final = 0.5
 MIN_VISIBLE_FRAC: Final = 0.8
 SIDE_MAX_SHOULDER_RATIO: Final = 0.35
 REAR_MIN_SHOULDER_RATIO: Final = 0.5
+FACE_JOINTS: Final = (0, 2, 5)  # nose, left eye, right eye
+MIN_FACE_VISIBILITY: Final = 0.5  # a frontal clip whose face is this visible faces the camera [D]
+MIN_PASS_S: Final = 1.0
+"""A stretch of the runner with the whole body in frame this long counts as a pass [D]."""
+PASS_SIZE_FRAC: Final = 0.25
+"""Passes are joined when the runner's hip-to-ankle height differs at most this much [D]."""
+MAX_SIZE_CHANGE_FRAC: Final = 0.15
+"""Frontal views: the runner's leg length in the last third of the clip may differ this much
+from the first third; past it the runner came toward or went away from the camera [D]."""
+SIZE_SENSITIVE: Final = ("step_width_frac_leg", "step_width_m", "lateral_sway_frac_leg")
 WARN_LONG_SIDE_PX: Final = 960
 MIN_LONG_SIDE_PX: Final = 640
 WARN_RUNNER_PX: Final = 400
@@ -130,6 +141,7 @@ class FormAnalysis:
     cadence_confidence: str | None  # "high" or "moderate" (§3.4), None when not measured
     analysed_span_s: tuple[float, float] = field(default=(0.0, 0.0))
     camera_motion_frac_width: float | None = None  # None: not measured (older keypoints)
+    time_scale: float = 1.0  # real s per playback s (slow motion); event times are real
 
 
 # ---------------------------------------------------------------------------------------------
@@ -193,6 +205,8 @@ def view_ratio(clean: CleanPose) -> float | None:
 
 
 def detect_view(ratio: float | None) -> View | None:
+    """Side or frontal ("rear": from behind or, see :func:`frontal_view`, the front) from the
+    shoulder width / torso length ratio; None in between."""
     if ratio is None:
         return None
     if ratio < SIDE_MAX_SHOULDER_RATIO:
@@ -202,10 +216,33 @@ def detect_view(ratio: float | None) -> View | None:
     return None
 
 
+def frontal_view(poses: PoseSequence) -> tuple[View, str | None]:
+    """A frontal clip seen from the front or from behind, by two cues [D]: the face (nose and
+    eyes) is visible only from the front, and from the front the runner's left shoulder and hip
+    appear on the image's right. Both agree: that view. They disagree: the face decides (the
+    model's left/right labels are the less reliable cue), with a note saying so."""
+    seen = poses.detected
+    if not seen.any():
+        return "rear", None
+    face = float(np.median(poses.visibility[seen][:, FACE_JOINTS].mean(axis=1)))
+    mirrored_frac = float(np.mean(np.concatenate([
+        poses.xy_px[seen, int(a), 0] > poses.xy_px[seen, int(b), 0]
+        for a, b in ((J.LEFT_SHOULDER, J.RIGHT_SHOULDER), (J.LEFT_HIP, J.RIGHT_HIP))])))
+    faces_camera = face >= MIN_FACE_VISIBILITY
+    mirrored = mirrored_frac > 0.5
+    view: View = "front" if faces_camera else "rear"
+    if faces_camera == mirrored:
+        return view, None
+    return view, (f"the face is {'visible' if faces_camera else 'hidden'} (visibility "
+                  f"{face:.2f}) but the runner's left appears on the image's "
+                  f"{'right' if mirrored else 'left'} in {100 * mirrored_frac:.0f} % of frames; "
+                  f"taken as a {view} view. Give --view to say which it is")
+
+
 def runner_tracks(poses: PoseSequence) -> list[tuple[int, int]]:
     """[start, stop) frame runs of one tracked person (§3.5 "one person"). A run ends where
     the hip midpoint jumps by more than 10 % of the frame width from the last frame with a pose
-    (the model moved to someone else) or where no pose was found for longer than
+    (the model moved to someone else), at a scene cut, or where no pose was found for longer than
     ``MAX_GAP_S``; a few frames without a pose inside a run are bridged later."""
     hip = (poses.joint(J.LEFT_HIP) + poses.joint(J.RIGHT_HIP)) / 2
     frames = np.flatnonzero(np.isfinite(hip[:, 0]))
@@ -213,9 +250,11 @@ def runner_tracks(poses: PoseSequence) -> list[tuple[int, int]]:
     if frames.size == 0:
         return runs
     start = last = int(frames[0])
+    cuts = set(poses.scene_cuts)
     for i in frames[1:].tolist():
         jump = float(np.linalg.norm(hip[i] - hip[last]))
-        if jump > MAX_HIP_JUMP_FRAC_WIDTH * poses.width_px \
+        cut = any(c in cuts for c in range(last + 1, i + 1))
+        if cut or jump > MAX_HIP_JUMP_FRAC_WIDTH * poses.width_px \
                 or poses.t_s[i] - poses.t_s[last] > MAX_GAP_S + 1e-9:
             runs.append((start, last + 1))
             start = i
@@ -225,9 +264,12 @@ def runner_tracks(poses: PoseSequence) -> list[tuple[int, int]]:
 
 
 def _visible_frac(poses: PoseSequence, joints: tuple[J, ...]) -> float:
-    if poses.frame_count == 0:
+    """Share of the frames with a pose (frames left out between passes do not count) in which
+    every joint given is clearly visible."""
+    seen = poses.detected
+    if not seen.any():
         return 0.0
-    vis = poses.visibility[:, [int(j) for j in joints]]
+    vis = poses.visibility[seen][:, [int(j) for j in joints]]
     return float(np.mean(np.all(vis >= MIN_VISIBILITY, axis=1)))
 
 
@@ -248,7 +290,10 @@ def _slice(poses: PoseSequence, start: int, stop: int) -> PoseSequence:
                         height_px=poses.height_px, frame_rate_hz=poses.frame_rate_hz,
                         rotation_deg=poses.rotation_deg, model=poses.model,
                         camera_shift_px=None if poses.camera_shift_px is None
-                        else poses.camera_shift_px[start:stop])
+                        else poses.camera_shift_px[start:stop],
+                        capture_rate_hz=poses.capture_rate_hz,
+                        scene_cuts=tuple(c - start for c in poses.scene_cuts
+                                         if start < c < stop))
 
 
 def camera_motion_frac_width(poses: PoseSequence) -> float | None:
@@ -289,13 +334,24 @@ def _refused(name: str, status: MetricStatus, reason: str) -> MetricSummary:
                          status=status, reason=reason)
 
 
-def _cadence_summary(events: GaitEvents, sha256: str) -> tuple[MetricSummary, str | None]:
+def film_more_s(contacts: int, clip_s: float) -> float:
+    """Seconds more to film for :data:`MIN_CONTACTS` contacts, at the rate this clip gave them
+    per second of clip (passes and unusable stretches included); at 170 spm when it gave none."""
+    per_s = contacts / clip_s if contacts > 0 and clip_s > 0 else 170.0 / 60.0
+    return float(np.ceil(max(MIN_CONTACTS - contacts, 0) / per_s))
+
+
+def _cadence_summary(events: GaitEvents, sha256: str,
+                     clip_s: float) -> tuple[MetricSummary, str | None]:
     times, _ = events.all_contacts
     rate = events.cadence.events_spm
     if times.size < MIN_CONTACTS or rate is None:
+        more = film_more_s(int(times.size), clip_s)
+        film = (f"film at least {more:.0f} s more of steady running (whole body in frame)"
+                if more > 0 else "film at least 10 s of steady running, without breaks")
         return _refused("cadence_spm", MetricStatus.INSUFFICIENT_DATA, (
-            f"only {times.size} foot contacts were found (at least {MIN_CONTACTS} needed): film "
-            f"at least 10 s of steady running, {FILM_HINT}")), None
+            f"{times.size} of the {MIN_CONTACTS} foot contacts needed were found: {film}, "
+            f"{FILM_HINT}")), None
     spread = events.cadence.spread_frac
     if spread is not None and spread > AGREE_MAX_FRAC:
         c = events.cadence
@@ -497,6 +553,8 @@ def analyze_form(poses: PoseSequence, *, sha256: str, view: View | None = None,
     """Measure running form from a pose track. Never raises for poor data: every metric that
     cannot be trusted comes back refused, with the reason."""
     gates = _Gates()
+    time_scale = poses.time_scale
+    poses = poses.on_real_time()  # a slow-motion clip with a known capture rate: real time
     duration_s = poses.duration_s
     all_metrics = list(VIDEO_METRICS)
     if poses.frame_count < 2:
@@ -507,32 +565,18 @@ def analyze_form(poses: PoseSequence, *, sha256: str, view: View | None = None,
         gates.refuse(all_metrics, f"no person was found in the video; {FILM_HINT}")
         return _empty(poses, view or "side", gates, duration_s)
     # Several people, or the model hopping between them: keep the longest single track.
-    tracks = runner_tracks(poses)
-    start, stop = max(tracks, key=lambda r: poses.t_s[r[1] - 1] - poses.t_s[r[0]])
-    if len(tracks) > 1 and sum(1 for a, b in tracks if b - a > 3) > 1:
-        gates.warn("video.several_tracks", (
-            f"the pose model lost or switched the person {len(tracks) - 1} times (more than one "
-            "person, or the runner left the frame); only the longest steady track "
-            f"({poses.t_s[stop - 1] - poses.t_s[start]:.1f} s) was analysed"))
+    start, stop, keep = _pick_passes(poses, gates)
     track = _slice(poses, start, stop) if (start, stop) != (0, poses.frame_count) else poses
-    track_frac = float(np.mean(track.detected)) * track.frame_count / poses.frame_count
-    if min(detected_frac, track_frac) < MIN_DETECTED_FRAC:
-        gates.refuse(all_metrics, (
-            f"the runner was tracked in only {100 * track_frac:.0f} % of frames (at least "
-            f"{100 * MIN_DETECTED_FRAC:.0f} % needed): keep one runner, whole body in frame, "
-            f"for the whole clip; {FILM_HINT}"))
+    if keep is not None:  # several passes: the frames between them are left out
+        track = dataclasses.replace(
+            track, xy_px=np.where(keep[:, None, None], track.xy_px, np.nan),
+            visibility=np.where(keep[:, None], track.visibility, 0.0))
     _frame_gates(track, gates)
     clean = clean_pose(track)
-    ratio = view_ratio(clean)
-    detected_view = detect_view(ratio)
-    chosen: View = view or detected_view or "side"
-    if view is None and detected_view is None:
-        gates.warn("video.view_unclear", (
-            f"the camera view is unclear (shoulder width / torso length {ratio or 0:.2f}; side "
-            f"< {SIDE_MAX_SHOULDER_RATIO}, rear > {REAR_MIN_SHOULDER_RATIO}); analysed as a side "
-            "view. Give --view to say which it is"))
-    _view_gates(chosen, detected_view, ratio, gates)
+    chosen, detected_view, ratio = _choose_view(track, clean, view, gates)
     near = _near_side(track) if chosen == "side" else None
+    if chosen != "side":
+        _size_gate(clean, chosen, gates)
     leg = leg_length_px(clean, (near,) if near else ("left", "right"))
     if not np.isfinite(leg) or leg <= 0:
         gates.refuse(all_metrics, f"the legs were not visible; {FILM_HINT}")
@@ -542,15 +586,16 @@ def analyze_form(poses: PoseSequence, *, sha256: str, view: View | None = None,
     _visibility_gates(track, near, gates)
     camera = _camera_gate(track, gates)
     rate = events.cadence.events_spm
-    if rate is not None and rate < SLOW_MOTION_BELOW_SPM:
+    if rate is not None and rate < SLOW_MOTION_BELOW_SPM and poses.capture_rate_hz is None:
         gates.refuse(all_metrics, (
             f"the contacts come at {rate:.0f} steps/min, below {SLOW_MOTION_BELOW_SPM:.0f}: this "
-            "looks like slow motion (or very slow walking). Film running at normal speed, not "
-            "in a slow-motion mode"))
+            "looks like slow motion (or very slow walking). If it is slow motion, give the rate "
+            "it was recorded at (backstride analyze CLIP --capture-fps 240, or what the phone "
+            "says); otherwise film running at normal speed"))
     walking = _walking(clean, events)
     if walking:
         gates.refuse(all_metrics, walking)
-    cadence, confidence = _cadence_summary(events, sha256)
+    cadence, confidence = _cadence_summary(events, sha256, duration_s)
     steps = _steps(clean, events, chosen, near, leg, gates)
     metrics = _summaries(steps, cadence, gates, sha256=sha256, view=chosen, leg_px=leg,
                          m_per_px=m_per_px)
@@ -568,12 +613,96 @@ def analyze_form(poses: PoseSequence, *, sha256: str, view: View | None = None,
             "often hidden and was left out. Film the other side for that leg"))
     return FormAnalysis(
         view=chosen, view_detected=detected_view, view_ratio=ratio, leg_px=leg,
-        m_per_px=m_per_px, near_side=near, treadmill=_treadmill(clean, leg),
+        m_per_px=m_per_px, near_side=near, treadmill=_treadmill(clean, leg, track, chosen),
         duration_s=duration_s, events=events, clean=clean, metrics=metrics, steps=steps,
         per_side=per_side, issues=tuple(gates.issues), cadence_confidence=confidence
         if metrics["cadence_spm"].status is MetricStatus.OK else None,
         analysed_span_s=(float(poses.t_s[start]), float(poses.t_s[stop - 1])),
-        camera_motion_frac_width=camera)
+        camera_motion_frac_width=camera, time_scale=time_scale)
+
+
+def _in_frame(poses: PoseSequence) -> BoolArray:
+    """Frames where the whole runner (head, hips, feet) is inside the picture."""
+    xy = poses.xy_px[:, list(BODY_EDGE_JOINTS)]
+    margin = CUT_OFF_MARGIN_FRAC * poses.long_side_px
+    with np.errstate(invalid="ignore"):
+        inside = ((xy[..., 0] >= -margin) & (xy[..., 0] <= poses.width_px + margin)
+                  & (xy[..., 1] >= -margin) & (xy[..., 1] <= poses.height_px + margin))
+    return np.asarray(np.all(inside, axis=1), dtype=np.bool_)
+
+
+def _trimmed(track: tuple[int, int], inside: BoolArray) -> tuple[int, int] | None:
+    """A track without the frames at its ends where the runner is partly out of the picture
+    (entering or leaving it); None when nothing is left."""
+    frames = np.flatnonzero(inside[track[0]:track[1]])
+    if frames.size == 0:
+        return None
+    return track[0] + int(frames[0]), track[0] + int(frames[-1]) + 1
+
+
+def _size_px(poses: PoseSequence, track: tuple[int, int]) -> float:
+    hip = poses.xy_px[track[0]:track[1], [J.LEFT_HIP, J.RIGHT_HIP], 1].mean(axis=1)
+    ankle = poses.xy_px[track[0]:track[1], [J.LEFT_ANKLE, J.RIGHT_ANKLE], 1].mean(axis=1)
+    size = np.abs(ankle - hip)
+    size = size[np.isfinite(size)]
+    return float(np.median(size)) if size.size else float("nan")
+
+
+def _pick_passes(poses: PoseSequence, gates: _Gates) -> tuple[int, int, BoolArray | None]:
+    """What to analyse: ``[start, stop)`` and, when several passes of the runner are joined,
+    which of those frames belong to one (the rest are left out). Never across a scene cut.
+
+    Each steady track of one person is trimmed to the frames with the whole runner in the
+    picture. The longest track's shot is kept; the other tracks in it at least
+    :data:`MIN_PASS_S` long whose runner is the same size (within :data:`PASS_SIZE_FRAC`) are
+    further passes of the same runner, filmed as a friend films them passing, and are joined
+    (their frames apart, so no step spans two passes). Warns about the rest, and refuses every
+    metric when the model lost the runner in too many of the frames kept (a runner present
+    in only part of the clip is not refused here: too few contacts say how much more to
+    film)."""
+    inside = _in_frame(poses)
+    tracks = runner_tracks(poses)
+    trimmed = [t for t in (_trimmed(track, inside) for track in tracks) if t is not None]
+    candidates = trimmed or tracks
+    start, stop = max(candidates, key=lambda r: poses.t_s[r[1] - 1] - poses.t_s[r[0]])
+    bounds = [0, *poses.scene_cuts, poses.frame_count]
+    shot = next((a, b) for a, b in itertools.pairwise(bounds) if a <= start < b)
+    in_shot = [(a, b) for a, b in candidates if shot[0] <= a < shot[1]]
+    size = _size_px(poses, (start, stop))
+    passes = sorted(t for t in in_shot if t == (start, stop) or (
+        poses.t_s[t[1] - 1] - poses.t_s[t[0]] >= MIN_PASS_S
+        and abs(_size_px(poses, t) - size) <= PASS_SIZE_FRAC * size))
+    keep: BoolArray | None = None
+    if len(passes) > 1:
+        start, stop = passes[0][0], passes[-1][1]
+        keep = np.zeros(stop - start, dtype=np.bool_)
+        for a, b in passes:
+            keep[a - start:b - start] = True
+        seconds = sum(float(poses.t_s[b - 1] - poses.t_s[a]) for a, b in passes)
+        gates.warn("video.passes", (
+            f"{len(passes)} passes of the runner were joined ({seconds:.1f} s with the whole "
+            "body in the picture); no step spans two passes"))
+    others = len(in_shot) - len(passes)
+    length = f"{poses.t_s[stop - 1] - poses.t_s[start]:.1f} s"
+    if others > 0 and sum(1 for a, b in in_shot if b - a > 3) > len(passes):
+        gates.warn("video.several_tracks", (
+            f"the pose model lost or switched the person {others} times (more than one person, "
+            "or the runner left the frame); only the longest steady track"
+            f"{' and its passes' if keep is not None else ''} ({length}) was analysed"))
+    if poses.scene_cuts:
+        at = ", ".join(f"{poses.t_s[c]:.1f} s" for c in poses.scene_cuts[:5])
+        gates.warn("video.scene_cuts", (
+            f"the clip has {len(poses.scene_cuts)} scene cut(s) (at {at}): it was split there, "
+            f"no metric spans a cut, and only the longest shot ({length}) was analysed. "
+            "Analyse one continuous shot, not an edited clip"))
+    kept = np.ones(stop - start, dtype=np.bool_) if keep is None else keep
+    track_frac = float(np.sum(poses.detected[start:stop] & kept)) / int(kept.sum())
+    if track_frac < MIN_DETECTED_FRAC:
+        gates.refuse(list(VIDEO_METRICS), (
+            f"the runner was tracked in only {100 * track_frac:.0f} % of frames (at least "
+            f"{100 * MIN_DETECTED_FRAC:.0f} % needed): keep one runner, whole body in frame, "
+            f"for the whole clip; {FILM_HINT}"))
+    return start, stop, keep
 
 
 def _camera_gate(track: PoseSequence, gates: _Gates) -> float | None:
@@ -618,7 +747,9 @@ def _frame_gates(poses: PoseSequence, gates: _Gates) -> None:
     all_metrics = list(VIDEO_METRICS)
     if fps < MIN_CADENCE_FPS:
         gates.refuse(all_metrics, f"the frame rate is {fps:.0f} fps (at least "
-                                  f"{MIN_CADENCE_FPS:.0f} needed); film at 60 fps")
+                                  f"{MIN_CADENCE_FPS:.0f} needed); film at 60 fps, or, for a "
+                                  "slow-motion clip, give the rate it was recorded at with "
+                                  "--capture-fps")
     elif fps < MIN_ANGLE_FPS:
         gates.refuse(sorted(AT_CONTACT), f"{fps:.0f} fps is too few to catch the moment of "
                                          f"contact (at least {MIN_ANGLE_FPS:.0f}); film at 60 fps")
@@ -668,13 +799,75 @@ def _cut_off_gate(poses: PoseSequence, gates: _Gates) -> None:
                                     f"{100 * share:.0f} % of frames; keep the whole body in frame")
 
 
+def _choose_view(track: PoseSequence, clean: CleanPose, view: View | None,
+                 gates: _Gates) -> tuple[View, View | None, float | None]:
+    """(the view analysed, the view detected, the shoulder/torso ratio), with the view's
+    warnings and refusals."""
+    ratio = view_ratio(clean)
+    detected_view = detect_view(ratio)
+    if detected_view == "rear":  # frontal: from behind, or from the front
+        detected_view, doubt = frontal_view(track)
+        if doubt and view is None:
+            gates.warn("video.view_unclear", doubt)
+    chosen: View = view or detected_view or "side"
+    if view is None and detected_view is None:
+        gates.warn("video.view_unclear", (
+            f"the camera view is unclear (shoulder width / torso length {ratio or 0:.2f}; side "
+            f"< {SIDE_MAX_SHOULDER_RATIO}, rear or front > {REAR_MIN_SHOULDER_RATIO}); analysed "
+            "as a side view. Give --view to say which it is"))
+    _view_gates(chosen, detected_view, ratio, gates)
+    return chosen, detected_view, ratio
+
+
 def _view_gates(chosen: View, detected: View | None, ratio: float | None, gates: _Gates) -> None:
-    if detected is not None and detected != chosen:
+    if detected is not None and detected != chosen and "side" not in (detected, chosen):
+        # Rear and front see the same frontal plane: the metrics stand, the label is doubted.
+        gates.warn("video.view_doubt", (
+            f"this clip looks like a {detected} view, not a {chosen} view (the face is "
+            f"{'visible' if detected == 'front' else 'hidden'}); the frontal-plane metrics are "
+            "the same from either side"))
+    elif detected is not None and detected != chosen:
         names = SIDE_METRICS if chosen == "side" else REAR_METRICS
         gates.refuse(list(names), (
             f"this clip looks like a {detected} view (shoulder width / torso length "
             f"{ratio:.2f}), not a {chosen} view; film the {chosen} view, {FILM_HINT}"),
             MetricStatus.NOT_AVAILABLE)
+
+
+def size_change_frac(clean: CleanPose) -> float | None:
+    """How much the runner's leg length (hip-knee + knee-ankle, both legs' median) changed
+    from the first to the last third of the clip, as a fraction of the first; None when a third
+    has no legs."""
+    legs = []
+    for side in ("left", "right"):
+        hip, knee, ankle = JOINT_GROUPS[side][:3]
+        legs.append(np.linalg.norm(clean.joint(hip) - clean.joint(knee), axis=1)
+                    + np.linalg.norm(clean.joint(knee) - clean.joint(ankle), axis=1))
+    leg = np.nanmedian(np.stack(legs), axis=0) if clean.t_s.size else np.zeros(0)
+    third = leg.size // 3
+    if third < 2:
+        return None
+    first, last = leg[:third], leg[-third:]
+    if not (np.isfinite(first).any() and np.isfinite(last).any()):
+        return None
+    early = float(np.nanmedian(first))
+    return abs(float(np.nanmedian(last)) - early) / early if early > 0 else None
+
+
+def _size_gate(clean: CleanPose, view: View, gates: _Gates) -> None:
+    """Frontal views: a runner coming toward (or going away from) the camera grows (shrinks),
+    so widths in leg lengths of one moment are not those of another."""
+    change = size_change_frac(clean)
+    if change is None or change <= MAX_SIZE_CHANGE_FRAC:
+        return
+    way = "toward" if view == "front" else "away from"
+    reason = (f"the runner's size in the picture changed by {100 * change:.0f} % during the "
+              f"clip (at most {100 * MAX_SIZE_CHANGE_FRAC:.0f} %): the runner ran {way} the "
+              "camera, so step width and sway cannot be compared from step to step. Film on a "
+              f"treadmill, or from a fixed spot with the runner passing at one distance; "
+              f"{FILM_HINT}")
+    gates.refuse(list(SIZE_SENSITIVE), reason)
+    gates.warn("video.runner_size_changed", reason)
 
 
 def _visibility_gates(poses: PoseSequence, near: str | None, gates: _Gates) -> None:
@@ -700,7 +893,7 @@ def _walking(clean: CleanPose, events: GaitEvents) -> str | None:
     if rate is not None and rate < WALKING_BELOW_SPM:
         return (f"{rate:.0f} steps/min looks like walking, not running: film steady running; "
                 f"{FILM_HINT}")
-    if events.view == "rear":  # steps are found at the hips' lowest point: no phase test
+    if events.view != "side":  # steps are found at the hips' lowest point: no phase test
         return None
     hips_y = clean.mid(J.LEFT_HIP, J.RIGHT_HIP)[:, 1]
     valid = np.isfinite(hips_y)
@@ -715,12 +908,25 @@ def _walking(clean: CleanPose, events: GaitEvents) -> str | None:
     return None
 
 
-def _treadmill(clean: CleanPose, leg: float) -> bool | None:
+def _treadmill(clean: CleanPose, leg: float, track: PoseSequence, view: View) -> bool | None:
+    """Treadmill or overground, from where the runner is against the background [D]: on a
+    treadmill the hips stay within a leg length of one spot of the scene and (frontal views)
+    the runner keeps their size. The spot is the hips' image position minus the camera's path
+    (the running sum of the background's shift), so a camera panning to follow an overground
+    runner, who stays mid-picture, still reads overground. None when it cannot be told."""
     hip_x = clean.mid(J.LEFT_HIP, J.RIGHT_HIP)[:, 0]
+    shift = track.camera_shift_px
+    if shift is not None and shift.shape[0] == hip_x.size:
+        steps = np.where(np.isfinite(shift[:, 0]), shift[:, 0], 0.0)
+        hip_x = hip_x - np.cumsum(steps)  # the background moved by the shift: follow it
     hip_x = hip_x[np.isfinite(hip_x)]
     if hip_x.size < 2:
         return None
-    return bool(np.ptp(hip_x) < 1.0 * leg)  # overground runners cross the frame
+    if view != "side":
+        change = size_change_frac(clean)
+        if change is not None and change > MAX_SIZE_CHANGE_FRAC:
+            return False  # coming toward or going away from the camera
+    return bool(np.ptp(hip_x) < 1.0 * leg)  # overground runners cross the scene
 
 
 def _steps(clean: CleanPose, events: GaitEvents, view: View, near: str | None, leg: float,
@@ -759,7 +965,7 @@ def _summaries(steps: Mapping[str, StepValues], cadence: MetricSummary, gates: _
         if base != name:  # the same steps in metres: leg lengths x the leg's length in m
             assert m_per_px is not None
             values = values * leg_px * m_per_px
-        per_side = view == "rear" and base == "pelvic_drop_deg"
+        per_side = view != "side" and base == "pelvic_drop_deg"
         out[name] = _summary(name, values, sha256=sha256,
                              min_n=2 * MIN_PER_SIDE if per_side else MIN_PER_SIDE)
     return out
@@ -768,7 +974,7 @@ def _summaries(steps: Mapping[str, StepValues], cadence: MetricSummary, gates: _
 def _per_side(steps: Mapping[str, StepValues], view: View) -> dict[str, dict[str, float]]:
     """Median per leg where both legs have enough steps (rear: pelvic drop)."""
     out: dict[str, dict[str, float]] = {}
-    if view != "rear":
+    if view == "side":
         return out
     drop = steps.get("pelvic_drop_deg")
     if drop is None:

@@ -22,7 +22,7 @@ from backstride.core.pose import LEFT_RIGHT_PAIRS, PoseSequence
 from backstride.core.pose import Joint as J
 from backstride.core.types import BoolArray, FloatArray
 
-View = Literal["side", "rear"]
+View = Literal["side", "rear", "front"]
 Side = Literal["left", "right"]
 
 MAX_GAP_S: Final = 0.2  # §3.3.1
@@ -325,9 +325,9 @@ def _dominant_spm(signal: FloatArray, t: FloatArray, band_hz: tuple[float, float
 
 
 def detect_gait_events(clean: CleanPose, view: View) -> GaitEvents:
-    if view == "rear":
-        return _rear_events(clean)
-    return _side_events(clean)
+    if view == "side":
+        return _side_events(clean)
+    return _frontal_events(clean, view)  # rear or front: the same frontal-plane events
 
 
 def _side_events(clean: CleanPose) -> GaitEvents:
@@ -354,7 +354,7 @@ def _side_events(clean: CleanPose) -> GaitEvents:
                       cadence=cadence, alternation_frac=_alternation(contacts))
 
 
-def _rear_events(clean: CleanPose) -> GaitEvents:
+def _frontal_events(clean: CleanPose, view: View) -> GaitEvents:
     """Steps at the hip's lowest points (largest image y); the stance foot is the lower one."""
     t, fs = clean.t_s, clean.sample_rate_hz
     hip_mid = clean.mid(J.LEFT_HIP, J.RIGHT_HIP)
@@ -370,7 +370,7 @@ def _rear_events(clean: CleanPose) -> GaitEvents:
         hip_spectrum_spm=_dominant_spm(-hip_mid[:, 1], t, (2.0, 4.0), 1.0),
         feet_spectrum_spm=_dominant_spm(ankle_gap, t, (0.9, 2.0), 2.0))
     empty = np.zeros(0)
-    return GaitEvents(view="rear", facing=1, contacts_s=contacts,
+    return GaitEvents(view=view, facing=1, contacts_s=contacts,
                       toe_offs_s={"left": empty, "right": empty}, cadence=cadence,
                       alternation_frac=_alternation(contacts))
 

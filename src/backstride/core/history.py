@@ -2,8 +2,9 @@
 
 Pure: the workflow reads runs and pain entries from the store and passes them in; nothing here
 reads a clock, a file or a random generator, so the same history always gives the same trends.
-Metrics are keyed by the analysis JSON contract keys (``cadence_spm``,
-``ground_contact_time_ms``, ...) and hold only metrics whose status was ``ok``.
+Metrics are keyed by core's names, in SI units with the unit in the name (``cadence_spm``,
+``ground_contact_time_s``, ``vertical_ratio_frac``...), and hold only metrics whose status was
+``ok``; the contract's named units (ms, mm, %) are made in adapters/render.
 
 What is claimed, and what is not (docs/trends.md):
 
@@ -36,11 +37,11 @@ from backstride.core.plan import PACE_BAND_MPS, PACE_WINDOW
 from backstride.core.types import FloatArray
 
 METRICS: Final = (
-    "cadence_spm", "ground_contact_time_ms", "vertical_oscillation_mm", "vertical_ratio_pct",
-    "step_length_m", "gct_imbalance_pct", "speed_mps",
+    "cadence_spm", "ground_contact_time_s", "vertical_oscillation_m", "vertical_ratio_frac",
+    "step_length_m", "gct_imbalance_frac", "speed_mps",
 )
-"""Contract keys in display order; other keys a run carries follow, sorted."""
-DRIFT_ONSET_METRICS: Final = ("cadence_spm", "ground_contact_time_ms", "vertical_oscillation_mm")
+"""Core names in display order; other keys a run carries follow, sorted."""
+DRIFT_ONSET_METRICS: Final = ("cadence_spm", "ground_contact_time_s", "vertical_oscillation_m")
 """Metrics whose drift onset the weekly series summarises."""
 
 PAIN_THRESHOLD: Final = 3  # a run is painful from this score (0-10) during or after it [D]
@@ -90,7 +91,7 @@ class DriftPoint:
 
     onset_s: float | None  # timer time of the strongest change point; None if there is none
     onset_m: float | None
-    change_pct: float
+    change_frac: float  # last third vs first third, as a fraction of the first
     significant: bool
 
 
@@ -102,8 +103,8 @@ class RunPoint:
     start_utc: datetime  # timezone-aware
     distance_m: float | None
     moving_time_s: float
-    metrics: Mapping[str, float]  # contract keys, status ok only
-    drift: Mapping[str, DriftPoint] = field(default_factory=dict)  # by contract key
+    metrics: Mapping[str, float]  # core names (SI), status ok only
+    drift: Mapping[str, DriftPoint] = field(default_factory=dict)  # by core name
 
     def __post_init__(self) -> None:
         if self.start_utc.tzinfo is None:
@@ -155,7 +156,7 @@ class PainPoint:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class WeeklyMetric:
-    metric: str  # contract key; the values below are in its unit
+    metric: str  # core name; the values below are in its (SI) unit
     n_runs: int
     mean: float  # of the runs' values, each run counted once
     sd: float | None  # between runs; None below 2 runs

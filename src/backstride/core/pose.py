@@ -8,6 +8,8 @@ no person holds NaN coordinates and zero visibility.
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Final
@@ -78,6 +80,14 @@ class PoseSequence:
     """``(frames, 2)``: how far the picture's background moved since the previous frame, in
     pixels (x right, y down; the first frame 0, 0; NaN where it could not be measured). None for
     keypoints recorded before backstride measured it (DOMAIN.md §3.5 "steady camera")."""
+    capture_rate_hz: float | None = None
+    """The rate the clip was *recorded* at, when known (a slow-motion clip's metadata, or the
+    user's ``--capture-fps``): ``t_s`` are then playback times, and real time is
+    ``t_s × frame_rate_hz / capture_rate_hz``. None: the time scale is not known (a clip is
+    assumed to play in real time, and the slow-motion gate watches for one that does not)."""
+    scene_cuts: tuple[int, ...] = ()
+    """Frames that begin a new shot (a cut in an edited clip), increasing, each in
+    ``1..frames-1``. Metrics never span a cut."""
 
     def __post_init__(self) -> None:
         n = self.t_s.shape[0]
@@ -95,6 +105,27 @@ class PoseSequence:
                              f"not {self.camera_shift_px.shape}")
         if self.width_px <= 0 or self.height_px <= 0:
             raise ValueError("frame size must be positive")
+        if self.capture_rate_hz is not None and not self.capture_rate_hz > 0:
+            raise ValueError("capture_rate_hz must be positive")
+        cuts = self.scene_cuts
+        if any(not 0 < c < n for c in cuts) or any(b <= a for a, b in itertools.pairwise(cuts)):
+            raise ValueError(f"scene_cuts must increase within 1..{n - 1}")
+
+    @property
+    def time_scale(self) -> float:
+        """Real seconds per playback second: 1 unless a capture rate says otherwise (a clip
+        recorded at 240 fps and played at 30 gives 0.125)."""
+        if self.capture_rate_hz is None or self.frame_rate_hz <= 0:
+            return 1.0
+        return self.frame_rate_hz / self.capture_rate_hz
+
+    def on_real_time(self) -> PoseSequence:
+        """The same keypoints with ``t_s`` and ``frame_rate_hz`` on the real time scale."""
+        scale = self.time_scale
+        if scale == 1.0:
+            return self
+        return dataclasses.replace(self, t_s=self.t_s * scale,
+                                   frame_rate_hz=self.frame_rate_hz / scale)
 
     @property
     def frame_count(self) -> int:

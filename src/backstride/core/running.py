@@ -189,6 +189,13 @@ def _running_legs(activity: Activity, issues: list[Issue]) -> tuple[Session, ...
                 f"the file does not say which sport; {content.evidence}")), sport=content.sport)
         else:
             main = max(sessions, key=lambda s: (s.sport != "transition", s.end_s - s.start_s))
+            if activity.format == "tcx" and main.sport == "cycling":
+                # TCX knows only Running, Biking and Other: rowing apps write Biking.
+                content = from_content(activity.series, _in_legs(activity.t_s, (main,)))
+                if content.sport == "rowing":
+                    raise NotRunningError(not_a_run("rowing", evidence=(
+                        f"the file says Biking, TCX's nearest word; {content.evidence}")),
+                        sport="rowing")
             raise NotRunningError(not_a_run(main.sport, main.sub_sport), sport=main.sport)
     skipped = [s for s in sessions if all(s is not leg for leg in legs)]
     if skipped:

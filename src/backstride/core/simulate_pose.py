@@ -2,7 +2,8 @@
 
 Each leg follows a periodic sagittal pattern (thigh and knee angles as functions of its gait
 phase; the right leg half a stride behind the left). The renderer projects it as a side view
-(x along the path, y down) or a rear view (x lateral), in pixels, at a chosen frame rate, then
+(x along the path, y down), a rear view (x lateral) or a front view (the rear view mirrored: the
+runner's left on image right, the face visible), in pixels, at a chosen frame rate, then
 spoils it the way BlazePose does: Gaussian jitter, dropped frames, left/right swaps and a less
 visible far leg. The truth that tests compare against is computed from the same model without
 noise, on a dense time grid, with the conventions the analysis documents (DOMAIN.md §3.4: "at
@@ -21,7 +22,7 @@ from backstride.core.pose import LANDMARK_COUNT, PoseSequence
 from backstride.core.pose import Joint as J
 from backstride.core.types import FloatArray
 
-View = Literal["side", "rear"]
+View = Literal["side", "rear", "front"]
 DENSE_HZ: Final = 2000.0
 SIMULATED_MODEL: Final = "simulated"  # keypoints drawn here, never seen by a pose model
 
@@ -85,6 +86,10 @@ HEEL_FRAC: Final = 0.07
 TOE_FRAC: Final = 0.17
 TORSO_FRAC: Final = 0.62
 SHOULDER_WIDTH_FRAC: Final = 0.45  # rear view, of leg length
+FACE_OFFSETS_FRAC_LEG: Final = {2: -0.04, 5: 0.04, 7: -0.09, 8: 0.09}
+"""Frontal views: BlazePose's left eye, right eye, left ear, right ear, x from the head's
+centre as seen from behind (the runner's left on image left)."""
+REAR_FACE_VISIBILITY: Final = 0.1
 HIP_WIDTH_FRAC: Final = 0.22
 CONTACT_LAG_S: Final = 1.0 / 30.0  # mirrors core.gait.CONTACT_LAG_S (tested equal)
 HIP_LEAD: Final = 0.04  # stride share by which peak hip extension precedes toe-off
@@ -208,12 +213,23 @@ def _rear_points(t_s: FloatArray, spec: RunnerSpec) -> dict[int, FloatArray]:
     half_shoulder = 0.5 * SHOULDER_WIDTH_FRAC * leg
     points[J.LEFT_SHOULDER] = np.stack([hip_x - half_shoulder, hip_y - torso], axis=1)
     points[J.RIGHT_SHOULDER] = np.stack([hip_x + half_shoulder, hip_y - torso], axis=1)
-    points[J.NOSE] = np.stack([hip_x, hip_y - torso - 0.3 * leg], axis=1)
+    head_y = hip_y - torso - 0.3 * leg
+    points[J.NOSE] = np.stack([hip_x, head_y], axis=1)
+    for index, dx in FACE_OFFSETS_FRAC_LEG.items():  # eyes and ears, left of the head's centre
+        points[index] = np.stack([hip_x + dx * leg, head_y - 0.02 * leg], axis=1)
     return points
 
 
+def _front_points(t_s: FloatArray, spec: RunnerSpec) -> dict[int, FloatArray]:
+    """Front view: the rear view mirrored left to right (the camera faces the runner)."""
+    return {joint: np.stack([spec.width_px - xy[:, 0], xy[:, 1]], axis=1)
+            for joint, xy in _rear_points(t_s, spec).items()}
+
+
 def _points(t_s: FloatArray, spec: RunnerSpec) -> dict[int, FloatArray]:
-    return _side_points(t_s, spec) if spec.view == "side" else _rear_points(t_s, spec)
+    if spec.view == "side":
+        return _side_points(t_s, spec)
+    return _rear_points(t_s, spec) if spec.view == "rear" else _front_points(t_s, spec)
 
 
 def _frame_times(spec: RunnerSpec, rng: np.random.Generator) -> FloatArray:
@@ -235,6 +251,9 @@ def simulate_pose(spec: RunnerSpec) -> PoseSequence:
     for joint, track in _points(t, spec).items():
         xy[:, joint] = track
         vis[:, joint] = 0.95
+    if spec.view == "rear":  # the face is turned away: BlazePose reports it barely visible
+        for joint in (J.NOSE, *FACE_OFFSETS_FRAC_LEG):
+            vis[:, joint] = REAR_FACE_VISIBILITY
     if spec.view == "side":  # the far leg is the one away from the camera: here the right
         for joint in (J.RIGHT_HIP, J.RIGHT_KNEE, J.RIGHT_ANKLE, J.RIGHT_HEEL, J.RIGHT_TOE):
             vis[:, joint] = spec.far_visibility

@@ -27,15 +27,15 @@ TOO_LARGE = ("The file is larger than 512 MB. A running video may be up to 512 M
 @router.get("/", response_class=HTMLResponse)
 def dashboard(request: Request) -> HTMLResponse:
     settings, runner = settings_of(request), runner_of(request)
-    runs = workflows.list_runs(settings=settings, limit=8, runner=runner)
+    recent = workflows.list_runs(settings=settings, limit=30, runner=runner)
+    runs = recent[:8]  # newest first: the list, and the trend below, from one query
     shoes = [s for s in workflows.list_shoes(settings=settings, runner=runner).shoes
              if s.status in ("replace_soon", "replace")]
     state = workflows.care_state(settings, runner=runner)
     record = state.holding or state.latest  # a later, lower triage does not lift a hold
     cleared = state.seen and not state.held
     cadence = [(r.start_text, r.metric_value("cadence_spm"))
-               for r in reversed(workflows.list_runs(settings=settings, limit=30,
-                                                     runner=runner))]
+               for r in reversed(recent)]
     videos = workflows.list_videos(settings=settings, runner=runner)["videos"]
     try:  # the "today / this week" card (backstride today); none without a triage or plan
         today = workflows.today_card(settings=settings, runner=runner).json

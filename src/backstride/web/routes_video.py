@@ -45,7 +45,8 @@ router = APIRouter()
 
 VIDEO_MAX_BYTES: Final = 512 * 1024 * 1024  # as for an export archive
 KEEP_VIDEOS: Final = 4  # finished video results kept (each: report, annotated MP4, JSON)
-VIEWS: Final[dict[str, View | None]] = {"auto": None, "side": "side", "rear": "rear"}
+VIEWS: Final[dict[str, View | None]] = {"auto": None, "side": "side", "rear": "rear",
+                                         "front": "front"}
 HEIGHT_M: Final = (0.8, 2.5)
 REPORT: Final = "report.html"
 ANNOTATED: Final = "annotated.mp4"
@@ -113,7 +114,7 @@ def video_options(view: str | None, height_m: str | None) -> tuple[View | None, 
     """The form's view (auto, side, rear) and height in metres (optional, 0.8–2.5)."""
     choice = (view or "auto").strip().lower()
     if choice not in VIEWS:
-        raise InputError(f"Unknown view {view!r}: choose auto, side or rear.")
+        raise InputError(f"Unknown view {view!r}: choose auto, side, rear or front.")
     text = (height_m or "").strip().replace(",", ".")
     if not text:
         return VIEWS[choice], None

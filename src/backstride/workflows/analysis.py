@@ -57,15 +57,16 @@ class Analysed:
 Outcome = Analysed | Failed
 
 
-def analyze_path(path: Path, *, view: View | None = None,
-                 height_m: float | None = None) -> Analysed:
+def analyze_path(path: Path, *, view: View | None = None, height_m: float | None = None,
+                 capture_fps: float | None = None) -> Analysed:
     """Analyse one watch file or video; raises a ``BackstrideError`` saying what is wrong.
-    ``view`` and ``height_m`` apply to videos only."""
+    ``view``, ``height_m`` and ``capture_fps`` apply to videos only."""
     if looks_like_video(path):
         from backstride.workflows.video import analyze_video
 
         try:  # decoding and the model are not yet told apart from the form analysis here
-            return Analysed(path=path, report=analyze_video(path, view=view, height_m=height_m))
+            return Analysed(path=path, report=analyze_video(
+                path, view=view, height_m=height_m, capture_fps=capture_fps))
         except (OSError, ValueError, MemoryError) as exc:
             raise UnreadableFileError(path, exc) from exc
     try:
@@ -78,12 +79,14 @@ def analyze_path(path: Path, *, view: View | None = None,
 
 
 def analyze_paths(paths: Sequence[Path], *, progress: Progress | None = None,
-                  view: View | None = None, height_m: float | None = None) -> list[Outcome]:
+                  view: View | None = None, height_m: float | None = None,
+                  capture_fps: float | None = None) -> list[Outcome]:
     """Every input is processed; a bad one becomes a :class:`Failed` and the rest go on."""
     outcomes: list[Outcome] = []
     for done, path in enumerate(paths, start=1):
         try:
-            outcomes.append(analyze_path(path, view=view, height_m=height_m))
+            outcomes.append(analyze_path(path, view=view, height_m=height_m,
+                                         capture_fps=capture_fps))
         except BackstrideError as exc:
             message = str(exc)  # with several inputs, each error line names its file
             outcomes.append(Failed(path=path, error=message if path.name in message

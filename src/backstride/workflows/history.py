@@ -233,6 +233,7 @@ def require_triage_after_changed_pain(settings: Settings, triaged_at: datetime, 
 
 def trends(*, settings: Settings, runner: str = DEFAULT_RUNNER) -> Trends:
     """Metrics over weeks, progress against the plan's cadence steps, and pain against form."""
+    from backstride.adapters.render.units import core_name, from_contract
     from backstride.core.history import DriftPoint, PainKind, PainPoint, RunPoint, build_trends
 
     with open_store(settings) as store:
@@ -242,12 +243,14 @@ def trends(*, settings: Settings, runner: str = DEFAULT_RUNNER) -> Trends:
     runs = [RunPoint(
         run_id=row.id, start_utc=as_utc(row.start_utc), distance_m=row.distance_m,
         moving_time_s=row.moving_time_s,
-        metrics={key: float(m["value"]) for key, m in analysis.get("metrics", {}).items()
-                 if m.get("status") == "ok" and m.get("value") is not None},
-        drift={d["metric"]: DriftPoint(onset_s=d["onset_s"], onset_m=d["onset_m"],
-                                       change_pct=d["change_pct"] or 0.0,
-                                       significant=d["significant"])
-               for d in analysis.get("drift", [])})
+        # stored in the contract's units (ms, mm, %): the core works in SI
+        metrics=dict(from_contract(key, float(m["value"]))
+                     for key, m in analysis.get("metrics", {}).items()
+                     if m.get("status") == "ok" and m.get("value") is not None),
+        drift={core_name(d["metric"]): DriftPoint(
+            onset_s=d["onset_s"], onset_m=d["onset_m"],
+            change_frac=(d["change_pct"] or 0.0) / 100.0, significant=d["significant"])
+            for d in analysis.get("drift", [])})
         for row, analysis in stored]
     points = [PainPoint(run_id=p.run_id, recorded_on=p.recorded_on, kind=PainKind(p.kind),
                         score=p.score,

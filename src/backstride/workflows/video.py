@@ -6,6 +6,7 @@ watch-only install works without the ``video`` extra and says how to add it.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -17,12 +18,12 @@ from backstride.adapters.storage.records import DEFAULT_RUNNER, ImportOutcome, M
 from backstride.config import Settings
 from backstride.core.gait import View
 from backstride.core.report import VideoReport, build_video_report
-from backstride.core.types import Progress
+from backstride.core.types import FloatArray, MetricStatus, Progress
 from backstride.errors import InsufficientDataError, MissingDependencyError, NotFoundError
 from backstride.workflows.history import open_store
 
 if TYPE_CHECKING:
-    from backstride.adapters.render.annotate import Overlay
+    from backstride.adapters.render.annotate import Overlay, TimedLabel
 
 def file_sha256(path: Path) -> str:
     with path.open("rb") as handle:
@@ -30,14 +31,18 @@ def file_sha256(path: Path) -> str:
 
 
 def analyze_video(path: Path, *, view: View | None = None, height_m: float | None = None,
-                  progress: Progress | None = None) -> VideoReport:
-    """Pose every frame (decoding on a second thread), then measure form."""
+                  progress: Progress | None = None,
+                  capture_fps: float | None = None) -> VideoReport:
+    """Pose every frame (decoding on a second thread), then measure form. ``capture_fps``:
+    the rate a slow-motion clip was recorded at (overrides what its metadata says)."""
     try:
         from backstride.adapters.pose.pipeline import estimate_poses
     except ImportError as exc:  # pragma: no cover - depends on the install
         raise MissingDependencyError("Video analysis", "video") from exc
     sha256 = file_sha256(path)
     poses = estimate_poses(path, progress=progress)
+    if capture_fps is not None:
+        poses = dataclasses.replace(poses, capture_rate_hz=float(capture_fps))
     if not poses.detected.any():
         raise InsufficientDataError(
             f"No person was found in {path.name} ({poses.frame_count} frames). Film the whole "
@@ -134,42 +139,74 @@ def key_frames(report: VideoReport, source: Path) -> list[tuple[float, str, byte
     chosen = sorted(chosen)[:KEY_FRAMES * len(sides)]
     # Contacts are times in the analysed track; shift back to clip time.
     offset = report.form.analysed_span_s[0]
-    images = key_frames_jpeg(source, report.poses, [t + offset for t, _ in chosen])
-    return [(t + offset, side, image) for (t, side), image in zip(chosen, images, strict=True)]
+    scale = report.form.time_scale  # real time -> the clip's playback time
+    at = [(t + offset) / scale for t, _ in chosen]
+    images = key_frames_jpeg(source, report.poses, at, overlay=overlay_of(report))
+    return [(t, side, image) for t, (_, side), image in zip(at, chosen, images, strict=True)]
 
 
 def overlay_of(report: VideoReport) -> Overlay:
-    from backstride.adapters.render.annotate import ContactMark, Overlay, TimedLabel
-    from backstride.adapters.render.units import METRIC_UNITS
+    """What the annotated video and the key frames show: only metrics that passed their gates
+    (a refused metric's per-step values are never drawn), and each contact's ring on the
+    stance foot as the analysis saw it (the cleaned heel track, left/right swaps repaired)."""
+    from backstride.adapters.render.annotate import ContactMark, Overlay
+    from backstride.core.pose import Joint
 
     form = report.form
     offset = form.analysed_span_s[0]  # event times are within the analysed track
+    scale = form.time_scale  # real seconds per playback second (slow motion)
     header = [f"backstride - {form.view} view"]
     cadence = form.metrics.get("cadence_spm")
-    if cadence is not None and cadence.value is not None:
+    if _passed(report, "cadence_spm") and cadence is not None and cadence.value is not None:
         header.append(f"cadence {cadence.value:.1f} spm")
     marks: list[ContactMark] = []
+    heels: dict[str, tuple[FloatArray, FloatArray]] = {}
     if form.events is not None:
-        knee = form.steps.get("knee_flexion_at_contact_deg")
-        shank = form.steps.get("shank_angle_at_contact_deg")
-        at_contact: dict[float, str] = {}
-        if knee is not None and shank is not None:
-            for t, k, s in zip(knee.t_s, knee.values, shank.values, strict=True):
-                at_contact[round(float(t), 4)] = f"knee {k:.0f} deg, shin {s:.0f} deg"
+        at_contact = _values_at_contact(report)
         for side, times in form.events.contacts_s.items():
-            for t in times:
-                marks.append(ContactMark(t_s=float(t) + offset,
-                                         side=side,  # type: ignore[arg-type]
-                                         text=at_contact.get(round(float(t), 4), "")))
-    labels: list[TimedLabel] = []
-    lean = form.steps.get("trunk_lean_deg")
-    if lean is not None:
-        unit = METRIC_UNITS["trunk_lean_deg"]
-        for t, value in zip(lean.t_s, lean.values, strict=True):
-            labels.append(TimedLabel(start_s=float(t) + offset, end_s=float(t) + offset + 0.3,
-                                     text=f"{unit.label}: {value:.0f} deg"))
+            marks += [ContactMark(t_s=(float(t) + offset) / scale,
+                                  side=side,  # type: ignore[arg-type]
+                                  text=", ".join(at_contact.get((side, round(float(t), 4)), [])))
+                      for t in times]
+            if form.clean is not None:
+                heel = Joint.LEFT_HEEL if side == "left" else Joint.RIGHT_HEEL
+                heels[side] = ((form.clean.t_s + offset) / scale, form.clean.joint(heel))
     return Overlay(header=tuple(header), contacts=tuple(sorted(marks, key=lambda m: m.t_s)),
-                   labels=tuple(labels))
+                   labels=_lean_labels(report), heels_px=heels)
+
+
+def _passed(report: VideoReport, name: str) -> bool:
+    metric = report.form.metrics.get(name)
+    return metric is not None and metric.status is MetricStatus.OK
+
+
+def _values_at_contact(report: VideoReport) -> dict[tuple[str, float], list[str]]:
+    """(side, contact time) -> "knee 21 deg", "shin 6 deg", for the metrics that passed."""
+    at_contact: dict[tuple[str, float], list[str]] = {}
+    for name, text in (("knee_flexion_at_contact_deg", "knee {:.0f} deg"),
+                       ("shank_angle_at_contact_deg", "shin {:.0f} deg")):
+        steps = report.form.steps.get(name)
+        if steps is None or not _passed(report, name):
+            continue
+        for t, value, side in zip(steps.t_s, steps.values, steps.sides, strict=True):
+            if np.isfinite(value):
+                at_contact.setdefault((side, round(float(t), 4)), []).append(text.format(value))
+    return at_contact
+
+
+def _lean_labels(report: VideoReport) -> tuple[TimedLabel, ...]:
+    from backstride.adapters.render.annotate import TimedLabel
+    from backstride.adapters.render.units import METRIC_UNITS
+
+    lean = report.form.steps.get("trunk_lean_deg")
+    if lean is None or not _passed(report, "trunk_lean_deg"):
+        return ()
+    offset, scale = report.form.analysed_span_s[0], report.form.time_scale
+    label = METRIC_UNITS["trunk_lean_deg"].label
+    return tuple(TimedLabel(start_s=(float(t) + offset) / scale,
+                            end_s=(float(t) + offset + 0.3) / scale,
+                            text=f"{label}: {value:.0f} deg")
+                 for t, value in zip(lean.t_s, lean.values, strict=True) if np.isfinite(value))
 
 
 def list_videos(*, settings: Settings, runner: str = DEFAULT_RUNNER) -> dict[str, Any]:

@@ -188,8 +188,9 @@ class BoxFinder(SquareFinder):
         ys, xs = np.nonzero(frame_rgb.min(axis=2) > 250)
         if xs.size == 0:
             return None, np.zeros(LANDMARK_COUNT)
-        corners = np.array([[xs.min(), ys.min()], [xs.max(), ys.max()]], dtype=np.float64)
-        return corners[np.arange(LANDMARK_COUNT) % 2], np.full(LANDMARK_COUNT, 0.9)
+        x0, x1, y0, y1 = xs.min(), xs.max(), ys.min(), ys.max()
+        corners = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=np.float64)
+        return corners[np.arange(LANDMARK_COUNT) % 4], np.full(LANDMARK_COUNT, 0.9)
 
 
 @pytest.mark.parametrize("step", [(3, 0), (-2, 1), (0, -2)])
@@ -231,3 +232,156 @@ def test_a_featureless_picture_cannot_be_measured() -> None:
     grey = np.full((360, 640, 3), 90, dtype=np.uint8)
     assert camera.shift(grey, None) == (0.0, 0.0)  # the first frame
     assert np.isnan(camera.shift(grey, None)).all()
+
+
+class KnownBoxes:
+    """Spreads the keypoints over the runner's known box in each frame of a generated clip."""
+
+    def __init__(self, boxes: list[tuple[int, int, int, int]]) -> None:
+        self._boxes = iter(boxes)
+
+    def estimate(self, frame_rgb: RgbFrame) -> tuple[FloatArray | None, FloatArray]:
+        x0, y0, x1, y1 = next(self._boxes)
+        corners = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=np.float64)
+        return corners[np.arange(LANDMARK_COUNT) % 4], np.full(LANDMARK_COUNT, 0.9)
+
+    def close(self) -> None:
+        pass
+
+
+def _excursion_frac(shift: FloatArray, width: int) -> float:
+    path = np.cumsum(np.nan_to_num(shift), axis=0)
+    return float(np.max(np.hypot(path[:, 0], path[:, 1]))) / width
+
+
+@pytest.mark.parametrize("cover", [(0.5, 0.9), (0.75, 0.95)])
+def test_a_runner_filling_the_frame_does_not_move_a_fixed_camera(
+        tmp_path: Path, cover: tuple[float, float]) -> None:
+    # Issue 13: with a runner over most of a portrait frame the old phase correlation re-keyed
+    # every few frames and drifted to 6.5 % of the width on a tripod clip.
+    clip, boxes = clips.make_big_runner_clip(tmp_path / "big.mp4", step_px=(0, 0), cover=cover,
+                                           frames=60)
+    poses = estimate_poses(clip, estimator_factory=lambda: KnownBoxes(boxes))
+    shift = poses.camera_shift_px
+    assert shift is not None and np.all(np.isfinite(shift))
+    assert _excursion_frac(shift, poses.width_px) < 0.005
+
+
+@pytest.mark.parametrize("step", [(2, 0), (-1, 1)])
+def test_a_pan_behind_a_big_runner_is_measured_within_ten_percent(
+        tmp_path: Path, step: tuple[int, int]) -> None:
+    clip, boxes = clips.make_big_runner_clip(tmp_path / "pan.mp4", step_px=step,
+                                           cover=(0.5, 0.9), frames=40)
+    poses = estimate_poses(clip, estimator_factory=lambda: KnownBoxes(boxes))
+    shift = poses.camera_shift_px
+    assert shift is not None and np.all(np.isfinite(shift))
+    np.testing.assert_allclose(shift[1:].sum(axis=0), np.multiply(step, 39), rtol=0.1,
+                               atol=0.5)
+
+
+def test_the_camera_is_measured_on_the_background_not_the_runner() -> None:
+    from backstride.adapters.pose.camera import CameraMotion
+
+    # A background textured only on the left; the runner's moving texture on the right would
+    # be followed if it were not masked out.
+    rng = np.random.default_rng(3)
+    background = rng.integers(0, 256, (160, 256), dtype=np.uint8)
+    background[:, 128:] = 100
+    corners = np.array([[128, 0], [255, 0], [255, 159], [128, 159]], dtype=np.float64)
+    xy = corners[np.arange(LANDMARK_COUNT) % 4]
+    runner = rng.integers(0, 256, (160, 100), dtype=np.uint8)
+    camera = CameraMotion(256, 160)
+    for index in range(20):
+        frame = background.copy()
+        frame[:, 140:240] = np.roll(runner, 3 * index, axis=0)  # the runner's legs move
+        dx, dy = camera.shift(np.repeat(frame[:, :, None], 3, axis=2), xy)
+        assert abs(dx) < 0.2 and abs(dy) < 0.2, (index, dx, dy)
+
+
+# --- scene cuts (issue 13) ----------------------------------------------------------------------
+
+def _texture(seed: int, shape: tuple[int, int] = (160, 256)) -> np.ndarray:
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    return cv2.GaussianBlur(rng.integers(0, 256, shape, dtype=np.uint8), (0, 0), 1.5)
+
+
+def _rgb(gray: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(np.repeat(gray[:, :, None], 3, axis=2))
+
+
+def _noisy(gray: np.ndarray, rng: np.random.Generator, sd: float = 3.0) -> np.ndarray:
+    return np.clip(gray + rng.normal(0, sd, gray.shape), 0, 255).astype(np.uint8)
+
+
+def test_a_cut_to_another_shot_is_found() -> None:
+    from backstride.adapters.pose.camera import CameraMotion
+
+    rng = np.random.default_rng(0)
+    a, b = _texture(1), _texture(2)
+    camera = CameraMotion(256, 160)
+    for index in range(40):
+        camera.shift(_rgb(_noisy(a if index < 25 else b, rng)), None)
+    assert camera.cuts == [25]
+
+
+def test_a_change_of_exposure_is_not_a_cut() -> None:
+    from backstride.adapters.pose.camera import CameraMotion
+
+    rng = np.random.default_rng(0)
+    a = _texture(1).astype(np.float64)
+    camera = CameraMotion(256, 160)
+    for index in range(40):  # the sun comes and goes: ±30 % brightness every 5 frames
+        gain = 1.3 if (index // 5) % 2 else 0.7
+        camera.shift(_rgb(_noisy(np.clip(a * gain, 0, 255), rng)), None)
+    assert camera.cuts == []
+
+
+def _runner_scene(x_of: list[float],
+                  rng: np.random.Generator) -> list[tuple[np.ndarray, FloatArray]]:
+    """A textured background with a textured "runner" box at ``x_of[i]`` in frame i, and its
+    keypoints on the box's corners."""
+    background, body = _texture(1), _texture(5, (120, 70))
+    out = []
+    for x in x_of:
+        frame = background.copy()
+        left = round(x)
+        frame[20:140, left:left + 70] = body
+        corners = np.array([[left, 20], [left + 70, 20], [left + 70, 140], [left, 140]], float)
+        out.append((_rgb(_noisy(frame, rng, 1.0)), corners[np.arange(LANDMARK_COUNT) % 4]))
+    return out
+
+
+def test_a_jump_cut_within_one_scene_needs_the_runner_to_jump_too() -> None:
+    from backstride.adapters.pose.camera import CameraMotion
+
+    rng = np.random.default_rng(0)
+    # The runner moves 2 px a frame, then the clip jumps back to its start (a clip joined to
+    # itself): the picture spikes for one frame and the joints jump 60 px.
+    path = [10.0 + 2 * i for i in range(30)] + [10.0 + 2 * i for i in range(20)]
+    camera = CameraMotion(256, 160)
+    for frame, xy in _runner_scene(path, rng):
+        camera.shift(frame, xy)
+    assert camera.cuts == [30]
+    # The same picture without keypoints (no runner found): no jump cut is claimed.
+    camera = CameraMotion(256, 160)
+    for frame, _ in _runner_scene(path, rng):
+        camera.shift(frame, None)
+    assert camera.cuts == []
+
+
+def test_scene_cuts_reach_the_pose_sequence(tmp_path: Path) -> None:
+    import av
+
+    rng = np.random.default_rng(0)
+    clip = tmp_path / "cut.mp4"
+    with av.open(str(clip), "w") as container:
+        stream = container.add_stream("libx264", rate=30, options={"crf": "16"})
+        stream.width, stream.height, stream.pix_fmt = 256, 160, "yuv420p"
+        for index in range(30):
+            picture = _rgb(_noisy(_texture(1 if index < 12 else 2), rng))
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(picture, format="rgb24")))
+        container.mux(stream.encode(None))
+    poses = estimate_poses(clip, estimator_factory=SquareFinder)
+    assert poses.scene_cuts == (12,)

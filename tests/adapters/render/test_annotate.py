@@ -185,3 +185,22 @@ def test_key_frames_show_the_keypoints_and_are_never_enlarged(clip: Path) -> Non
 
 def jpeg_rgb(data: bytes) -> np.ndarray:
     return np.asarray(cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)[..., ::-1])
+
+
+def test_a_ring_follows_the_analysed_heel_track(clip: Path, tmp_path: Path) -> None:
+    """Issue 13: where the model labelled the feet the other way round, the analysis's heel
+    track (swaps repaired) says where the stance foot is; the ring goes there."""
+    times = frame_times(clip)
+    out = tmp_path / "annotated.mp4"
+    figure = standing_figure(times)
+    # The analysis found the left foot where the model's right heel is.
+    track = (times, np.tile(figure.xy_px[0, Joint.RIGHT_HEEL], (times.size, 1)))
+    overlay = Overlay(contacts=(ContactMark(t_s=float(times[5]), side="left"),),
+                      contact_hold_s=0.1, heels_px={"left": track})
+    write_annotated_video(clip, figure, overlay, out)
+    frames = decoded(out)
+    ring_radius = round(22 * max(W, H) / 1280)
+    on_model_left = (0.27 * W - ring_radius, 0.83 * H)
+    on_track = (0.67 * W - ring_radius, 0.83 * H)
+    assert [i for i, f in enumerate(frames) if near(f, *on_track, LEFT_RGB, 1)] == [5, 6, 7]
+    assert not [i for i, f in enumerate(frames) if near(f, *on_model_left, LEFT_RGB, 1)]

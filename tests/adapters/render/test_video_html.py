@@ -149,7 +149,11 @@ def test_metrics_table_with_units_ci_n_and_noise(
            f"{knee['value']:.1f}°" in text
     assert "Shin angle at contact" in text and "Trunk lean (forward +)" in text
     gct = analysis["metrics"]["ground_contact_time_ms"]
-    assert f"Ground contact time {gct['value']:.0f} ms" in text
+    # Issue 13: from video an upper bound, in words, and the table's last row, never its first.
+    assert f"Ground contact time at most {gct['value']:.0f} ms" in text
+    assert "an upper bound" in text
+    rows = re.findall(r'<tr id="metric-([a-z_0-9]+)"', html)
+    assert rows[0] == "cadence_spm" and rows[-1] == "ground_contact_time_ms"
     assert "Damsted 2015" in text
     assert "Not measured:" not in text  # nothing refused at 60 fps
 
@@ -267,11 +271,20 @@ def test_sparse_analysis_does_not_break(side: tuple[dict[str, Any], VideoReport,
     assert "insufficient data:" not in text  # no empty reason after a colon
     assert "Plotly.newPlot" not in html  # nothing measured, nothing drawn
     assert not re.search(r"\bnan\b|\bNone\b", without_bundle(html))
-    # nothing measured is not "nothing found" (docs/safety.md)
-    assert "No findings" not in text and "No problems with the video were found." in text
-    assert "Nothing could be measured in this clip, so nothing could be checked: no metric " \
-           "had enough good steps." in text
+    # Issue 13: nothing measured is said at the top and never reads as "no findings".
+    assert "Nothing was measured from this clip" in text.split("Form metrics")[0]
+    assert "No findings:" not in text and "No problems with the video were found." not in text
+    assert "No findings can be given: nothing was measured" in text
     assert text.count(DISCLAIMER) == 1  # shown even when the JSON lacks it
+
+
+def test_a_refused_clip_says_nothing_was_measured_at_the_top_with_the_reason() -> None:
+    analysis, report = make(RunnerSpec(frame_rate_hz=10.0), name="ten.mp4")
+    assert all(m["status"] != "ok" for m in analysis["metrics"].values())
+    text = visible_text(render_video_html(analysis, report))
+    top = text.split("Form metrics")[0]
+    assert "Nothing was measured from this clip: the frame rate is 10 fps" in top
+    assert "No findings:" not in text
 
 
 # ---------------------------------------------------------------- browser
@@ -324,5 +337,6 @@ def test_a_clip_where_nothing_was_measured_does_not_say_nothing_was_found(
     analysis["findings"] = []
     text = visible_text(render_video_html(analysis, side[1]))
     assert "No findings: nothing in this clip crossed a threshold" not in text
-    assert ("Nothing could be measured in this clip, so nothing could be checked: too few "
-            "steps with the runner in view") in text
+    assert ("Nothing was measured from this clip: too few steps with the runner in view"
+            in text)
+    assert "No findings can be given: nothing was measured" in text

@@ -148,7 +148,7 @@ FILE_TYPES: Final = {
     1: "device", 2: "settings", 3: "sport settings", 4: "activity", 5: "workout",
     6: "course", 7: "schedules", 9: "weight", 10: "totals", 11: "goals",
     14: "blood pressure", 15: "monitoring", 20: "activity summary", 28: "daily monitoring",
-    32: "segment", 34: "segment list", 40: "exercise", 44: "monitoring",
+    32: "monitoring", 34: "segment", 35: "segment list", 40: "exercise title",
 }
 
 MANUFACTURERS: Final = {

@@ -1,54 +1,97 @@
-"""How far the camera moved between frames, measured on the background (DOMAIN.md §3.5).
+"""How far the camera moved between frames, measured on the background only (DOMAIN.md §3.5).
 
 Each frame is shrunk to :data:`SMALL_LONG_SIDE_PX` on its long side (grey, ``INTER_AREA``, after
-sampling a large frame down to 4× that size with ``INTER_NEAREST``, which halves the cost), the
-runner is blanked (the bounding box of the keypoints, padded by :data:`PERSON_PAD_FRAC`, filled
-with the picture's mean), and ``cv2.phaseCorrelate`` with a Hann window finds the shift against
-a reference small frame (the previous one, or an earlier one while the camera stands still: see
-:class:`CameraMotion`). The same box (the union of both frames' boxes) is blanked in both
-pictures, so the blank's edges stand still and cannot pull the estimate along with the runner.
-Only one small frame is held. About 0.5 ms a 1080p frame (docs/video-io.md).
+sampling a large frame down to :data:`COARSE_FACTOR` × that size with ``INTER_NEAREST``, which
+halves the cost). The runner is masked out by its pose: the convex hull of each body part's
+keypoints (head, torso, each arm, each leg), widened by :data:`MASK_MARGIN_FRAC` of the
+runner's height, so clothes, hair and shoes fall inside while the background between the legs
+and around the arms stays usable. Corners (``goodFeaturesToTrack``) are picked on the
+background of a *reference* frame and followed into each new frame with pyramidal
+Lucas-Kanade optical flow; points that the runner now covers are dropped, and the camera's
+displacement from the reference is the mean of the points that agree with their median within
+:data:`INLIER_SMALL_PX` (a moving shadow or a treadmill belt cannot pull it along while most of
+the background stands still).
+
+Every frame is compared with the reference, never chained frame to frame, so on a fixed camera
+nothing adds up: the reference changes only when fewer than :data:`REKEY_FRAC` of its points
+can still be followed (a pan carried them out of the picture, or the runner now covers them),
+and the new reference starts from the camera position just measured. Only the reference's
+small frame and its points are held (and the previous small frame, for scene cuts).
+
+Beside the shift, :attr:`CameraMotion.cuts` lists the frames where a new shot begins: the
+whole small frame's difference from the previous one (exposure taken out) jumps well above its
+recent median (:data:`CUT_RATIO`), or, with the runner's joints jumping too, spikes for one
+frame only (a jump cut within one scene, :data:`JUMP_RATIO`).
 
 The result is the background's apparent shift in full-frame pixels (x right, y down): a camera
-panning right makes it negative in x. NaN where it cannot be measured (a featureless picture, or
-a weak correlation peak).
+panning right makes it negative in x. NaN where it cannot be measured (a featureless
+background, or fewer than :data:`MIN_POINTS` points agree).
 """
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
+import numpy.typing as npt
 
 from backstride.adapters.video import RgbFrame, import_cv2
 from backstride.core.types import FloatArray
 
-SMALL_LONG_SIDE_PX: Final = 192
-PERSON_PAD_FRAC: Final = 0.15
-MIN_RESPONSE: Final = 0.02
-"""Phase-correlation peaks weaker than this are noise: the shift is not measurable [D]."""
-MIN_SMALL_SIDE_PX: Final = 16
-REKEY_SMALL_PX: Final = 4.0
-"""A frame this far (small-frame px) from the reference becomes the new reference."""
-REKEY_RESPONSE: Final = 0.3
-MAX_BLANK_FRAC: Final = 0.5
-"""Blanking both frames' boxes may hide at most this much of the picture; past it, re-key."""
-COARSE_FACTOR: Final = 4
+SMALL_LONG_SIDE_PX: Final = 320
+COARSE_FACTOR: Final = 2
 """A large frame is first sampled (nearest) to this many times the small size, then averaged."""
+MIN_SMALL_SIDE_PX: Final = 16
+MASK_MARGIN_FRAC: Final = 0.08
+"""The body parts' hulls are widened by this fraction of the runner's height (clothes, hair,
+shoes, and keypoints a few pixels off) [D]."""
+MIN_MARGIN_SMALL_PX: Final = 2
+MAX_POINTS: Final = 100
+MIN_POINTS: Final = 8
+"""Fewer background points agreeing than this: the shift is not measurable [D]."""
+INLIER_SMALL_PX: Final = 1.0
+"""A point is background if its displacement is within this of the median's (small px)."""
+REKEY_FRAC: Final = 0.5
+"""When fewer of the reference's points than this fraction still agree, re-key."""
+CUT_WINDOW: Final = 15
+"""Scene cuts: a frame's difference from the previous one is compared with the median of the
+last this many differences. The difference is the mean absolute difference of the two small
+grey frames, each scaled to zero mean and unit spread first, so a change of exposure (the sun
+coming out, a flare) is not a cut."""
+CUT_ABS: Final = 0.5
+CUT_RATIO: Final = 3.0
+"""A new shot: the difference is at least this large and this many times the recent median (on
+the treadmill fixture consecutive frames differ by 0.066, at most 0.091; a cut to a mirrored
+copy of it by 1.12; the outdoor fixture's flickering sun flare reaches 0.24) [D]."""
+REPEAT_FRAC: Final = 0.2
+"""A frame differing from the previous by less than this fraction of the recent median is a
+repeat (a clip slowed by copying frames) and is left out of the medians."""
+JUMP_RATIO: Final = 2.0
+POSE_JUMP_RATIO: Final = 2.5
+JUMP_SETTLE_FRAC: Final = 0.75
+"""A jump cut within one scene (the same clip joined to itself): the picture's difference
+spikes to twice the recent median, the runner's joints jump 2.5 times their recent median
+movement, and the next frame's difference falls back below 0.75 of the spike (the fixture
+joined to itself: 0.146 against 0.06, the joints 60 px against 20) [D]."""
 
-Box = tuple[int, int, int, int]  # x0, y0, x1, y1 in small-frame pixels, exclusive ends
+_PARTS: Final = (
+    tuple(range(0, 11)),  # head: nose, eyes, ears, mouth
+    (11, 12, 24, 23),  # torso
+    (11, 13, 15, 17, 19, 21),  # left arm and hand
+    (12, 14, 16, 18, 20, 22),  # right arm and hand
+    (23, 25, 27, 29, 31),  # left leg and foot
+    (24, 26, 28, 30, 32),  # right leg and foot
+)
+_LK_WINDOW: Final = (11, 11)
+_LK_LEVELS: Final = 2
+
+Points = npt.NDArray[np.float32]  # (n, 1, 2), as OpenCV's optical flow wants them
+Gray = npt.NDArray[np.uint8]
+Mask = npt.NDArray[np.uint8]
 
 
 class CameraMotion:
-    """Feed every frame in order with :meth:`shift`; it returns that frame's camera shift.
-
-    Each frame is compared with a *reference* small frame, not simply the previous one: while
-    the camera stands still the reference stays the first frame, so the sub-pixel errors of
-    frame-to-frame estimates (~0.2 px a frame, slightly biased by the moving runner) do not add
-    up over a long clip. The current frame becomes the reference once it has moved
-    :data:`REKEY_SMALL_PX` from it, the correlation weakens, or the runner's box has moved so far
-    that blanking both boxes would hide much of the background.
-    """
+    """Feed every frame in order with :meth:`shift`; it returns that frame's camera shift."""
 
     def __init__(self, width_px: int, height_px: int) -> None:
         self._cv2 = import_cv2()
@@ -59,76 +102,150 @@ class CameraMotion:
         self._coarse = coarse if coarse[0] < width_px and coarse[1] < height_px else None
         self._scale_x = width_px / self._size[0]
         self._scale_y = height_px / self._size[1]
-        self._window = self._cv2.createHanningWindow(self._size, self._cv2.CV_32F)
-        self._reference: tuple[FloatArray, Box | None] | None = None
-        self._reference_at = (0.0, 0.0)  # the camera path at the reference frame, small px
-        self._path = (0.0, 0.0)  # the camera path at the previous frame, small px
+        self._min_distance = max(2.0, max(self._size) / 40)
+        self._reference: tuple[Gray, Points] | None = None
+        self._reference_at = np.zeros(2)  # the camera path at the reference frame, small px
+        self._guess = np.zeros(2)  # the last displacement from the reference, small px
+        self._path = np.zeros(2)  # the camera path at the previous frame, small px
+        self._first = True
+        self._previous: tuple[npt.NDArray[np.float32], FloatArray | None] | None = None
+        self._differences: list[float] = []
+        self._moves: list[float] = []
+        self._pending_jump: tuple[int, float] | None = None
+        self._frame = -1
+        self.cuts: list[int] = []
+        """Indices of the frames that begin a new shot (scene cuts), in order."""
 
     def shift(self, frame_rgb: RgbFrame, xy_px: FloatArray | None) -> tuple[float, float]:
         """The background's shift from the previous frame to this one, full-frame px;
         (0, 0) for the first frame. ``xy_px``: this frame's keypoints, or None (no person)."""
-        cv2 = self._cv2
-        if self._coarse is not None:  # every ~2nd-3rd pixel first: 0.6 instead of 1.3 ms
-            frame_rgb = cv2.resize(frame_rgb, self._coarse, interpolation=cv2.INTER_NEAREST)
-        small_rgb = cv2.resize(frame_rgb, self._size, interpolation=cv2.INTER_AREA)
-        gray = cv2.cvtColor(small_rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
-        box = self._box(xy_px)
-        reference, self._reference = self._reference, (gray, box)  # re-keyed unless kept below
-        if reference is None:
+        gray = self._small_gray(frame_rgb)
+        self._find_cut(gray, xy_px)
+        background = self._background(xy_px)
+        if self._first:
+            self._first = False
+            self._rekey(gray, background, self._path)
             return 0.0, 0.0
-        before, before_box = reference
-        blank = _union(box, before_box)
-        if blank is not None and _area(blank) > MAX_BLANK_FRAC * self._size[0] * self._size[1]:
-            blank = box  # the runner moved far: compare with this frame's box only
-            before = _blanked(before, before_box)
-        a, b = _blanked(before, blank), _blanked(gray, blank)
-        if float(a.std()) < 1.0 or float(b.std()) < 1.0:  # nothing to lock onto
-            self._reference_at = self._path
+        moved = self._displacement(gray, background)
+        if moved is None:  # the reference failed: start afresh here, the path unchanged
+            self._rekey(gray, background, self._path)
             return float("nan"), float("nan")
-        (dx, dy), response = cv2.phaseCorrelate(a, b, self._window)
-        if not response >= MIN_RESPONSE:
-            self._reference_at = self._path
-            return float("nan"), float("nan")
-        path = (self._reference_at[0] + dx, self._reference_at[1] + dy)
-        step = (path[0] - self._path[0], path[1] - self._path[1])
-        self._path = path
-        if np.hypot(dx, dy) < REKEY_SMALL_PX and response >= REKEY_RESPONSE \
-                and (box is None or before_box is None or _union(box, before_box) == blank):
-            self._reference = reference  # still close to the reference: keep it
-        else:
-            self._reference_at = path
-        return step[0] * self._scale_x, step[1] * self._scale_y
+        displacement, agreeing = moved
+        path = self._reference_at + displacement
+        step = path - self._path
+        self._path, self._guess = path, displacement
+        assert self._reference is not None
+        if agreeing < max(MIN_POINTS, REKEY_FRAC * len(self._reference[1])):
+            self._rekey(gray, background, path)
+        return float(step[0] * self._scale_x), float(step[1] * self._scale_y)
 
-    def _box(self, xy_px: FloatArray | None) -> Box | None:
-        if xy_px is None:
-            return None
-        points = xy_px[np.all(np.isfinite(xy_px), axis=1)]
-        if points.shape[0] == 0:
-            return None
-        x0, y0 = points.min(axis=0) / (self._scale_x, self._scale_y)
-        x1, y1 = points.max(axis=0) / (self._scale_x, self._scale_y)
-        pad_x, pad_y = PERSON_PAD_FRAC * (x1 - x0), PERSON_PAD_FRAC * (y1 - y0)
-        width, height = self._size
-        return (int(np.clip(np.floor(x0 - pad_x), 0, width)),
-                int(np.clip(np.floor(y0 - pad_y), 0, height)),
-                int(np.clip(np.ceil(x1 + pad_x) + 1, 0, width)),
-                int(np.clip(np.ceil(y1 + pad_y) + 1, 0, height)))
+    def _find_cut(self, gray: Gray, xy_px: FloatArray | None) -> None:
+        self._frame += 1
+        picture = gray.astype(np.float32)
+        picture = (picture - float(picture.mean())) / max(float(picture.std()), 1.0)
+        joints = None if xy_px is None else np.asarray(xy_px, dtype=np.float64)[11:]
+        previous, self._previous = self._previous, (picture, joints)
+        if previous is None:
+            return
+        difference = float(np.abs(previous[0] - picture).mean())
+        move = (None if joints is None or previous[1] is None
+                else float(np.nanmean(np.hypot(*(joints - previous[1]).T))))
+        recent = self._differences[-CUT_WINDOW:]
+        typical = float(np.median(recent)) if recent else difference
+        if self._pending_jump is not None:
+            frame, spike = self._pending_jump
+            self._pending_jump = None
+            if difference < JUMP_SETTLE_FRAC * spike:
+                self.cuts.append(frame)
+        if recent and difference < REPEAT_FRAC * typical:
+            return  # a repeated frame (slowed down by copying frames): not typical either
+        if len(recent) >= 3 and difference >= max(CUT_ABS, CUT_RATIO * typical):
+            self.cuts.append(self._frame)
+            self._differences, self._moves = [], []  # the new shot has its own typical
+            return
+        moves = self._moves[-CUT_WINDOW:]
+        if len(recent) >= 3 and len(moves) >= 3 and move is not None \
+                and np.isfinite(move) and difference >= JUMP_RATIO * typical \
+                and move >= POSE_JUMP_RATIO * float(np.median(moves)):
+            self._pending_jump = (self._frame, difference)
+            return  # a spike is not typical: keep it out of the medians
+        self._differences = [*recent, difference]
+        if move is not None and np.isfinite(move):
+            self._moves = [*moves, move]
 
-
-def _area(box: Box) -> int:
-    return max(0, box[2] - box[0]) * max(0, box[3] - box[1])
-
-
-def _union(a: Box | None, b: Box | None) -> Box | None:
-    if a is None or b is None:
-        return a or b
-    return min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])
-
-
-def _blanked(gray: FloatArray, box: Box | None) -> FloatArray:
-    if box is None:
+    def _small_gray(self, frame_rgb: RgbFrame) -> Gray:
+        cv2 = self._cv2
+        if self._coarse is not None:  # every 2nd-3rd pixel first, then averaged
+            frame_rgb = cv2.resize(frame_rgb, self._coarse, interpolation=cv2.INTER_NEAREST)
+        small = cv2.resize(frame_rgb, self._size, interpolation=cv2.INTER_AREA)
+        gray: Gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
         return gray
-    out = gray.copy()
-    x0, y0, x1, y1 = box
-    out[y0:y1, x0:x1] = float(gray.mean())
-    return out
+
+    def _rekey(self, gray: Gray, background: Mask, at: FloatArray) -> None:
+        corners: Any = self._cv2.goodFeaturesToTrack(
+            gray, maxCorners=MAX_POINTS, qualityLevel=0.01, minDistance=self._min_distance,
+            mask=background, blockSize=5)
+        points = (np.zeros((0, 1, 2), np.float32) if corners is None
+                  else np.asarray(corners, dtype=np.float32).reshape(-1, 1, 2))
+        self._reference = (gray, points)
+        self._reference_at = np.array(at, dtype=np.float64)
+        self._guess = np.zeros(2)
+
+    def _displacement(self, gray: Gray, background: Mask) -> tuple[FloatArray, int] | None:
+        """The camera's displacement from the reference (small px) and how many background
+        points agree on it; None when too few do."""
+        cv2 = self._cv2
+        assert self._reference is not None
+        before, points = self._reference
+        if len(points) < MIN_POINTS:
+            return None
+        guess = (points + self._guess.astype(np.float32)).astype(np.float32)
+        criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 10, 0.03)
+        after, found, _ = cv2.calcOpticalFlowPyrLK(
+            before, gray, points, guess, winSize=_LK_WINDOW, maxLevel=_LK_LEVELS,
+            criteria=criteria, flags=cv2.OPTFLOW_USE_INITIAL_FLOW)
+        start, end = points.reshape(-1, 2), after.reshape(-1, 2)
+        ok = (found.ravel() == 1) & np.all(np.isfinite(end), axis=1)
+        ok &= _on_background(end, background)
+        moved = (end - start)[ok].astype(np.float64)
+        if moved.shape[0] < MIN_POINTS:
+            return None
+        median = np.median(moved, axis=0)
+        agree = np.max(np.abs(moved - median), axis=1) <= INLIER_SMALL_PX
+        if int(np.count_nonzero(agree)) < MIN_POINTS:
+            return None
+        return moved[agree].mean(axis=0), int(np.count_nonzero(agree))
+
+    def _background(self, xy_px: FloatArray | None) -> Mask:
+        """255 where the background is, 0 on the runner (its body parts' hulls, widened)."""
+        cv2 = self._cv2
+        width, height = self._size
+        mask = np.full((height, width), 255, dtype=np.uint8)
+        if xy_px is None:
+            return mask
+        small = np.asarray(xy_px, dtype=np.float64) / (self._scale_x, self._scale_y)
+        seen = np.all(np.isfinite(small), axis=1)
+        if not seen.any():
+            return mask
+        extent = small[seen].max(axis=0) - small[seen].min(axis=0)
+        margin = max(MIN_MARGIN_SMALL_PX, round(MASK_MARGIN_FRAC * float(extent.max())))
+        body = np.zeros_like(mask)
+        for part in _PARTS:
+            found = small[list(part)][seen[list(part)]]
+            if found.shape[0] == 0:
+                continue
+            hull = cv2.convexHull(np.round(found).astype(np.int32).reshape(-1, 1, 2))
+            cv2.fillConvexPoly(body, hull, 255)
+            cv2.polylines(body, [hull], True, 255, thickness=2 * margin + 1)
+        mask[body > 0] = 0
+        return mask
+
+
+def _on_background(points: FloatArray, background: Mask) -> npt.NDArray[np.bool_]:
+    height, width = background.shape
+    x = np.round(points[:, 0]).astype(np.int64)
+    y = np.round(points[:, 1]).astype(np.int64)
+    inside = (x >= 0) & (x < width) & (y >= 0) & (y < height)
+    result = np.zeros(points.shape[0], dtype=np.bool_)
+    result[inside] = background[y[inside], x[inside]] > 0
+    return result

@@ -91,7 +91,8 @@ def _collect(video: Video, frames: Iterable[Frame], estimator: PoseEstimator,
         visibility=np.stack(visibilities).astype(np.float64),
         width_px=info.width_px, height_px=info.height_px, frame_rate_hz=info.frame_rate_hz,
         rotation_deg=info.rotation_deg, issues=tuple(video.issues),
-        camera_shift_px=np.asarray(shifts, dtype=np.float64).reshape(-1, 2))
+        camera_shift_px=np.asarray(shifts, dtype=np.float64).reshape(-1, 2),
+        capture_rate_hz=info.capture_rate_hz, scene_cuts=tuple(camera.cuts))
     logger.info("%s: pose found in %d of %d frames", info.path.name,
                 int(np.count_nonzero(poses.detected)), poses.frame_count)
     return poses

@@ -23,7 +23,9 @@ from backstride.errors import InputError
 
 FORMAT: Final = "backstride.keypoints"
 VERSION: Final = 2
-"""2 added ``camera_shift_px`` (optional); version 1 files still load, without it."""
+"""2 added ``camera_shift_px`` (optional); version 1 files still load, without it. The optional
+``capture_rate_hz`` (a slow-motion clip's recording rate) and ``scene_cuts`` need no new
+version: a reader that does not know them ignores them."""
 READS: Final = (1, 2)
 _ARRAYS: Final = ("t_s", "xy_px", "visibility")
 
@@ -41,6 +43,10 @@ def poses_to_bytes(poses: PoseSequence) -> bytes:
     extra: dict[str, AnyArray] = {}
     if poses.camera_shift_px is not None:
         extra["camera_shift_px"] = poses.camera_shift_px.astype(np.float64)
+    if poses.capture_rate_hz is not None:  # optional: older readers ignore it
+        extra["capture_rate_hz"] = np.array(poses.capture_rate_hz, dtype=np.float64)
+    if poses.scene_cuts:  # optional too
+        extra["scene_cuts"] = np.array(poses.scene_cuts, dtype=np.int64)
     np.savez_compressed(
         buffer, **extra,
         format=np.array(FORMAT), version=np.array(VERSION),
@@ -97,6 +103,8 @@ def poses_from_bytes(data: bytes, *, name: str = "the keypoints") -> PoseSequenc
 
 def _sequence(arrays: dict[str, AnyArray]) -> PoseSequence:
     shift = arrays.get("camera_shift_px")
+    capture = arrays.get("capture_rate_hz")
+    cuts = arrays.get("scene_cuts")
     for key in (*_ARRAYS, "camera_shift_px") if shift is not None else _ARRAYS:
         if arrays[key].dtype.kind != "f":
             raise ValueError(f"{key} is not floating point")
@@ -108,7 +116,9 @@ def _sequence(arrays: dict[str, AnyArray]) -> PoseSequence:
         visibility=arrays["visibility"].astype(np.float64), width_px=width, height_px=height,
         frame_rate_hz=float(arrays["frame_rate_hz"]), rotation_deg=int(arrays["rotation_deg"]),
         model=str(arrays["model"]), issues=issues,
-        camera_shift_px=None if shift is None else shift.astype(np.float64))
+        camera_shift_px=None if shift is None else shift.astype(np.float64),
+        capture_rate_hz=None if capture is None else float(capture),
+        scene_cuts=() if cuts is None else tuple(int(c) for c in cuts))
 
 
 class RecordedEstimator:

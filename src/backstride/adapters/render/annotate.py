@@ -14,8 +14,8 @@ OpenCV's built-in fonts draw ASCII only: "°" becomes "deg" and other characters
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Final, Literal
@@ -65,7 +65,8 @@ _JPEG_QUALITY: Final = 85
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ContactMark:
     """An initial contact: a ring at that side's heel, with ``text`` beside it (e.g. the knee
-    angle at this contact), shown from ``t_s`` for :attr:`Overlay.contact_hold_s`."""
+    angle at this contact, only when that metric passed its gates), shown from ``t_s`` for
+    :attr:`Overlay.contact_hold_s`."""
 
     t_s: float
     side: Side
@@ -84,12 +85,18 @@ class TimedLabel:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Overlay:
     """What to draw besides the skeleton. ``header`` lines stay at the top the whole clip
-    (e.g. "cadence 168 spm"); ``labels`` show below them while they are current."""
+    (e.g. "cadence 168 spm"); ``labels`` show below them while they are current.
+
+    ``heels_px`` maps a side to ``(t_s, xy_px)``: that heel's track as the analysis saw it
+    (clip time; left/right swaps of the model repaired, ``(n, 2)`` pixels). A contact's ring is
+    drawn there, so it sits on the stance foot even in frames where the model labelled the
+    feet the other way round; without a track, on the model's heel of that side."""
 
     header: tuple[str, ...] = ()
     contacts: tuple[ContactMark, ...] = ()
     labels: tuple[TimedLabel, ...] = ()
     contact_hold_s: float = 0.2
+    heels_px: Mapping[str, tuple[FloatArray, FloatArray]] = field(default_factory=dict)
 
 
 def write_annotated_video(source_path: Path, poses: PoseSequence, overlay: Overlay,
@@ -238,7 +245,7 @@ def _draw_contacts(cv2: Any, frame: RgbFrame, t_s: float, xy_px: FloatArray, ove
     for contact in overlay.contacts:
         if not contact.t_s - 1e-6 <= t_s < contact.t_s + overlay.contact_hold_s:
             continue
-        heel = _point(xy_px[_HEEL[contact.side]])
+        heel = _heel(overlay, contact.side, t_s, xy_px)
         if heel is None:
             continue
         colour = _SIDE_RGB[contact.side]
@@ -251,6 +258,17 @@ def _draw_contacts(cv2: Any, frame: RgbFrame, t_s: float, xy_px: FloatArray, ove
         if x + text_width > frame.shape[1]:  # no room on the right: write it left of the heel
             x = max(0, heel[0] - round(28 * scale) - text_width)
         _text(cv2, frame, label, (x, heel[1] - round(10 * scale)), scale, colour)
+
+
+def _heel(overlay: Overlay, side: Side, t_s: float, xy_px: FloatArray) -> tuple[int, int] | None:
+    track = overlay.heels_px.get(side)
+    if track is None:
+        return _point(xy_px[_HEEL[side]])
+    times, xy = track
+    if times.size == 0:
+        return None
+    index = int(np.argmin(np.abs(times - t_s)))
+    return _point(xy[index])
 
 
 def _ascii(text: str) -> str:

@@ -2,14 +2,15 @@
 
 Every key names its unit (``onset_min``, ``median_cadence_spm``); values inside a metric's
 object (``mean``, ``sd``, ``ci95``, ``difference``) are in that metric's contract unit, as in
-the analysis JSON. No wall-clock fields: the same history gives identical JSON.
+the analysis JSON: the core's SI values (seconds, metres, fractions) are converted here, the one
+place they become ms, mm and %. No wall-clock fields: the same history gives identical JSON.
 """
 
 from __future__ import annotations
 
 from typing import Any, Final
 
-from backstride.adapters.render.units import METRIC_UNITS
+from backstride.adapters.render.units import METRIC_UNITS, contract_factor, contract_key
 from backstride.core.history import (
     OnsetComparison,
     OnsetSummary,
@@ -42,6 +43,18 @@ def _pair(pair: tuple[float, float] | None, digits: int = 6) -> list[float | Non
     return None if pair is None else [_r(pair[0], digits), _r(pair[1], digits)]
 
 
+def _u(metric: str, value: float | None) -> float | None:
+    """A core (SI) value of ``metric`` in its contract unit."""
+    return None if value is None else value * contract_factor(metric)
+
+
+def _u_pair(metric: str, pair: tuple[float, float] | None) -> tuple[float, float] | None:
+    if pair is None:
+        return None
+    factor = contract_factor(metric)
+    return (pair[0] * factor, pair[1] * factor)
+
+
 # ---------------------------------------------------------------- JSON
 
 
@@ -64,12 +77,13 @@ def _week(w: Week) -> JSON:
         "n_runs": w.n_runs,
         "distance_m": _r(w.distance_m, 1),
         "moving_time_s": _r(w.moving_time_s, 1),
-        "metrics": {m.metric: _weekly_metric(m) for m in w.metrics},
+        "metrics": {contract_key(m.metric): _weekly_metric(m) for m in w.metrics},
     }
 
 
 def _weekly_metric(m: WeeklyMetric) -> JSON:
-    return {"n_runs": m.n_runs, "mean": _r(m.mean), "sd": _r(m.sd), "ci95": _pair(m.ci95),
+    return {"n_runs": m.n_runs, "mean": _r(_u(m.metric, m.mean)), "sd": _r(_u(m.metric, m.sd)),
+            "ci95": _pair(_u_pair(m.metric, m.ci95)),
             "drift_onset_median_min": _r(m.drift_onset_median_min, 2),
             "n_drift_onsets": m.n_drift_onsets}
 
@@ -88,11 +102,14 @@ def _step(s: StepProgress) -> JSON:
 
 def _comparison(c: PainFormComparison) -> JSON:
     return {
-        "metric": c.metric, "status": c.status.value, "reason": c.reason,
+        "metric": contract_key(c.metric), "status": c.status.value, "reason": c.reason,
         "n_painful": c.n_painful, "n_pain_free": c.n_pain_free,
-        "mean_painful": _r(c.mean_painful), "mean_pain_free": _r(c.mean_pain_free),
-        "sd_painful": _r(c.sd_painful), "sd_pain_free": _r(c.sd_pain_free),
-        "difference": _r(c.difference), "ci95": _pair(c.ci95), "df": _r(c.df, 3),
+        "mean_painful": _r(_u(c.metric, c.mean_painful)),
+        "mean_pain_free": _r(_u(c.metric, c.mean_pain_free)),
+        "sd_painful": _r(_u(c.metric, c.sd_painful)),
+        "sd_pain_free": _r(_u(c.metric, c.sd_pain_free)),
+        "difference": _r(_u(c.metric, c.difference)),
+        "ci95": _pair(_u_pair(c.metric, c.ci95)), "df": _r(c.df, 3),
         "hedges_g": _r(c.hedges_g, 4), "hedges_g_ci95": _pair(c.hedges_g_ci95, 4),
     }
 
@@ -104,8 +121,9 @@ def _onsets(o: OnsetSummary) -> JSON:
         "n_runs": o.n_runs, "n_form_first": o.n_form_first, "n_same_time": o.n_same_time,
         "n_pain_first": o.n_pain_first, "form_first_frac": _r(o.form_first_frac, 4),
         "form_first_ci95": _pair(o.form_first_ci95, 4),
-        "by_metric": [{"metric": c.metric, "n_runs": c.n_runs, "n_form_first": c.n_form_first,
-                       "n_same_time": c.n_same_time, "n_pain_first": c.n_pain_first}
+        "by_metric": [{"metric": contract_key(c.metric), "n_runs": c.n_runs,
+                       "n_form_first": c.n_form_first, "n_same_time": c.n_same_time,
+                       "n_pain_first": c.n_pain_first}
                       for c in o.by_metric],
         "runs": [_onset_run(c) for c in o.comparisons],
     }
@@ -113,7 +131,7 @@ def _onsets(o: OnsetSummary) -> JSON:
 
 def _onset_run(c: OnsetComparison) -> JSON:
     return {
-        "run_id": c.run_id, "metric": c.metric,
+        "run_id": c.run_id, "metric": contract_key(c.metric),
         "pain_onset_min": _r(c.pain_onset_min, 2), "pain_onset_km": _r(c.pain_onset_km, 3),
         "drift_onset_min": _r(c.drift_onset_min, 2), "drift_onset_km": _r(c.drift_onset_km, 3),
         "pain_minus_drift_min": _r(c.pain_minus_drift_min, 2),
@@ -126,7 +144,7 @@ def _onset_run(c: OnsetComparison) -> JSON:
 
 
 def _decimals(metric: str) -> int:
-    unit = _BY_KEY.get(metric)
+    unit = _BY_KEY.get(contract_key(metric))
     return unit.decimals if unit is not None else 2
 
 
@@ -147,15 +165,17 @@ def _weekly_text(weeks: tuple[Week, ...]) -> list[str]:
     if not weeks:
         return []
     # The terminal table shows the form metrics; every metric is in the JSON.
-    keys = [k for k in order_metrics(m.metric for w in weeks for m in w.metrics) if k in _SHORT]
+    keys = [k for k in order_metrics(m.metric for w in weeks for m in w.metrics)
+            if contract_key(k) in _SHORT]
     header = f"  {'week':<9}{'runs':>5}{'km':>7}" + "".join(
-        f"{_SHORT.get(k, k):>10}" for k in keys)
+        f"{_SHORT[contract_key(k)]:>10}" for k in keys)
     lines = ["Weekly means (one value per run)", header]
     for w in weeks:
         by_key = {m.metric: m for m in w.metrics}
         km = None if w.distance_m is None else w.distance_m / 1000.0
         cells = "".join(
-            f"{_num(by_key[k].mean if k in by_key else None, _decimals(k)):>10}" for k in keys)
+            f"{_num(_u(k, by_key[k].mean) if k in by_key else None, _decimals(k)):>10}"
+            for k in keys)
         lines.append(f"  {w.iso_year}-W{w.iso_week:02d}{w.n_runs:>5}{_num(km, 1):>7}{cells}")
     return lines
 
@@ -178,14 +198,16 @@ def _pain_text(comparisons: tuple[PainFormComparison, ...]) -> list[str]:
     lines = ["Painful vs pain-free runs (painful minus pain-free, 95 % interval)"]
     for c in comparisons:
         if c.status is not TrendStatus.OK or c.ci95 is None:
-            lines.append(f"  {c.metric:<24} not enough data: {c.reason}")
+            lines.append(f"  {contract_key(c.metric):<24} not enough data: {c.reason}")
             continue
         d = _decimals(c.metric) + 1
         g = "" if c.hedges_g is None else f"  g {c.hedges_g:+.2f}"
+        low, high = _u_pair(c.metric, c.ci95) or c.ci95
         lines.append(
-            f"  {c.metric:<24} {_num(c.mean_painful, d)} (n={c.n_painful}) vs "
-            f"{_num(c.mean_pain_free, d)} (n={c.n_pain_free}): {c.difference:+.{d}f} "
-            f"[{c.ci95[0]:.{d}f}, {c.ci95[1]:.{d}f}]{g}")
+            f"  {contract_key(c.metric):<24} {_num(_u(c.metric, c.mean_painful), d)} "
+            f"(n={c.n_painful}) vs {_num(_u(c.metric, c.mean_pain_free), d)} "
+            f"(n={c.n_pain_free}): {_u(c.metric, c.difference) or 0.0:+.{d}f} "
+            f"[{low:.{d}f}, {high:.{d}f}]{g}")
     return lines
 
 
@@ -203,6 +225,6 @@ def _onset_text(o: OnsetSummary) -> list[str]:
                  f"{100 * low:.0f}–{100 * high:.0f} %)")
     lines.append(f"  form drifted first in {o.n_form_first} of {o.n_runs} painful runs{share}; "
                  f"same time {o.n_same_time}, pain first {o.n_pain_first}")
-    lines.extend(f"    {c.metric:<24} first in {c.n_form_first} of {c.n_runs}"
+    lines.extend(f"    {contract_key(c.metric):<24} first in {c.n_form_first} of {c.n_runs}"
                  for c in o.by_metric)
     return lines

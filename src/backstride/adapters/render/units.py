@@ -62,6 +62,34 @@ def to_contract(name: str, value: float | None) -> float | None:
     return round(value * METRIC_UNITS[name].factor, 6)
 
 
+# contract key -> (core name, factor): the way back, for what is read from stored JSON.
+_FROM_CONTRACT: Final = {unit.key: (name, unit.factor) for name, unit in METRIC_UNITS.items()}
+
+
+def core_name(key: str) -> str:
+    """The core (SI) name of a contract key; a key of no known metric is kept as it is."""
+    return _FROM_CONTRACT.get(key, (key, 1.0))[0]
+
+
+def from_contract(key: str, value: float) -> tuple[str, float]:
+    """A stored contract value (``ground_contact_time_ms``: 250) as core's name and SI value
+    (``ground_contact_time_s``: 0.25); unknown keys pass through unchanged."""
+    name, factor = _FROM_CONTRACT.get(key, (key, 1.0))
+    return name, value / factor
+
+
+def contract_key(name: str) -> str:
+    """The contract key of a core name (itself when it has none)."""
+    unit = METRIC_UNITS.get(name)
+    return name if unit is None else unit.key
+
+
+def contract_factor(name: str) -> float:
+    """SI value x factor = contract value (1 for names without a contract unit)."""
+    unit = METRIC_UNITS.get(name)
+    return 1.0 if unit is None else unit.factor
+
+
 def pace_text(speed_mps: float, units: str) -> str:
     """min:s per km or per mile."""
     if speed_mps <= 0:

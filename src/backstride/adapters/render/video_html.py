@@ -38,13 +38,18 @@ JSON = dict[str, Any]
 
 _BY_KEY: Final = {u.key: u for u in METRIC_UNITS.values()}
 # Video metrics in reading order: landing, stance, trunk, hips, then the rear view.
+# Ground contact time comes last: from video it is an upper bound, never a headline (issue 13).
 _ORDER: Final = (
-    "cadence_spm", "ground_contact_time_ms", "overstride_frac_leg", "overstride_m",
+    "cadence_spm", "overstride_frac_leg", "overstride_m",
     "shank_angle_at_contact_deg", "knee_flexion_at_contact_deg", "knee_flexion_midstance_deg",
     "vertical_oscillation_frac_leg", "vertical_oscillation_mm", "trunk_lean_deg",
     "trunk_lean_range_deg", "hip_extension_deg", "pelvic_drop_deg", "step_width_frac_leg",
-    "step_width_m", "lateral_sway_frac_leg", "step_length_m",
+    "step_width_m", "lateral_sway_frac_leg", "step_length_m", "ground_contact_time_ms",
 )
+_UPPER_BOUND: Final = frozenset({"ground_contact_time_ms"})
+_UPPER_BOUND_NOTE: Final = ("an upper bound: the video's toe-off (toe furthest behind the hips) "
+                            "comes after the foot leaves the ground; prefer a watch's or foot "
+                            "pod's ground contact time")
 _SIDE_COLOUR: Final = {"left": "#1f6fb2", "right": "#c05621"}
 _OTHER_COLOUR: Final = "#718096"
 _ESTIMATE_TEXT: Final = (("contacts", "foot contacts"), ("hip_bounce_spectrum", "hip bounce"),
@@ -76,12 +81,11 @@ def render_video_html(analysis: dict[str, Any], report: VideoReport, *,
         "view_note": _view_note(video, view),
         "metrics": measured,
         "refused": refused,
+        "nothing_measured": _nothing_measured(measured, refused),
         "noise_note": next((m["noise"].get("note") for m in metrics.values()
                             if isinstance(m.get("noise"), dict) and m["noise"].get("note")), ""),
         "per_side": _per_side(metrics),
         "findings": findings_view(analysis.get("findings") or []),
-        # nothing measured is not "nothing found": say so, and why
-        "unmeasured_why": None if measured else _unmeasured_why(refused, analysis),
         "frames": [_frame(t, side, jpeg) for t, side, jpeg in key_frames],
         "charts": charts,
         "near_leg": video.get("near_leg") if view == "side" else None,
@@ -141,13 +145,6 @@ def _sorted_keys(keys: Sequence[str]) -> list[str]:
     return sorted(keys, key=lambda k: (_ORDER.index(k) if k in _ORDER else len(_ORDER), k))
 
 
-def _unmeasured_why(refused: Sequence[JSON], analysis: Mapping[str, Any]) -> str:
-    """Why nothing in the clip could be measured, from the metrics' reasons and warnings."""
-    reasons = list(dict.fromkeys(
-        [r["reason"] for r in refused if r.get("reason")]
-        + [str(w) for w in (analysis.get("quality") or {}).get("warnings") or []]))
-    return "; ".join(reasons[:3]) if reasons else "no metric had enough good steps"
-
 
 def _metric_rows(metrics: dict[str, JSON]) -> tuple[list[JSON], list[JSON]]:
     """Measured metrics with value, 95 % CI, n and noise band; refused ones with their reason."""
@@ -174,13 +171,27 @@ def _metric_rows(metrics: dict[str, JSON]) -> tuple[list[JSON], list[JSON]]:
         sd = _finite(m.get("sd"))
         if sd is not None:
             extra.append(f"sd {_with_unit(sd, unit, decimals)}")
+        shown = _with_unit(value, unit, decimals)
+        if key in _UPPER_BOUND:
+            shown = f"at most {shown}"
+            extra.append(_UPPER_BOUND_NOTE)
         measured.append({
             "key": key, "label": metric_label(key), "unit": unit,
-            "value": _with_unit(value, unit, decimals), "ci": ci_text,
+            "value": shown, "ci": ci_text,
             "n": int(n) if isinstance(n, int) else None, "extra": " · ".join(extra),
             "noise": _noise_text(m.get("noise")), "tag": m.get("label"),
         })
     return measured, refused
+
+
+def _nothing_measured(measured: list[JSON], refused: list[JSON]) -> str | None:
+    """The line at the top of a report where no metric was measured: why, from the first
+    refusal (the clip-wide gates refuse every metric with the same reason)."""
+    if measured:
+        return None
+    reason = next((str(m["reason"]) for m in refused if m.get("reason")), "")
+    return ("Nothing was measured from this clip" + (f": {reason}" if reason else "")
+            + ". This is not a clean result; film again as described below.")
 
 
 def _noise_text(noise: Any) -> str | None:
@@ -240,7 +251,7 @@ def _view_note(video: JSON, view: str) -> str | None:
         parts.append(f"the body's proportions suggested a {detected} view")
     treadmill = video.get("treadmill")
     if treadmill is True:
-        parts.append("treadmill (the hips stay in the frame)")
+        parts.append("treadmill (the runner stays in one spot of the scene)")
     elif treadmill is False:
         parts.append("overground")
     return "; ".join(parts) if parts else None

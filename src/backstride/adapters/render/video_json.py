@@ -51,6 +51,8 @@ def video_json(report: VideoReport, *, source_path: str | None = None) -> JSON:
             "shoulder_torso_ratio": _r(form.view_ratio, 3),
             "treadmill": form.treadmill, "near_leg": form.near_side,
             "frame_rate_hz": _r(poses.frame_rate_hz, 3), "frames": poses.frame_count,
+            "capture_rate_hz": _r(poses.capture_rate_hz, 3),
+            "time_scale": _r(form.time_scale, 6),
             "width_px": poses.width_px, "height_px": poses.height_px,
             "rotation_deg": poses.rotation_deg, "pose_model": poses.model,
             "pose_found_frac": _r(float(poses.detected.mean()) if poses.frame_count else 0.0, 4),

@@ -15,6 +15,7 @@ empty by an older backstride whose migrations were not transactional, are remove
 from __future__ import annotations
 
 import contextlib
+import functools
 import shutil
 import sqlite3
 import threading
@@ -101,8 +102,10 @@ def _alembic_config() -> Config:
     return config
 
 
+@functools.cache
 def head_revision() -> str:
-    """The newest revision in the migrations folder (tests check HEAD_REVISION against it)."""
+    """The newest revision in the migrations folder, read once per process (tests check
+    HEAD_REVISION against it)."""
     from alembic.script import ScriptDirectory
 
     head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
