@@ -337,8 +337,9 @@ def test_today_shows_the_hold_first_and_no_run(home: Path) -> None:
     assert lines[1].startswith("URGENT: ") and lines[2].startswith("PLAN HELD: ")
     assert "spm" not in text
     assert _run("clearance", "--by", "Dr Lee")[0] == 0
-    assert _run("plan")[0] == 0  # the cleared plan keeps its start
-    assert _card("--date", run_day)["run"] is not None
+    card = _card("--date", run_day)  # today makes the cleared plan first: its start kept
+    assert card["run"] is not None and card["run"]["date"] == run_day  # type: ignore[index]
+    assert card["decision"]["action"] == "start"  # type: ignore[index]
 
 
 def test_today_waits_for_the_visit_after_see_clinician(home: Path) -> None:

@@ -45,11 +45,14 @@ def today_card(*, settings: Settings, day: date | None = None,
         stored = store.latest_plan(runner=runner)
         newest = store.newest_entry_utc(runner=runner)
     adapt_note = ""
+    changes = [t for t in (newest, state.latest.created_utc,
+                           None if state.clearance is None else state.clearance.created_utc)
+               if t is not None]
     if stored is not None and stored[0].get("start_date") and not state.held and (
-            (newest is not None and newest > stored[1])
+            any(t > stored[1] for t in changes)
             or stored[1].date() < datetime.now(UTC).date()):
-        # A run or a pain entry came in since the plan was made, or a day passed: the plan
-        # adapts first (DOMAIN.md §4.2 rules 5-6), triage rules included.
+        # A run, a pain entry, a triage or a clearance came in since the plan was made, or a
+        # day passed: the plan adapts first (DOMAIN.md §4.2 rules 5-6), triage rules included.
         from backstride.workflows.care import make_plan
 
         try:
