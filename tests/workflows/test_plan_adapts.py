@@ -114,3 +114,14 @@ def test_a_dated_plan_keeps_the_baseline_it_started_from(tmp_path: Path) -> None
     again = workflows.make_plan(settings=settings, today=START + timedelta(days=8)).json
     assert again["baseline"] == first["baseline"] and first["baseline"] is not None
     assert again["cadence_steps"] == first["cadence_steps"]
+
+
+def test_the_plan_reads_only_the_recent_runs(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data")
+    days = [START - timedelta(days=100), START - timedelta(days=30), START - timedelta(days=2)]
+    _import_runs(settings, tmp_path / "runs", days)
+    with workflows.open_store(settings) as store:
+        every = store.runs_with_analyses()
+        recent = store.runs_with_analyses(recent=timedelta(weeks=8))
+    assert [row.start_utc.date() for row, _ in every] == days
+    assert [row.start_utc.date() for row, _ in recent] == days[1:]  # 98 days before: left out

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -234,8 +234,13 @@ def make_plan(*, settings: Settings, answers: Path | None = None, results: Path 
     stored_tests = latest_selftests(settings=settings, runner=runner)
     screening = None if stored_tests is None else screen_body(stored_tests, settings=settings,
                                                                 save=False)
+    # The runs' latest analyses, read once: the 8 weeks before the plan's start (baseline,
+    # usual run, pain onsets) and every week since (what the plan judges) [D].
+    window = max(HISTORY_WINDOW, (today - start) + HISTORY_WINDOW)
+    with _open_store(settings) as store:
+        stored_runs = store.runs_with_analyses(runner=runner, recent=window)
     baseline, findings = (_baseline(analysis) if analysis is not None
-                          else _history_baseline(settings, runner))
+                          else _history_baseline(settings, runner, stored_runs))
     started_from = (previous[0].get("baseline") or {}) if previous is not None else {}
     if analysis is None and start == previous_start and started_from.get("cadence_spm"):
         # A dated plan keeps the baseline it started from: its steps do not move under the
@@ -245,7 +250,7 @@ def make_plan(*, settings: Settings, answers: Path | None = None, results: Path 
     # What the newest side and rear clips found (overstride, pelvic drop...) counts too.
     findings = tuple(dict.fromkeys(
         (*findings, *latest_video_findings(settings=settings, runner=runner))))
-    inputs = run_shape(settings, runner, today=today)
+    inputs = run_shape(settings, runner, today=today, stored=stored_runs)
     shoes_in_use = [(shoe.name, shoe.distance_m)
                     for shoe in list_shoes(settings=settings, runner=runner).in_use]
     # The action is recomputed so it names today's emergency_number setting; the stored
@@ -277,6 +282,9 @@ def _stored_start(plan: dict[str, Any] | None) -> date | None:
         return None
 
 
+HISTORY_WINDOW = timedelta(weeks=8)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PlanInputs:
     shape: RunShape
@@ -285,12 +293,14 @@ class PlanInputs:
     pains: list[PainDone]
 
 
-def run_shape(settings: Settings, runner: str, *, today: date) -> PlanInputs:
+def run_shape(settings: Settings, runner: str, *, today: date,
+              stored: list[tuple[Any, dict[str, Any]]] | None = None) -> PlanInputs:
     """DOMAIN.md §4.3 rules 1–2 from the pain diary and the stored runs, the runs and pain
     entries the plan adapts to (§4.2 rules 5–6), and a note for each entry or run not used
     (a pain onset past its run's end, a run or a pain entry dated in the future)."""
     with _open_store(settings) as store:
-        stored = store.runs_with_analyses(runner=runner)
+        if stored is None:
+            stored = store.runs_with_analyses(runner=runner)
         entries = store.list_pain(runner=runner)
     from backstride.workflows.history import as_utc
 
@@ -369,13 +379,15 @@ def _baseline(analysis: Path | None) -> tuple[Baseline | None, tuple[str, ...]]:
                     basis=f"single run {when} (one run only: re-measure)"), findings
 
 
-def _history_baseline(settings: Settings, runner: str
+def _history_baseline(settings: Settings, runner: str,
+                      stored: list[tuple[Any, dict[str, Any]]] | None = None
                       ) -> tuple[Baseline | None, tuple[str, ...]]:
     """DOMAIN.md §4.1 from the stored runs, and the findings of the latest run."""
     from backstride.workflows.history import as_utc
 
-    with _open_store(settings) as store:
-        stored = store.runs_with_analyses(runner=runner)
+    if stored is None:
+        with _open_store(settings) as store:
+            stored = store.runs_with_analyses(runner=runner)
     summaries = []
     for row, analysis in stored:
         metrics = analysis.get("metrics", {})
