@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import warnings
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,8 @@ import pytest
 from backstride.adapters.audio import read_wav
 from backstride.core.simulate import demo_answers, demo_selftests
 from tests.cli_run import run_cli as _run
+
+START = datetime.now(UTC).date() + timedelta(days=3)
 
 
 def _write(path: Path, data: dict[str, object]) -> Path:
@@ -109,25 +112,40 @@ def test_plan_from_an_analysis_with_workouts_and_calendar(home: Path) -> None:
     code, out, _ = _run("plan", "--answers", str(answers), "--results", str(results),
                         "--analysis", str(home / "demo" / "demo-run.analysis.json"),
                         "--workout-dir", str(home / "wk"), "--ics", str(home / "plan.ics"),
-                        "--report", str(home / "plan.html"), "--json", "-")
+                        "--report", str(home / "plan.html"), "--json", "-",
+                        "--start", START.isoformat())
     plan = json.loads(out)
     assert code == 0
     assert plan["baseline"]["basis"].startswith("single run 2024-05-01")
     assert [s["target_spm"] for s in plan["cadence_steps"]] == [164.0, 172.0]
     assert {e["why"] for e in plan["exercises"]} >= {"weak_gluteus_medius",
                                                      "tight_hip_flexors"}
+    runs = [(week, run) for week in plan["weeks"] for run in week["runs"]]
+    assert plan["start_date"] == START.isoformat() and len(plan["weeks"]) == 6
+    assert len(runs) == 18 and plan["decisions"][0]["action"] == "start"
+    # Calendar, watch workouts, printable page and JSON: the same runs, run by run.
     workouts = sorted((home / "wk").iterdir())
-    assert len(workouts) == 6
+    assert len(workouts) == len(runs)
+    calendar = (home / "plan.ics").read_text().replace("\r\n ", "")
+    page = (home / "plan.html").read_text()
     fitdecode = pytest.importorskip("fitdecode")
-    with warnings.catch_warnings(), fitdecode.FitReader(
-            io.BytesIO(workouts[0].read_bytes()), check_crc=fitdecode.CrcCheck.RAISE) as reader:
-        steps = [f for f in reader if isinstance(f, fitdecode.FitDataMessage)
-                 and f.name == "workout_step"]
-    main = steps[1]
-    assert (main.get_value("custom_target_cadence_low"),
-            main.get_value("custom_target_cadence_high")) == (162, 166)
-    calendar = (home / "plan.ics").read_text()
-    assert calendar.startswith("BEGIN:VCALENDAR") and calendar.count("BEGIN:VEVENT") == 9
+    for (week, run), path in zip(runs, workouts, strict=True):
+        assert path.name.startswith(f"{run['date']}-week-{week['week']:02d}-")
+        with warnings.catch_warnings(), fitdecode.FitReader(
+                io.BytesIO(path.read_bytes()), check_crc=fitdecode.CrcCheck.RAISE) as reader:
+            steps = [f for f in reader if isinstance(f, fitdecode.FitDataMessage)
+                     and f.name == "workout_step"]
+        total_s = sum(step.get_value("duration_time") for step in steps)
+        assert total_s == pytest.approx(run["duration_s"], abs=1)
+        low, high = run["range_spm"]
+        assert (steps[0].get_value("custom_target_cadence_low"),
+                steps[0].get_value("custom_target_cadence_high")) == (low, high)
+        event = calendar[calendar.index(f"DTSTART;VALUE=DATE:{run['date'].replace('-', '')}"):]
+        event = event[:event.index("END:VEVENT")]
+        assert run["title"] in event and f"{low:.0f}-{high:.0f}" in event
+        assert run["title"] in page
+    assert calendar.startswith("BEGIN:VCALENDAR")
+    assert calendar.count("BEGIN:VEVENT") == len(runs) + len(plan["remeasure"])
     assert "backstride gives information" in (home / "plan.html").read_text()
 
 
@@ -210,3 +228,123 @@ def test_unicode_digits_in_the_questionnaire_are_asked_again(home: Path) -> None
     code, out, err = _run("triage", stdin="n\nn\nn\nn\n\u00b2\n3\n")
     assert code == 0 and "Traceback" not in err
     assert "answer a number from 1 to 3" in err and "EMERGENCY" in out
+
+
+def test_plan_start_is_kept_once_set_and_a_past_start_is_refused(home: Path) -> None:
+    answers = _write(home / "a.json", demo_answers())
+    code, out, _ = _run("plan", "--answers", str(answers), "--json", "-",
+                        "--start", START.isoformat())
+    assert code == 0 and json.loads(out)["start_date"] == START.isoformat()
+    code, out, _ = _run("plan", "--json", "-")  # kept once set
+    again = json.loads(out)
+    assert code == 0 and again["start_date"] == START.isoformat()
+    assert again["weeks"][0]["start"] == START.isoformat()
+    assert [d["action"] for d in again["decisions"]] == ["start"]  # the same state: no new one
+    past = datetime.now(UTC).date() - timedelta(days=2)
+    code, out, err = _run("plan", "--start", past.isoformat())
+    assert code == 1 and out == ""
+    assert err.splitlines() == [
+        f"backstride: error: --start {past.isoformat()} is in the past (today is "
+        f"{datetime.now(UTC).date().isoformat()}): a plan starts today or later, so its first "
+        f"runs are still ahead. Give today or a later date. Leave --start out to keep your "
+        f"plan's start, {START.isoformat()}."]
+    assert json.loads(_run("plan", "--json", "-")[1])["start_date"] == START.isoformat()
+    assert _run("plan", "--start", "08/12/2026")[0] == 2  # not a date: usage error
+
+
+def test_pain_onset_shapes_the_runs_and_one_past_the_run_end_is_refused(home: Path) -> None:
+    assert _run("demo", "--out", str(home / "demo"), "--quiet")[0] == 0
+    assert _run("import", str(home / "demo" / "demo-run.fit"))[0] == 0
+    runs = json.loads(_run("runs", "--json", "-")[1])["runs"]
+    run_id, minutes = runs[0]["id"], runs[0]["duration_s"] / 60.0
+    code, _out, err = _run("pain", "add", "5", "--run", str(run_id), "--minute",
+                           f"{minutes + 1:.0f}")
+    assert code == 1 and err.startswith(f"backstride: error: --minute {minutes + 1:.0f} is past "
+                                        f"the end of run {run_id}, which lasted {minutes:.1f} min")
+    assert json.loads(_run("pain", "--json", "-")[1])["entries"] == []  # nothing stored
+    assert _run("pain", "add", "5", "--run", str(run_id), "--minute", "12")[0] == 0
+    answers = _write(home / "a.json", demo_answers())  # new pain: triage again first
+    code, out, _ = _run("plan", "--answers", str(answers), "--json", "-",
+                        "--start", START.isoformat(), "--workout-dir", str(home / "wk"))
+    plan = json.loads(out)
+    assert code == 0 and "began at 12 min" in plan["runs_basis"]
+    fitdecode = pytest.importorskip("fitdecode")
+    first_file = sorted((home / "wk").iterdir())[0]
+    with warnings.catch_warnings(), fitdecode.FitReader(
+            io.BytesIO(first_file.read_bytes()), check_crc=fitdecode.CrcCheck.RAISE) as reader:
+        steps = [f for f in reader if isinstance(f, fitdecode.FitDataMessage)
+                 and f.name == "workout_step"]
+    # run-walk on the watch: 5 x (4 min run with the alert range, 1 min walk)
+    assert [s.get_value("duration_time") for s in steps] == [240.0, 60.0] * 5
+    assert [s.get_value("intensity") for s in steps[:2]] == ["active", "rest"]
+    first = plan["weeks"][0]["runs"]
+    assert len(first) == 2 and first[0]["kind"] == "run_walk"  # onset under 20 min
+    assert first[0]["run_walk"] == {"run_s": 240, "walk_s": 60, "repeats": 5}
+    assert first[0]["title"].startswith("run-walk 5 x (4 min run / 1 min walk), 25 min")
+
+
+def _card(*args: str) -> dict[str, object]:
+    code, out, err = _run("today", "--json", "-", *args)
+    assert code == 0, err
+    data: dict[str, object] = json.loads(out)
+    return data
+
+
+def test_today_says_the_run_the_exercises_and_what_to_log(home: Path) -> None:
+    answers = _write(home / "a.json", demo_answers())
+    code, _out, err = _run("today")
+    assert code == 1 and err.startswith("backstride: error: No triage on record")
+    assert _run("triage", "--answers", str(answers))[0] == 0
+    code, _out, err = _run("today")
+    assert code == 1 and "No dated plan on record: make one with 'backstride plan'" in err
+    plan = json.loads(_run("plan", "--json", "-", "--start", START.isoformat())[1])
+    week = plan["weeks"][0]
+    run_day = week["runs"][0]["date"]
+    card = _card("--date", run_day)
+    assert card["schema"] == "backstride.today/1" and card["date"] == run_day
+    assert list(card)[:6] == ["schema", "date", "triage", "held", "hold_reason",
+                              "waiting_for_clinician"]
+    assert card["held"] is False and card["run"] == week["runs"][0]
+    assert {e["when"] for e in card["exercises"]} == {"pre-run"}  # type: ignore[attr-defined]
+    assert "pain 0-10 after the run and next morning" in card["log"][0]  # type: ignore[index]
+    assert card["week"]["runs"] == week["runs"]  # type: ignore[index]
+    rest = _card("--date", week["start"])  # the week's first day is a rest day
+    assert rest["run"] is None and rest["next_run"] == week["runs"][0]
+    assert all(e["when"] != "pre-run" for e in rest["exercises"])  # type: ignore[attr-defined]
+    before = _card("--date", (START - timedelta(days=1)).isoformat())
+    assert before["run"] is None and f"Your plan starts {START.isoformat()}" in before["message"]
+    after = _card("--date", (START + timedelta(weeks=7)).isoformat())
+    assert after["run"] is None and "Your plan ended" in after["message"]
+    code, text, _ = _run("today", "--date", run_day)
+    assert code == 0 and text.splitlines()[0] == f"TODAY {run_day}"
+    assert week["runs"][0]["text"] in text and "This week" in text
+    assert _run("today", "--date", "tomorrow")[0] == 2
+
+
+def test_today_shows_the_hold_first_and_no_run(home: Path) -> None:
+    assert _run("plan", "--answers", str(_write(home / "a.json", demo_answers())),
+                "--start", START.isoformat())[0] == 0
+    run_day = (START + timedelta(days=1)).isoformat()
+    urgent = _write(home / "u.json", {**demo_answers(), "night_pain": True})
+    assert _run("triage", "--answers", str(urgent))[0] == 0
+    card = _card("--date", run_day)
+    assert card["held"] is True and card["run"] is None and card["exercises"] == []
+    assert card["triage"]["level"] == "urgent"  # type: ignore[index]
+    assert "holds the plan" in str(card["hold_reason"])
+    code, text, _ = _run("today", "--date", run_day)
+    assert code == 0
+    lines = text.splitlines()
+    assert lines[1].startswith("URGENT: ") and lines[2].startswith("PLAN HELD: ")
+    assert "spm" not in text
+    assert _run("clearance", "--by", "Dr Lee")[0] == 0
+    card = _card("--date", run_day)  # today makes the cleared plan first: its start kept
+    assert card["run"] is not None and card["run"]["date"] == run_day  # type: ignore[index]
+    assert card["decision"]["action"] == "start"  # type: ignore[index]
+
+
+def test_today_waits_for_the_visit_after_see_clinician(home: Path) -> None:
+    answers = _write(home / "s.json", {**demo_answers(), "rest_pain": True})
+    assert _run("plan", "--answers", str(answers), "--start", START.isoformat())[0] == 0
+    card = _card("--date", (START + timedelta(days=1)).isoformat())
+    assert card["waiting_for_clinician"] is True and card["run"] is None
+    assert "clearance --by NAME" in str(card["message"])

@@ -241,7 +241,7 @@ def test_see_clinician_plan_calendar_and_workouts_wait_for_the_visit(home: Path)
     calendar = (home / "p.ics").read_text()
     assert calendar.count("BEGIN:VEVENT") == 1
     assert "SUMMARY:backstride: Book a doctor or physiotherapist" in calendar
-    assert "key run" not in calendar
+    assert "easy run" not in calendar and "run-walk" not in calendar
     plan = _plan(home)
     assert plan["waiting_for_clinician"] is True and plan["cadence_steps"]
     # recording the visit starts the plan
@@ -250,7 +250,9 @@ def test_see_clinician_plan_calendar_and_workouts_wait_for_the_visit(home: Path)
     code, text, err = _run("plan", "--analysis", str(home / "run.json"),
                            "--workout-dir", str(home / "wk"), "--ics", str(home / "p.ics"))
     assert text.startswith("CLEARED: Seen by Dr Lee on ")
-    assert "6 watch workouts" in err and (home / "p.ics").read_text().count("key run") == 6
+    assert "18 watch workouts" in err and (home / "p.ics").read_text().count("UID:run-") == 18
+    decided = [d["action"] for d in _plan(home)["decisions"]]
+    assert decided == ["waiting_for_clinician", "start"]
 
 
 def test_calendar_entries_use_the_levels_own_action_words(home: Path) -> None:

@@ -27,6 +27,7 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "metronome": ("backstride.cli_care", "metronome_command"),
     "clearance": ("backstride.cli_care", "clearance_command"),
     "summary": ("backstride.cli_care", "summary_command"),
+    "today": ("backstride.cli_care", "today_command"),
     "import": ("backstride.cli_history", "import_command"),
     "batch": ("backstride.cli_history", "batch_command"),
     "runs": ("backstride.cli_history", "runs_group"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ import click
 from backstride import questionnaire, workflows
 from backstride.adapters.render.selftest_json import selftest_text
 from backstride.adapters.render.triage_json import triage_text
-from backstride.cli_common import app_of, emit_json, fail, global_options
+from backstride.cli_common import DATE, app_of, emit_json, fail, global_options
 from backstride.core.plan import WAITING_REASON
 from backstride.errors import BackstrideError
 
@@ -114,19 +115,23 @@ def selftest_command(ctx: click.Context, results_path: Path | None, json_out: st
 @click.option("--json", "json_out", metavar="FILE|-", help="Write backstride.plan/1 JSON.")
 @click.option("--report", type=click.Path(path_type=Path), help="Write the plan as HTML.")
 @click.option("--workout-dir", type=click.Path(path_type=Path, file_okay=False),
-              help="Write each week's key run as a FIT workout with a cadence alert range.")
+              help="Write each planned run as a FIT workout with its cadence alert range.")
 @click.option("--ics", type=click.Path(path_type=Path, dir_okay=False),
               help="Write the plan as a calendar file.")
+@click.option("--start", type=DATE, default=None,
+              help="First day of the plan, YYYY-MM-DD (default: today; kept once set).")
 @global_options
 @click.pass_context
 def plan_command(ctx: click.Context, answers: Path | None, results: Path | None,
                  analysis: Path | None, json_out: str | None, report: Path | None,
-                 workout_dir: Path | None, ics: Path | None) -> None:
-    """Your plan: triage first, then cadence steps, exercises, shoes and surfaces."""
+                 workout_dir: Path | None, ics: Path | None, start: datetime | None) -> None:
+    """Your plan: triage first, then dated runs, cadence steps, exercises, shoes and
+    surfaces."""
     app = app_of(ctx)
     settings = app.settings
     planned = workflows.make_plan(settings=settings, answers=answers, results=results,
-                                  analysis=analysis)
+                                  analysis=analysis,
+                                  start=None if start is None else start.date())
     if json_out is not None:
         emit_json(planned.json, json_out)
     if report is not None:
@@ -174,6 +179,14 @@ def plan_text(plan: dict[str, Any]) -> str:
         lines.append(f"  {after}weeks {step['week']}-{step['week'] + step['weeks'] - 1}: "
                      f"{step['target_spm']:.0f} spm (watch alert {low:.0f}-{high:.0f}); "
                      f"metronome: backstride metronome --spm {step['target_spm']:.0f}")
+    if plan.get("start_date") and not waiting:
+        lines.append(f"Plan starts {plan['start_date']}; run lengths: {plan.get('runs_basis')}")
+    for week in plan.get("weeks") or []:
+        lines.append(f"  week {week['week']} ({week['start']} to {week['end']}):")
+        lines.extend(f"    {run['date']}: {run['text']}" for run in week["runs"])
+    for decision in plan.get("decisions") or []:
+        lines.append(f"  decided {decision['date']}: {decision['action'].replace('_', ' ')}: "
+                     f"{decision['why']}")
     for exercise in plan["exercises"]:
         lines.append(f"  {exercise['when']:<13} {exercise['name']}: {exercise['dose']}, "
                      f"{exercise['days_per_week']} days/week (why: "
@@ -182,6 +195,23 @@ def plan_text(plan: dict[str, Any]) -> str:
         lines.append(f"  {after}week {item['week']}: re-measure {item['what']}")
     lines.extend(f"  note: {note}" for note in plan["notes"] if note != WAITING_REASON)
     return "\n".join(lines)
+
+
+@click.command("today")
+@click.option("--date", "on", type=DATE, default=None,
+              help="The day, YYYY-MM-DD (default: today).")
+@click.option("--json", "json_out", metavar="FILE|-", help="Write backstride.today/1 JSON.")
+@global_options
+@click.pass_context
+def today_command(ctx: click.Context, on: datetime | None, json_out: str | None) -> None:
+    """What your plan holds today and this week: the run, its length, cadence target and
+    metronome part, the exercises due and what to log afterwards; a hold first."""
+    app = app_of(ctx)
+    card = workflows.today_card(settings=app.settings, day=None if on is None else on.date())
+    if json_out is not None:
+        emit_json(card.json, json_out)
+    if json_out != "-":
+        click.echo(workflows.today_text(card.json))
 
 
 @click.command("summary")

@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from backstride.core.plan import Baseline, build_plan, cadence_targets, offers_cadence
+from backstride.core.triage import Urgency
 
 
 @pytest.mark.parametrize(("baseline", "targets"), [
@@ -31,7 +32,7 @@ def test_offer_below_164_or_below_174_with_a_load_finding() -> None:
 
 def _plan(level: str = "self_care", *, cleared: bool = False, baseline: float | None = 156.2,
           **kwargs: object):  # type: ignore[no-untyped-def]
-    return build_plan(triage_level=level, triage_action="Do this.", cleared=cleared,
+    return build_plan(triage_level=Urgency(level), triage_action="Do this.", cleared=cleared,
                       baseline=None if baseline is None else Baseline(
                           cadence_spm=baseline, basis="single run"), **kwargs)  # type: ignore[arg-type]
 

@@ -9,7 +9,7 @@ import json
 import re
 import wave
 import zipfile
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -310,13 +310,17 @@ def test_plan_without_runs_has_week_rows(client: TestClient) -> None:
     assert reply.status_code == 200 and reply.url.path == "/plan"
     html = reply.text
     assert html.index('class="banner self_care"') < html.index("<h1>Your plan</h1>")
-    assert len(re.findall(r'<tr class="week', html)) == 5  # up to the week-5 re-measure
+    # No cadence steps: still 6 dated weeks of easy runs at the usual cadence (assumed length)
+    assert len(re.findall(r'<tr class="week', html)) == 6
+    assert html.count("easy run 20 min</div>") == 3
     assert "self-tests again" in html and "No cadence baseline" in html
     assert '<iframe class="report plan-report" src="/plan/report" title="Printable plan" ' \
            'sandbox' in html
     report = client.get("/plan/report")
     assert report.status_code == 200 and "Your running plan" in report.text
-    assert client.get("/plan/workouts.zip").status_code == 404  # no cadence steps
+    zipped = client.get("/plan/workouts.zip")  # one per run, without a cadence target
+    assert zipped.status_code == 200
+    assert len(zipfile.ZipFile(io.BytesIO(zipped.content)).namelist()) == 18
 
 
 def test_plan_from_a_run_has_cadence_weeks_and_downloads(client: TestClient,
@@ -326,19 +330,24 @@ def test_plan_from_a_run_has_cadence_weeks_and_downloads(client: TestClient,
     html = make_plan(client).text
     rows = [text_of(r) for r in re.findall(r'<tr class="week.*?</tr>', html, flags=re.S)]
     assert len(rows) == 6
-    assert rows[0].split()[:3] == ["1", "164", "spm"] and "162–166 spm" in rows[0]
-    assert rows[3].split()[:3] == ["4", "172", "spm"]
+    assert rows[0].split()[0] == "1" and "164 spm" in rows[0] and "162–166 spm" in rows[0]
+    assert rows[3].split()[0] == "4" and "172 spm" in rows[3]
     assert 'data-spm="164"' in html and 'value="164"' in html
     assert "Side-lying hip abduction" in html  # weak glutes from the self-tests
-    assert client.get("/plan/plan.json").json()["cadence_steps"][0]["target_spm"] == 164.0
+    plan = client.get("/plan/plan.json").json()
+    assert plan["cadence_steps"][0]["target_spm"] == 164.0
+    runs = [run for week in plan["weeks"] for run in week["runs"]]
+    assert len(runs) == 18 and all(run["title"] in html for run in runs)
     with zipfile.ZipFile(io.BytesIO(client.get("/plan/workouts.zip").content)) as archive:
         names = archive.namelist()
-        assert len(names) == 6 and all(n.endswith(".fit") for n in names)
+        assert names == sorted(names) and len(names) == 18
+        assert [n[:10] for n in names] == [run["date"] for run in runs]
+        assert all(n.endswith(".fit") for n in names)
         assert archive.read(names[0])[8:12] == b".FIT"
     calendar = client.get("/plan/plan.ics")
     assert calendar.headers["content-type"].startswith("text/calendar")
     assert calendar.text.startswith("BEGIN:VCALENDAR")
-    assert "week 1: key run at 164 spm" in calendar.text
+    assert f"week 1: {runs[0]['title']}" in calendar.text.replace("\r\n ", "")
 
 
 @pytest.mark.parametrize(("units", "shown"), [("metric", "643.74 km"), ("imperial", "400.00 mi")])
@@ -384,7 +393,7 @@ def test_urgent_plan_is_held_until_a_clearance(client: TestClient) -> None:
     # a cleared plan opens with the clearance, not with the old urgent action
     assert html.index("Cleared by Dr Rao on") < html.index("<h1>Your plan</h1>")
     assert "See a doctor within 1–2 days" not in html
-    assert len(re.findall(r'<tr class="week', html)) == 5
+    assert len(re.findall(r'<tr class="week', html)) == 6  # 6 dated weeks, no baseline
     assert "Self-tests wait" not in client.get("/selftests").text
 
 
@@ -496,3 +505,45 @@ def test_triage_fits_a_phone(live_server: str, browser: Any) -> None:
         assert phone.evaluate("document.documentElement.scrollWidth") <= 390 + 1
     finally:
         context.close()
+
+
+def test_home_page_today_card_says_this_week_and_the_hold_first(client: TestClient) -> None:
+    assert "Today, " not in client.get("/").text  # no triage: no card
+    triage(client, SELF_CARE)
+    assert "make your plan to see today's run here" in client.get("/").text
+    make_plan(client)
+    plan = client.get("/plan/plan.json").json()
+    home = client.get("/").text
+    today = datetime.now(UTC).date().isoformat()
+    assert plan["start_date"] == today  # the first day is a rest day
+    card = home[home.index('<section class="card today"'):]
+    card = card[:card.index("</section>")]
+    assert f'<time datetime="{today}">' in card and "Week 1 of 6" in card
+    assert "rest day from running; next run" in card
+    assert all(run["title"] in card for run in plan["weeks"][0]["runs"])
+    assert "pain 0-10 this morning" in card
+    assert f"Latest change (<time datetime=\"{today}\">{today}</time>, start): plan starts " \
+        f"{today}" in card
+    triage(client, URGENT)
+    home = client.get("/").text
+    card = home[home.index('<section class="card today"'):]
+    card = card[:card.index("</section>")]
+    assert "Plan on hold." in card and "spm" not in card and "Exercises due" not in card
+
+
+def test_plan_first_day_from_the_form_is_kept_and_bad_days_are_refused(
+        client: TestClient) -> None:
+    triage(client, SELF_CARE)
+    today = datetime.now(UTC).date()
+    start = (today + timedelta(days=4)).isoformat()
+    reply = post(client, "/plan/make", {"start": start}, page="/plan")
+    assert reply.status_code == 200 and reply.url.path == "/plan"
+    assert f'name="start" aria-describedby="plan-start-help" value="{start}"' in reply.text
+    assert client.get("/plan/plan.json").json()["start_date"] == start
+    assert make_plan(client).status_code == 200  # empty field: the first day is kept
+    assert client.get("/plan/plan.json").json()["start_date"] == start
+    bad = post(client, "/plan/make", {"start": "next week"}, page="/plan")
+    assert bad.status_code == 422 and "is not a date" in html_module.unescape(bad.text)
+    past = post(client, "/plan/make", {"start": (today - timedelta(days=3)).isoformat()},
+                page="/plan")
+    assert past.status_code == 422 and "is in the past" in past.text

@@ -130,4 +130,4 @@ def test_see_clinician_on_the_web_waits_for_the_visit(client: TestClient) -> Non
     assert "Waiting for your visit" in plan and "Record that you were seen" in plan
     assert "/plan/workouts.zip" not in plan
     calendar = client.get("/plan/plan.ics").text
-    assert "key run" not in calendar and calendar.count("BEGIN:VEVENT") == 1
+    assert "easy run" not in calendar and calendar.count("BEGIN:VEVENT") == 1

@@ -356,7 +356,7 @@ def test_pain_and_shoes_in_the_browser(live_server: str, page: Any, settings: Se
     page.locator('label[for="score-5"]').click()
     page.get_by_label("Where").fill("low back, left")
     page.get_by_label("When").select_option("during")
-    page.get_by_label("Began at minute").fill("25")
+    page.get_by_label("Began at minute").fill("3")  # inside the 5-min run
     page.locator("#run").select_option(index=1)
     page.get_by_label("Note").fill("hills in the second half")
     submit(page, page.get_by_role("button", name="Save"))

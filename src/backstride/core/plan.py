@@ -14,9 +14,11 @@ from datetime import date, datetime, timedelta
 from statistics import median
 from typing import Final
 
+from backstride.core.adapt import PainDone, RunDone, adapt
 from backstride.core.exercises import CATALOGUE, Exercise
+from backstride.core.schedule import Action, Decision, PlanWeek, RunShape, schedule, shape_runs
+from backstride.core.triage import Urgency
 
-LEVELS: Final = ("self_care", "see_clinician", "urgent", "emergency")
 OFFER_BELOW_SPM: Final = 164.0  # §4.2 rule 2: Garmin orange/red
 OFFER_WITH_FINDING_BELOW_SPM: Final = 174.0
 CAP_SPM: Final = 180.0
@@ -132,7 +134,7 @@ class ClearanceNote:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Plan:
-    triage_level: str
+    triage_level: Urgency
     triage_action: str
     held: bool
     hold_reason: str | None
@@ -146,6 +148,11 @@ class Plan:
     # see_clinician without a recorded visit: the steps, calendar runs and watch workouts wait
     waiting_for_clinician: bool = False
     clearance: ClearanceNote | None = None  # a cleared (or seen) plan opens with it
+    # The dated plan (DOMAIN.md §4.3): none while held or waiting for the visit.
+    start_date: date | None = None
+    weeks: tuple[PlanWeek, ...] = ()
+    run_basis: str = ""  # where the run lengths come from, in words
+    decisions: tuple[Decision, ...] = ()  # the plan's history, oldest first
 
 
 WAITING_REASON: Final = (
@@ -155,24 +162,35 @@ WAITING_REASON: Final = (
     "exercises gentle.")
 
 
-def build_plan(*, triage_level: str, triage_action: str, cleared: bool,
+def build_plan(*, triage_level: Urgency, triage_action: str, cleared: bool,
                baseline: Baseline | None, findings: Sequence[str] = (),
                contributors: Sequence[str] = (), startback_risk: str | None = None,
                shoes: Sequence[tuple[str, float]] = (), shoe_warn_m: float = SHOE_WARN_M,
                shoe_replace_m: float = SHOE_REPLACE_M, clearance: ClearanceNote | None = None,
-               hold_detail: str = "") -> Plan:
+               hold_detail: str = "", start: date | None = None,
+               shape: RunShape | None = None, history: Sequence[Decision] = (),
+               today: date | None = None, runs_done: Sequence[RunDone] = (),
+               pains_done: Sequence[PainDone] = ()) -> Plan:
     """The plan for one runner. ``findings`` are analysis/video finding ids, ``contributors``
     the self-test contributor ids, ``shoes`` (name, distance in m) of shoes in use.
 
     Held (urgent or emergency, not cleared): the triage action and the hold, and no running
     advice at all: no baseline, steps, exercises, surfaces, shoes or re-measurements.
     ``see_clinician`` not yet seen: the plan is given but waits (``waiting_for_clinician``).
-    ``clearance``: what a cleared plan opens with; ``hold_detail`` closes the hold reason."""
-    if triage_level not in LEVELS:
-        raise ValueError(f"unknown triage level {triage_level!r}")
+    ``clearance``: what a cleared plan opens with; ``hold_detail`` closes the hold reason.
+
+    ``start`` dates the plan (``weeks`` of dated runs shaped by ``shape``, DOMAIN.md §4.3);
+    ``history`` is the plan's earlier decisions, to which a decision dated ``today`` (default
+    ``start``) is added when the plan's state changes (start, held, waiting); the weeks that
+    ended before ``today`` are judged on ``runs_done`` and ``pains_done`` (core.adapt:
+    advance, hold, repeat or step back), each judgement a dated decision."""
+    level = Urgency(triage_level)
     shoe_status = tuple(_shoe(name, distance, shoe_warn_m, shoe_replace_m)
                         for name, distance in shoes)
-    if LEVELS.index(triage_level) >= LEVELS.index("urgent") and not cleared:
+    day = today or start
+    if level >= Urgency.URGENT and not cleared:
+        why = (f"triage {level.value.replace('_', ' ')}: no runs until a clinician's clearance "
+               "is recorded")
         return Plan(
             triage_level=triage_level, triage_action=triage_action, held=True,
             hold_reason=(f"Triage is {triage_level.replace('_', ' ')}: no running progression "
@@ -180,17 +198,78 @@ def build_plan(*, triage_level: str, triage_action: str, cleared: bool,
                          "'backstride clearance --by NAME' and make the plan again."
                          + (f" {hold_detail}" if hold_detail else "")),
             baseline=None, cadence_steps=(), exercises=(), shoes=(), surfaces="",
-            remeasure=(), notes=())
+            remeasure=(), notes=(), start_date=start,
+            decisions=_decide(history, day, Action.HELD_BY_TRIAGE, why))
     high_risk = startback_risk == "high"
     steps = _cadence_steps(baseline, set(findings), high_risk)
-    notes = _notes(triage_level, cleared, baseline, steps, high_risk)
+    notes = _notes(level, cleared, baseline, steps, high_risk)
+    waiting = level == Urgency.SEE_CLINICIAN and not cleared
+    shaped = shape or shape_runs(None, None)
+    weeks: tuple[PlanWeek, ...] = ()
+    adapted: tuple[Decision, ...] = ()
+    if start is not None and not waiting:
+        states, adapted = adapt(steps, start, day or start, runs_done, pains_done,
+                                paused=_pauses(history))
+        weeks = schedule(steps, start, shaped, states=states)
+    # The judgements are recomputed from the runs and the diary every time; the history
+    # keeps the plan's own state changes (start, held, waiting) and their dates.
+    history = [d for d in history if d.action in (*_PAUSES, Action.START)]
+    if waiting:
+        decisions = _decide(history, day, Action.WAITING_FOR_CLINICIAN,
+                            "triage see clinician: the dated runs wait until you record the "
+                            "visit")
+    elif weeks:
+        first = weeks[0]
+        target = (f"cadence {first.target_spm:.0f} spm" if first.target_spm is not None
+                  else "no cadence change")
+        resumed = bool(history) and history[-1].action in _PAUSES
+        begun = weeks[0].start
+        said = (f"plan resumes after the clinician's visit (it started {begun.isoformat()})"
+                if resumed else f"plan starts {begun.isoformat()}")
+        started = _decide(history, day if resumed else min(day or begun, begun), Action.START,
+                          f"{said}: {target}, {len(first.runs)} runs a week; {shaped.basis}")
+        # On one day, the week's judgement comes before a hold or a start that follows it.
+        decisions = tuple(sorted((*started, *adapted),
+                                 key=lambda d: (d.day, d.action in (*_PAUSES, Action.START))))
+    else:
+        decisions = tuple(history)
     return Plan(
-        triage_level=triage_level, triage_action=triage_action, held=False, hold_reason=None,
+        triage_level=level, triage_action=triage_action, held=False, hold_reason=None,
         baseline=baseline, cadence_steps=steps,
         exercises=_exercises(set(findings), set(contributors)), shoes=shoe_status,
         surfaces=SURFACES, remeasure=_remeasure(steps), notes=notes,
-        waiting_for_clinician=triage_level == "see_clinician" and not cleared,
-        clearance=clearance if cleared else None)
+        waiting_for_clinician=waiting, clearance=clearance if cleared else None,
+        start_date=start, weeks=weeks, run_basis=shaped.basis if weeks else "",
+        decisions=decisions)
+
+
+_PAUSES: Final = (Action.HELD_BY_TRIAGE, Action.WAITING_FOR_CLINICIAN)
+
+
+def _pauses(history: Sequence[Decision]) -> list[tuple[date, date | None]]:
+    """(from, until) of each hold or wait in the plan's history: until the next start."""
+    out: list[tuple[date, date | None]] = []
+    for decision in history:
+        if decision.action in _PAUSES and (not out or out[-1][1] is not None):
+            out.append((decision.day, None))
+        elif decision.action == Action.START and out and out[-1][1] is None:
+            out[-1] = (out[-1][0], decision.day)
+    return out
+
+
+def _decide(history: Sequence[Decision], day: date | None, action: Action,
+            why: str) -> tuple[Decision, ...]:
+    """The history with ``action`` added when the plan's state changes: the first plan, a
+    hold or a wait that begins, a start after one. The same state again adds nothing."""
+    kept = tuple(history)
+    if day is None:
+        return kept
+    last = kept[-1].action if kept else None
+    if action == Action.START and last is not None and last not in _PAUSES:
+        return kept  # already running: later decisions (advance, repeat...) are its own
+    if action == last:
+        return kept
+    return (*kept, Decision(day=day, action=action, why=why))
 
 
 def cadence_targets(baseline_spm: float) -> tuple[float, ...]:
@@ -277,12 +356,12 @@ def _shoe_rule() -> str:
             "convention: cushioning wears gradually, and no study sets a mileage.")
 
 
-def _notes(level: str, cleared: bool, baseline: Baseline | None,
+def _notes(level: Urgency, cleared: bool, baseline: Baseline | None,
            steps: tuple[CadenceStep, ...], high_risk: bool) -> tuple[str, ...]:
     notes = []
-    if level == "see_clinician" and not cleared:
+    if level == Urgency.SEE_CLINICIAN and not cleared:
         notes.append(WAITING_REASON)
-    if cleared and LEVELS.index(level) >= LEVELS.index("urgent"):
+    if cleared and level >= Urgency.URGENT:
         notes.append("A clinician's clearance is recorded: follow their advice where it "
                      "differs from this plan.")
     if baseline is None:

@@ -21,7 +21,7 @@ from itertools import groupby
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Final
 
-from fastapi import APIRouter, File, HTTPException, Request, UploadFile
+from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import (
     FileResponse,
     HTMLResponse,
@@ -494,7 +494,8 @@ def _plan_view(planned: workflows.Planned) -> dict[str, Any]:
              (plan["baseline"] or {}).get("cadence_spm") or DEFAULT_METRONOME_SPM)
     return {"plan": plan,
             "weeks": plan_html.plan_weeks(steps, plan["remeasure"],
-                                      plan_html.exercise_counts(exercises)),
+                                          plan_html.exercise_counts(exercises),
+                                          plan.get("weeks") or []),
             "groups": plan_html.exercise_groups(exercises),
             "metronome_spm": round(float(first)),
             "targets": sorted({round(float(step["target_spm"])) for step in steps})}
@@ -521,16 +522,28 @@ def plan_page(request: Request) -> HTMLResponse:
 
 
 @router.post("/plan/make", response_model=None)
-def plan_make(request: Request) -> HTMLResponse | RedirectResponse:
-    """`backstride plan`: from the triage, self-tests, runs and shoes on record."""
+def plan_make(request: Request, start: Annotated[str, Form()] = ""
+              ) -> HTMLResponse | RedirectResponse:
+    """`backstride plan [--start DATE]`: from the triage, self-tests, runs and shoes on
+    record; the first day is kept once set."""
     try:
         runner = runner_of(request)
         _plans(request)[runner] = workflows.make_plan(settings=settings_of(request),
-                                                      runner=runner)
+                                                      runner=runner, start=_start_day(start))
     except InputError as exc:
         _drop_plan(request)
         return _plan_page(request, problem=str(exc), status_code=422)
     return RedirectResponse("/plan", status_code=303)
+
+
+def _start_day(text: str) -> date | None:
+    if not text.strip():
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise InputError(f"The first day {text.strip()!r} is not a date: pick one in the date "
+                         "field (year-month-day), or leave it empty for today.") from None
 
 
 @router.get("/plan/report", response_class=HTMLResponse)
@@ -551,14 +564,14 @@ def _attachment(filename: str) -> dict[str, str]:
 
 @router.get("/plan/workouts.zip")
 def plan_workouts(request: Request) -> Response:
-    """`plan --workout-dir`: each week's key run as a FIT workout, zipped."""
+    """`plan --workout-dir`: each planned run as a FIT workout, zipped."""
     planned = _require_plan(request)
     folder = Path(tempfile.mkdtemp(prefix="backstride-workouts-"))
     try:
         written = workflows.write_workouts(planned.plan, folder)
         if not written:
             raise HTTPException(status_code=404, detail=(
-                "No watch workouts: the plan has no cadence steps."))
+                "No watch workouts: the plan has no dated runs."))
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             for path in written:
@@ -571,7 +584,7 @@ def plan_workouts(request: Request) -> Response:
 
 @router.get("/plan/plan.ics")
 def plan_calendar(request: Request) -> Response:
-    """`plan --ics`: the plan as calendar events, week 1 starting today."""
+    """`plan --ics`: the plan as calendar events, one per planned run from its start date."""
     planned = _require_plan(request)
     folder = Path(tempfile.mkdtemp(prefix="backstride-ics-"))
     try:

@@ -37,9 +37,14 @@ def dashboard(request: Request) -> HTMLResponse:
     cadence = [(r.start_text, r.metric_value("cadence_spm"))
                for r in reversed(recent)]
     videos = workflows.list_videos(settings=settings, runner=runner)["videos"]
+    try:  # the "today / this week" card (backstride today); none without a triage or plan
+        today = workflows.today_card(settings=settings, runner=runner).json
+    except InputError:
+        today = None
     return render(request, "dashboard.html.j2", runs=runs, shoe_alerts=shoes,
                   triage=None if record is None else record.result, cleared=cleared,
-                  cadence=[c for c in cadence if c[1] is not None], videos=videos)
+                  cadence=[c for c in cadence if c[1] is not None], videos=videos,
+                  today=today)
 
 
 @router.get("/analyse", response_class=HTMLResponse)

@@ -106,6 +106,11 @@ if TYPE_CHECKING:  # mypy reads these; at run time each name loads its module on
         remove_user,
         revoke_runner,
     )
+    from backstride.workflows.today import (
+        TodayCard,
+        today_card,
+        today_text,
+    )
     from backstride.workflows.video import (
         analyze_video,
         list_videos,
@@ -135,6 +140,7 @@ __all__ = [
     "Screened",
     "Session",
     "ShoeList",
+    "TodayCard",
     "Triaged",
     "User",
     "add_pain",
@@ -189,6 +195,8 @@ __all__ = [
     "set_surface",
     "stored_video",
     "stored_video_report",
+    "today_card",
+    "today_text",
     "trends",
     "triage_state",
     "write_annotated",
@@ -239,6 +247,9 @@ _MODULES: dict[str, tuple[str, ...]] = {
         "ROLES", "SESSION_IDLE_S", "SESSION_MAX_S", "Session", "User", "add_user",
         "check_team_ready", "choose_runner", "grant_runner", "list_users", "log_in", "log_out",
         "open_session", "remove_user", "revoke_runner",
+    ),
+    "backstride.workflows.today": (
+        "TodayCard", "today_card", "today_text",
     ),
     "backstride.workflows.video": (
         "analyze_video", "list_videos", "measure_video", "save_video_report", "stored_video",

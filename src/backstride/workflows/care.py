@@ -4,16 +4,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from backstride.adapters.output import write_output
-from backstride.adapters.render.plan_json import plan_json
+from backstride.adapters.render.plan_json import decisions_from_json, plan_json
 from backstride.adapters.render.selftest_json import selftest_json
 from backstride.adapters.render.triage_json import answers_json, triage_json
 from backstride.adapters.storage.records import DEFAULT_RUNNER
 from backstride.config import Settings
+from backstride.core.adapt import PainDone, RunDone
 from backstride.core.plan import (
     Baseline,
     ClearanceNote,
@@ -22,6 +23,7 @@ from backstride.core.plan import (
     build_plan,
     history_baseline,
 )
+from backstride.core.schedule import PainOnset, RunShape, pain_onset, shape_runs, usual_run_s
 from backstride.core.screening import ScreeningResult, score_self_tests, validate_selftests
 from backstride.core.triage import TriageResult, assess, validate_answers
 from backstride.errors import BackstrideError, InputError, StorageError
@@ -173,10 +175,14 @@ class Planned:
 
 
 def make_plan(*, settings: Settings, answers: Path | None = None, results: Path | None = None,
-              analysis: Path | None = None, runner: str = DEFAULT_RUNNER) -> Planned:
+              analysis: Path | None = None, runner: str = DEFAULT_RUNNER,
+              start: date | None = None, today: date | None = None) -> Planned:
     """The plan from triage (file or history), self-tests (file or history), a cadence
     baseline (an analysis file, else the stored runs: DOMAIN.md §4.1) with the latest run's
-    findings and the newest stored videos' findings, and the shoes in use."""
+    findings and the newest stored videos' findings, and the shoes in use.
+
+    Dated from ``start`` (default: the stored plan's start, else ``today``, itself default
+    the UTC date); a start before ``today`` is refused. The stored plan's decisions are kept."""
     from backstride.workflows.history import list_shoes, require_triage_after_changed_pain
     from backstride.workflows.video import latest_video_findings
 
@@ -190,6 +196,18 @@ def make_plan(*, settings: Settings, answers: Path | None = None, results: Path 
                 f"{outcome.result.level.value.replace('_', ' ').upper()}: "
                 f"{outcome.result.action} (from {answers.name}) — this triage could not be "
                 f"saved, so no plan was made: {exc}") from exc
+    today = today or datetime.now(UTC).date()
+    with _open_store(settings) as store:
+        previous = store.latest_plan(runner=runner)
+    previous_start = _stored_start(None if previous is None else previous[0])
+    if start is not None and start < today and start != previous_start:
+        kept = (f" Leave --start out to keep your plan's start, {previous_start.isoformat()}."
+                if previous_start is not None else "")
+        raise InputError(f"--start {start.isoformat()} is in the past (today is "
+                         f"{today.isoformat()}): a plan starts today or later, so its first "
+                         f"runs are still ahead. Give today or a later date.{kept}")
+    start = start or previous_start or today
+    history = decisions_from_json(None if previous is None else previous[0].get("decisions"))
     state = care_state(settings, runner=runner)
     record = state.latest
     if record is None:
@@ -216,29 +234,132 @@ def make_plan(*, settings: Settings, answers: Path | None = None, results: Path 
     stored_tests = latest_selftests(settings=settings, runner=runner)
     screening = None if stored_tests is None else screen_body(stored_tests, settings=settings,
                                                                 save=False)
+    # The runs' latest analyses, read once: the 8 weeks before the plan's start (baseline,
+    # usual run, pain onsets) and every week since (what the plan judges) [D].
+    window = max(HISTORY_WINDOW, (today - start) + HISTORY_WINDOW)
+    with _open_store(settings) as store:
+        stored_runs = store.runs_with_analyses(runner=runner, recent=window)
     baseline, findings = (_baseline(analysis) if analysis is not None
-                          else _history_baseline(settings, runner))
+                          else _history_baseline(settings, runner, stored_runs))
+    started_from = (previous[0].get("baseline") or {}) if previous is not None else {}
+    if analysis is None and start == previous_start and started_from.get("cadence_spm"):
+        # A dated plan keeps the baseline it started from: its steps do not move under the
+        # runs it is judging (§4.2 rule 5: B changes only after a step, with a new plan).
+        baseline = Baseline(cadence_spm=float(started_from["cadence_spm"]),
+                            basis=str(started_from.get("basis") or "the plan's baseline"))
     # What the newest side and rear clips found (overstride, pelvic drop...) counts too.
     findings = tuple(dict.fromkeys(
         (*findings, *latest_video_findings(settings=settings, runner=runner))))
+    inputs = run_shape(settings, runner, today=today, stored=stored_runs)
     shoes_in_use = [(shoe.name, shoe.distance_m)
                     for shoe in list_shoes(settings=settings, runner=runner).in_use]
     # The action is recomputed so it names today's emergency_number setting; the stored
     # record (and the clearance that refers to it) stays as it was.
     current = assess(validate_answers(shown.answers), emergency_number=settings.emergency_number)
     plan = build_plan(
-        triage_level=current.level.value, triage_action=current.action,
+        triage_level=current.level, triage_action=current.action,
         cleared=state.seen and not held, clearance=clearance, hold_detail=hold_detail,
         baseline=baseline, findings=findings,
         contributors=() if screening is None else tuple(screening.json["contributors"]),
         startback_risk=None if current.startback is None else current.startback.risk.value,
         shoes=shoes_in_use, shoe_warn_m=settings.shoe_warn_distance_m,
-        shoe_replace_m=settings.shoe_replace_distance_m)
+        shoe_replace_m=settings.shoe_replace_distance_m,
+        start=start, shape=inputs.shape, history=history, today=today, runs_done=inputs.runs,
+        pains_done=inputs.pains)
     rendered = plan_json(plan)
+    if inputs.notes and not plan.held:
+        rendered["notes"].extend(inputs.notes)
     with _open_store(settings) as store:
         store.save_plan(rendered, runner=runner)
     return Planned(plan=plan, json=rendered, triage=triage_json(current),
                    selftests=None if screening is None else screening.json)
+
+
+def _stored_start(plan: dict[str, Any] | None) -> date | None:
+    try:
+        return date.fromisoformat(str((plan or {}).get("start_date")))
+    except ValueError:  # a plan stored before dated plans, or none
+        return None
+
+
+HISTORY_WINDOW = timedelta(weeks=8)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlanInputs:
+    shape: RunShape
+    notes: list[str]
+    runs: list[RunDone]
+    pains: list[PainDone]
+
+
+def run_shape(settings: Settings, runner: str, *, today: date,
+              stored: list[tuple[Any, dict[str, Any]]] | None = None) -> PlanInputs:
+    """DOMAIN.md §4.3 rules 1–2 from the pain diary and the stored runs, the runs and pain
+    entries the plan adapts to (§4.2 rules 5–6), and a note for each entry or run not used
+    (a pain onset past its run's end, a run or a pain entry dated in the future)."""
+    with _open_store(settings) as store:
+        if stored is None:
+            stored = store.runs_with_analyses(runner=runner)
+        entries = store.list_pain(runner=runner)
+    from backstride.workflows.history import as_utc
+
+    notes: list[str] = []
+    runs = {}
+    for row, analysis in stored:
+        day = as_utc(row.start_utc).date()
+        if day > today:
+            notes.append(f"Run {row.id} is dated {day.isoformat()}, after today "
+                         f"({today.isoformat()}): not used for run lengths (check the watch's "
+                         "clock).")
+            continue
+        runs[row.id] = (day, float(row.duration_s), analysis)
+    onsets = []
+    for entry in entries:
+        if entry.run_id is None or entry.run_id not in runs or entry.kind != "during":
+            continue
+        day, duration_s, analysis = runs[entry.run_id]
+        onset, source = _entry_onset_s(entry.onset_min, entry.onset_km, analysis)
+        if onset is not None and onset > duration_s:
+            notes.append(f"Pain entry {entry.id}: onset {onset / 60:.0f} min is past the end of "
+                         f"run {entry.run_id} ({duration_s / 60:.0f} min): not used; correct it "
+                         "with 'backstride pain'.")
+            continue
+        onsets.append(PainOnset(day=day, score=entry.score, onset_s=onset, source=source))
+    durations = [duration for _day, duration, _a in sorted(runs.values(), key=lambda r: r[0])]
+    done = [RunDone(id=run_id, day=day, cadence_spm=_cadence(analysis))
+            for run_id, (day, _duration, analysis) in runs.items()]
+    pains = []
+    for entry in entries:
+        if entry.recorded_on > today:
+            notes.append(f"Pain entry {entry.id} is dated {entry.recorded_on.isoformat()}, "
+                         f"after today ({today.isoformat()}): not used.")
+            continue
+        pains.append(PainDone(day=entry.recorded_on, kind=entry.kind, score=entry.score))
+    return PlanInputs(shape=shape_runs(pain_onset(onsets), usual_run_s(durations)), notes=notes,
+                      runs=sorted(done, key=lambda r: (r.day, r.id)), pains=pains)
+
+
+def _cadence(analysis: dict[str, Any]) -> float | None:
+    cadence = (analysis.get("metrics") or {}).get("cadence_spm") or {}
+    return float(cadence["value"]) if cadence.get("status") == "ok" else None
+
+
+def _entry_onset_s(onset_min: float | None, onset_km: float | None,
+                   analysis: dict[str, Any]) -> tuple[float | None, str]:
+    """Where in the run the pain began (s): the diary's minute, its km at the run's median
+    speed, else the earliest significant drift onset of that run (§4.3 rule 1)."""
+    if onset_min is not None:
+        return 60.0 * onset_min, "diary"
+    speed = ((analysis.get("metrics") or {}).get("speed_mps") or {})
+    if onset_km is not None and speed.get("status") == "ok" and float(speed["value"]) > 0:
+        value = float(speed["value"])
+        return 1000.0 * onset_km / value, f"diary km {onset_km:g} at {value:.1f} m/s"
+    drifts = [float(d["onset_s"]) for d in analysis.get("drift") or []
+              if d.get("significant") and d.get("onset_s") is not None]
+    if drifts:
+        return min(drifts), "drift onset of that run"
+    return None, "no onset"
 
 
 def _baseline(analysis: Path | None) -> tuple[Baseline | None, tuple[str, ...]]:
@@ -258,13 +379,15 @@ def _baseline(analysis: Path | None) -> tuple[Baseline | None, tuple[str, ...]]:
                     basis=f"single run {when} (one run only: re-measure)"), findings
 
 
-def _history_baseline(settings: Settings, runner: str
+def _history_baseline(settings: Settings, runner: str,
+                      stored: list[tuple[Any, dict[str, Any]]] | None = None
                       ) -> tuple[Baseline | None, tuple[str, ...]]:
     """DOMAIN.md §4.1 from the stored runs, and the findings of the latest run."""
     from backstride.workflows.history import as_utc
 
-    with _open_store(settings) as store:
-        stored = store.runs_with_analyses(runner=runner)
+    if stored is None:
+        with _open_store(settings) as store:
+            stored = store.runs_with_analyses(runner=runner)
     summaries = []
     for row, analysis in stored:
         metrics = analysis.get("metrics", {})
@@ -284,11 +407,9 @@ def render_plan(planned: Planned, *, settings: Settings) -> str:
                             units=settings.units)
 
 
-KEY_RUN_MINUTES = (20, 25, 30)  # the metronome weeks build the run toward 30 min (§4.2 rule 4)
-
-
 def write_workouts(plan: Plan, directory: Path) -> list[Path]:
-    """One FIT workout per week: the week's key run with the cadence alert range. None while
+    """One FIT workout per planned run (``plan.weeks``): its length, its run-walk repeats and
+    its cadence alert range, the same run as the calendar and the printable page. None while
     the plan is held or waits for a clinician's visit (see_clinician)."""
     if plan.held or plan.waiting_for_clinician:
         return []
@@ -297,23 +418,27 @@ def write_workouts(plan: Plan, directory: Path) -> list[Path]:
         WorkoutStep,
         cadence_workout_bytes,
     )
+    from backstride.core.schedule import run_words
 
     directory.mkdir(parents=True, exist_ok=True)
     written = []
-    for step in plan.cadence_steps:
-        for offset in range(step.weeks):
-            week = step.week + offset
-            minutes = KEY_RUN_MINUTES[min(offset, len(KEY_RUN_MINUTES) - 1)]
-            name = f"Week {week} cadence {step.target_spm:.0f}"
-            data = cadence_workout_bytes(name, [
-                WorkoutStep(name="Warm-up", duration_s=600, intensity=Intensity.WARMUP),
-                WorkoutStep(name=f"Cadence {step.target_spm:.0f}", duration_s=minutes * 60,
-                            cadence_low_spm=step.range_spm[0],
-                            cadence_high_spm=step.range_spm[1]),
-                WorkoutStep(name="Cool-down", duration_s=300, intensity=Intensity.COOLDOWN),
-            ])
-            path = directory / f"week-{week:02d}-cadence-{step.target_spm:.0f}.fit"
-            write_output(path, data)
+    for week in plan.weeks:
+        for run in week.runs:
+            low, high = run.range_spm if run.range_spm is not None else (None, None)
+            label = "Run" if run.target_spm is None else f"Run {run.target_spm:.0f}"
+            if run.run_walk is None:
+                steps = [WorkoutStep(name=label, duration_s=run.duration_s,
+                                     cadence_low_spm=low, cadence_high_spm=high)]
+            else:
+                steps = []
+                for _ in range(run.run_walk.repeats):
+                    steps += [WorkoutStep(name=label, duration_s=run.run_walk.run_s,
+                                          cadence_low_spm=low, cadence_high_spm=high),
+                              WorkoutStep(name="Walk", duration_s=run.run_walk.walk_s,
+                                          intensity=Intensity.REST)]
+            name = f"W{week.week} {run.day:%a %d %b}: {run_words(run)[0]}"
+            path = directory / f"{run.day:%Y-%m-%d}-week-{week.week:02d}-{run.kind}.fit"
+            write_output(path, cadence_workout_bytes(name, steps))
             written.append(path)
     return written
 
@@ -321,5 +446,6 @@ def write_workouts(plan: Plan, directory: Path) -> list[Path]:
 def write_calendar(plan: Plan, path: Path, *, start: date | None = None) -> Path:
     from backstride.adapters.render.ics import plan_ics
 
-    write_text_atomic(path, plan_ics(plan, start=start or datetime.now(UTC).date()))
+    write_text_atomic(path, plan_ics(plan, start=start or plan.start_date
+                                     or datetime.now(UTC).date()))
     return path

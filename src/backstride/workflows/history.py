@@ -174,10 +174,17 @@ def add_pain(*, settings: Settings, score: int, kind: str, location: str | None,
     for label, value, top in (("--minute", onset_min, 24 * 60), ("--km", onset_km, 400)):
         if value is not None and not 0 <= value <= top:
             raise InputError(f"{label} {value:g} is out of range (0 to {top}).")
+    if recorded_on is not None and recorded_on > datetime.now(UTC).date():
+        raise InputError(f"--date {recorded_on.isoformat()} is after today "
+                         f"({datetime.now(UTC).date().isoformat()}): log pain on the day you "
+                         "felt it, today or earlier.")
     entry = {"score": score, "kind": kind, "location": (location or "").strip() or None,
              "onset_min": onset_min, "onset_km": onset_km, "activity_id": run_id,
              "recorded_on": recorded_on or datetime.now(UTC).date(), "note": note}
     with open_store(settings) as store:
+        if run_id is not None:
+            _check_onset_inside_run(store.run_analysis(run_id, runner=runner), run_id,
+                                    onset_min, onset_km)
         try:
             previous = store.add_pain(entry, runner=runner)
         except StorageError as exc:
@@ -185,6 +192,22 @@ def add_pain(*, settings: Settings, score: int, kind: str, location: str | None,
     before = None if previous is None else (previous.score, previous.location)
     location = entry["location"] if isinstance(entry["location"], str) else None
     return pain_is_new_or_changed(before, (score, location))
+
+
+def _check_onset_inside_run(analysis: dict[str, Any] | None, run_id: int,
+                            onset_min: float | None, onset_km: float | None) -> None:
+    """A pain onset past the run's end cannot be where the pain began in it (it used to be
+    accepted and used for run lengths): refuse it with the run's length."""
+    activity = (analysis or {}).get("activity") or {}
+    duration_s, distance_m = activity.get("duration_s"), activity.get("distance_m")
+    if onset_min is not None and duration_s is not None and 60.0 * onset_min > duration_s:
+        raise InputError(f"--minute {onset_min:g} is past the end of run {run_id}, which "
+                         f"lasted {duration_s / 60.0:.1f} min: give the minute the pain began "
+                         "during that run (or leave --minute out).")
+    if onset_km is not None and distance_m is not None and 1000.0 * onset_km > distance_m:
+        raise InputError(f"--km {onset_km:g} is past the end of run {run_id}, which covered "
+                         f"{distance_m / 1000.0:.2f} km: give the km the pain began during "
+                         "that run (or leave --km out).")
 
 
 def list_pain(*, settings: Settings, runner: str = DEFAULT_RUNNER) -> tuple[PainRecord, ...]:

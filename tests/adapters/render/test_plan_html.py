@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from html import unescape
 from html.parser import HTMLParser
 from typing import Any
@@ -12,6 +13,7 @@ import pytest
 from backstride.adapters.render.plan_html import render_plan_html
 from backstride.adapters.render.plan_json import plan_json
 from backstride.core.plan import Baseline, build_plan
+from backstride.core.triage import Urgency
 
 BASIS = "single run 2024-05-01 (one run only: re-measure)"
 SHOES = (("Pegasus 40", 612_000.0), ("Old trainer", 900_000.0), ("New racer", 10_000.0))
@@ -19,14 +21,15 @@ URGENT_ACTION = "See a doctor or physiotherapist within 1–2 days."
 
 
 def self_care_plan(**changes: Any) -> dict[str, Any]:
-    plan = build_plan(triage_level="self_care", triage_action="Keep running gently.",
+    plan = build_plan(triage_level=Urgency.SELF_CARE, triage_action="Keep running gently.",
                       cleared=False, baseline=Baseline(cadence_spm=156.2, basis=BASIS),
-                      findings=("pelvic_drop",), contributors=("weak_core",), shoes=SHOES)
+                      findings=("pelvic_drop",), contributors=("weak_core",), shoes=SHOES,
+                      start=date(2026, 12, 8))
     return {**plan_json(plan), **changes}
 
 
 def urgent_plan() -> dict[str, Any]:
-    plan = build_plan(triage_level="urgent", triage_action=URGENT_ACTION, cleared=False,
+    plan = build_plan(triage_level=Urgency.URGENT, triage_action=URGENT_ACTION, cleared=False,
                       baseline=Baseline(cadence_spm=156.2, basis=BASIS),
                       findings=("pelvic_drop",), contributors=("weak_core",), shoes=SHOES)
     return plan_json(plan)
@@ -129,11 +132,12 @@ def _week_cells(html: str) -> list[list[str]]:
 
 def test_targets_ranges_and_metronome_by_week(html: str) -> None:
     cells = _week_cells(html)
-    assert [c[0] for c in cells] == ["1", "2", "3", "4", "5", "6"]
-    assert [c[1].split()[0] for c in cells] == ["164", "164", "164", "172", "172", "172"]
-    assert [c[2] for c in cells] == ["162–166"] * 3 + ["170–174"] * 3
-    metronome = [c[3] for c in cells]
-    assert metronome[0].startswith("5 min inside each easy run, building to 30 min")
+    assert [c[0].split()[0] for c in cells] == ["1", "2", "3", "4", "5", "6"]
+    assert cells[0][0] == "1 Tue 08 Dec – Mon 14 Dec"
+    assert [c[2].split()[0] for c in cells] == ["164", "164", "164", "172", "172", "172"]
+    assert [c[3] for c in cells] == ["162–166"] * 3 + ["170–174"] * 3
+    metronome = [c[4] for c in cells]
+    assert metronome[0].startswith("5 min inside the run")
     assert metronome[1].startswith("2–3 min on / off")
     assert metronome[2] == "off: watch check only"
     assert metronome[3].startswith("5 min inside") and "172 bpm" in metronome[3]
@@ -142,11 +146,27 @@ def test_targets_ranges_and_metronome_by_week(html: str) -> None:
 
 def test_remeasure_in_its_week_and_exercise_counts(html: str) -> None:
     cells = _week_cells(html)
-    assert "164 spm on 3 runs" in cells[2][4]
-    assert "self-tests again" in cells[4][4]
-    assert "172 spm on 3 runs" in cells[5][4]
-    assert cells[0][4] == "–"
-    assert cells[0][5] == "3 pre-run 6 strength"
+    assert "164 spm on 3 runs" in cells[2][5]
+    assert "self-tests again" in cells[4][5]
+    assert "172 spm on 3 runs" in cells[5][5]
+    assert cells[0][5] == "–"
+    assert cells[0][6] == "3 pre-run 6 strength"
+
+
+def test_each_week_lists_its_dated_runs_as_the_json_says(html: str) -> None:
+    plan = self_care_plan()
+    cells = _week_cells(html)
+    assert plan["start_date"] == "2026-12-08" and len(plan["weeks"]) == len(cells) == 6
+    for row, week in zip(cells, plan["weeks"], strict=True):
+        assert row[0].startswith(str(week["week"]))
+        assert len(week["runs"]) == 3 == row[1].count(" spm")
+        for run in week["runs"]:
+            assert run["title"] in row[1]
+    assert cells[0][1].startswith("Wed 09 Dec : easy run 20 min at 164 spm")
+    # No run or pain on record: 20 min building by at most 10 % a week to 30 min (assumed).
+    assert [w["runs"][0]["duration_s"] for w in plan["weeks"]] == [
+        1200, 1320, 1450, 1590, 1740, 1800]
+    assert "assumed" in plan["runs_basis"]
 
 
 def test_exercise_cards_grouped_with_dose_and_why(html: str, text: str) -> None:
@@ -246,7 +266,7 @@ def test_print_css(html: str) -> None:
 
 
 def test_minimal_plan_without_baseline_or_shoes() -> None:
-    plan = build_plan(triage_level="see_clinician", triage_action="Book a physio this week.",
+    plan = build_plan(triage_level=Urgency.SEE_CLINICIAN, triage_action="Book a physio this week.",
                       cleared=False, baseline=None)
     html = render_plan_html(plan_json(plan))
     text = visible_text(html)

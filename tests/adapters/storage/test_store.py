@@ -76,6 +76,20 @@ def test_writes_round_trip_and_latest_wins(database_url: str) -> None:
     store.close()
 
 
+def test_newest_entry_is_the_latest_pain_entry_or_run(database_url: str) -> None:
+    store = _open(database_url)
+    assert store.newest_entry_utc() is None
+    store.add_pain({"score": 2, "kind": "during", "location": None, "onset_min": None,
+                    "onset_km": None, "activity_id": None, "recorded_on": date(2026, 12, 1),
+                    "note": None})
+    newest = store.newest_entry_utc()
+    assert newest is not None and newest.utcoffset() == UTC.utcoffset(None)
+    store.save_plan({"schema": "backstride.plan/1"})
+    plan = store.latest_plan()
+    assert plan is not None and plan[1] >= newest  # the plan came after: it has adapted
+    store.close()
+
+
 def test_reopening_keeps_data(database_url: str) -> None:
     first = _open(database_url)
     first.save_clearance(cleared_by="A", cleared_on=date(2026, 1, 2), note=None)

@@ -1,4 +1,4 @@
-"""The plan as an iCalendar file (RFC 5545): one all-day event per week's key run and one per
+"""The plan as an iCalendar file (RFC 5545): one all-day event per planned run and one per
 re-measurement, so the plan shows up in any calendar app."""
 
 from __future__ import annotations
@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from backstride.core.plan import WAITING_REASON, Plan
+from backstride.core.schedule import run_words
 
 _CRLF = "\r\n"
 
@@ -36,7 +37,8 @@ def _event(uid: str, day: date, summary: str, description: str, stamp: str) -> l
 
 
 def plan_ics(plan: Plan, *, start: date) -> str:
-    """Week 1 starts on ``start``; each week's key run is on its second day."""
+    """One all-day event per planned run (``plan.weeks``), and one per re-measurement;
+    week 1 starts on ``start`` (the plan's start date)."""
     stamp = start.strftime("%Y%m%dT000000Z")
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//backstride//plan//EN",
              "CALSCALE:GREGORIAN"]
@@ -52,16 +54,13 @@ def plan_ics(plan: Plan, *, start: date) -> str:
                             f"{plan.triage_action} {WAITING_REASON}", stamp)
         lines.append("END:VCALENDAR")
         return _CRLF.join(part for line in lines for part in _fold(line)) + _CRLF
-    for step in plan.cadence_steps:
-        for offset in range(step.weeks):
-            week = step.week + offset
-            low, high = step.range_spm
-            lines += _event(
-                f"week-{week}-{start:%Y%m%d}", start + timedelta(weeks=week - 1, days=1),
-                f"backstride week {week}: key run at {step.target_spm:.0f} spm",
-                f"Easy run with the cadence target {step.target_spm:.0f} spm (watch alert "
-                f"{low:.0f}-{high:.0f}). {step.metronome} Pre-run: glute bridges, plank, "
-                "dead bug.", stamp)
+    for week in plan.weeks:
+        for run in week.runs:
+            title, text = run_words(run)
+            lines += _event(f"run-{run.day:%Y%m%d}-{start:%Y%m%d}", run.day,
+                            f"backstride week {week.week}: {title}",
+                            f"{text} Pre-run: glute bridges, plank, dead bug. Afterwards log "
+                            "pain 0-10 (and again next morning).", stamp)
     for item in plan.remeasure:
         lines += _event(f"remeasure-{item.week}-{start:%Y%m%d}",
                         start + timedelta(weeks=item.week - 1, days=5),

@@ -14,6 +14,7 @@ from typing import Any, Final
 from backstride.adapters.render.common import html_environment
 from backstride.adapters.render.units import M_PER_KM, M_PER_MILE
 from backstride.core.plan import WAITING_REASON
+from backstride.core.schedule import METRONOME_OFF, METRONOME_WEEK
 from backstride.core.screening import SELF_TESTS_BY_KEY, FailWhen, quantity_text
 from backstride.core.triage import UNSURE_NOTE, plain_message
 
@@ -23,10 +24,8 @@ DISCLAIMER: Final = "backstride gives information, not a diagnosis."
 HOLD_RULE: Final = "No running progression or exercises until a clinician has cleared you."
 LEVEL_TEXT: Final = {"emergency": "Emergency", "urgent": "Urgent",
                      "see_clinician": "See a clinician", "self_care": "Self-care"}
-# Week 1 / week 2 of a cadence step, then off (DOMAIN.md §4.2 rule 4, as in core.plan).
-METRONOME_BY_WEEK: Final = ("5 min inside each easy run, building to 30 min",
-                            "2–3 min on / off")
-METRONOME_OFF: Final = "off: watch check only"
+# Week 1 / week 2 of a cadence step, then off (DOMAIN.md §4.2 rule 4): the dated runs' words.
+METRONOME_BY_WEEK: Final = METRONOME_WEEK
 WHEN_ORDER: Final = ("pre-run", "strength day", "daily")
 WHEN_HEADING: Final = {"pre-run": "Before each run", "strength day": "Strength days",
                        "daily": "Every day"}
@@ -74,7 +73,11 @@ def render_plan_html(plan: Mapping[str, Any], *, triage: Mapping[str, Any] | Non
         "hold_rule": HOLD_RULE,
         "disclaimer": DISCLAIMER,
         "baseline": _baseline_text(plan.get("baseline")),
-        "weeks": plan_weeks(steps, remeasure, exercise_counts(exercises)),
+        "weeks": plan_weeks(steps, remeasure, exercise_counts(exercises),
+                            [] if held else list(plan.get("weeks") or [])),
+        "start_date": plan.get("start_date"),
+        "runs_basis": plan.get("runs_basis"),
+        "decisions": [_decision(d) for d in plan.get("decisions") or []],
         "groups": exercise_groups(exercises),
         "shoes": [] if held else [_shoe(s, units == "imperial") for s in plan.get("shoes") or []],
         "surfaces": "" if held else plan.get("surfaces") or "",
@@ -149,15 +152,38 @@ def exercise_counts(exercises: Sequence[Mapping[str, Any]]) -> list[str]:
 
 
 def plan_weeks(steps: Sequence[Mapping[str, Any]], remeasure: Sequence[Mapping[str, Any]],
-           exercises: list[str]) -> list[JSON]:
-    """Week 1 to the end of the last step (and on to the last re-measure, if that is later)."""
+               exercises: list[str], dated: Sequence[Mapping[str, Any]] = ()) -> list[JSON]:
+    """Week 1 to the end of the last step (and on to the last re-measure or the last dated
+    week, if later); each row with its dates and its runs (the plan's ``weeks``) in words."""
     ordered = sorted(steps, key=lambda s: int(s["week"]))
     steps_end = max((int(s["week"]) + int(s["weeks"]) - 1 for s in ordered), default=0)
-    last = max([steps_end, *(int(r["week"]) for r in remeasure)], default=0)
+    last = max([steps_end, *(int(r["week"]) for r in remeasure),
+                *(int(w["week"]) for w in dated)], default=0)
+    by_week = {int(w["week"]): w for w in dated}
     return [{"week": week, **_cadence_cells(ordered, week, steps_end),
+             **_dated_cells(by_week.get(week)),
              "remeasure": [r.get("what") or "" for r in remeasure if int(r["week"]) == week],
              "exercises": exercises}
             for week in range(1, last + 1)]
+
+
+def _day(iso: str) -> str:
+    from datetime import date
+
+    return f"{date.fromisoformat(iso):%a %d %b}"
+
+
+def _dated_cells(week: Mapping[str, Any] | None) -> JSON:
+    if week is None:
+        return {"dates": "", "runs": []}
+    return {"dates": f"{_day(week['start'])} – {_day(week['end'])}",
+            "runs": [{"day": _day(r["date"]), "date": r["date"], "title": r.get("title") or "",
+                      "text": r.get("text") or ""} for r in week.get("runs") or []]}
+
+
+def _decision(d: Mapping[str, Any]) -> JSON:
+    return {"date": d.get("date") or "", "action": _words(str(d.get("action") or "")),
+            "why": d.get("why") or ""}
 
 
 def _cadence_cells(steps: Sequence[Mapping[str, Any]], week: int, steps_end: int) -> JSON:

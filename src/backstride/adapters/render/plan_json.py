@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from backstride.core.plan import Plan
+from backstride.core.schedule import Decision, PlannedRun, PlanWeek, run_words
 
 SCHEMA = "backstride.plan/1"
 
@@ -12,7 +13,7 @@ SCHEMA = "backstride.plan/1"
 def plan_json(plan: Plan) -> dict[str, Any]:
     return {
         "schema": SCHEMA,
-        "triage": {"level": plan.triage_level, "action": plan.triage_action},
+        "triage": {"level": plan.triage_level.value, "action": plan.triage_action},
         "held": plan.held,
         "hold_reason": plan.hold_reason,
         "waiting_for_clinician": plan.waiting_for_clinician,
@@ -37,4 +38,49 @@ def plan_json(plan: Plan) -> dict[str, Any]:
         "surfaces": plan.surfaces,
         "remeasure": [{"week": r.week, "what": r.what} for r in plan.remeasure],
         "notes": list(plan.notes),
+        "start_date": None if plan.start_date is None else plan.start_date.isoformat(),
+        "runs_basis": plan.run_basis or None,
+        "weeks": [week_json(w) for w in plan.weeks],
+        "decisions": [decision_json(d) for d in plan.decisions],
     }
+
+
+def week_json(week: PlanWeek) -> dict[str, Any]:
+    return {"week": week.week, "start": week.start.isoformat(), "end": week.end.isoformat(),
+            "target_spm": week.target_spm, "step": week.step,
+            "runs": [run_json(r) for r in week.runs]}
+
+
+def run_json(run: PlannedRun) -> dict[str, Any]:
+    return {"date": run.day.isoformat(), "kind": run.kind, "duration_s": run.duration_s,
+            "run_walk": (None if run.run_walk is None else
+                         {"run_s": run.run_walk.run_s, "walk_s": run.run_walk.walk_s,
+                          "repeats": run.run_walk.repeats}),
+            "target_spm": run.target_spm,
+            "range_spm": None if run.range_spm is None else list(run.range_spm),
+            "metronome": run.metronome,
+            "title": run_words(run)[0], "text": run_words(run)[1]}
+
+
+def decision_json(decision: Decision) -> dict[str, Any]:
+    return {"date": decision.day.isoformat(), "action": decision.action.value,
+            "why": decision.why, "evidence": {"runs": list(decision.runs)}}
+
+
+def decisions_from_json(items: Any) -> tuple[Decision, ...]:
+    """The ``decisions`` of a stored plan, read back (entries that do not parse are skipped:
+    a plan stored before dated plans has none)."""
+    from datetime import date
+
+    from backstride.core.schedule import Action
+
+    out = []
+    for item in items if isinstance(items, list) else []:
+        try:
+            out.append(Decision(day=date.fromisoformat(item["date"]),
+                                action=Action(item["action"]), why=str(item["why"]),
+                                runs=tuple(int(r) for r in
+                                           (item.get("evidence") or {}).get("runs") or [])))
+        except (KeyError, TypeError, ValueError):
+            continue
+    return tuple(out)

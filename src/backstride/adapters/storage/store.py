@@ -80,6 +80,7 @@ from backstride.errors import StorageError
 
 if TYPE_CHECKING:
     from alembic.config import Config
+    from sqlalchemy import ColumnElement
 
 MIGRATIONS: Final = Path(__file__).with_name("migrations")
 # The newest migration's revision: a database at it opens without loading Alembic. A new
@@ -526,15 +527,31 @@ class Store:
                 shoes.c.retired_on.is_not(None))) or 0
         return (*latest, int(user_surfaces), int(retired))
 
-    def runs_with_analyses(self, *, runner: str = DEFAULT_RUNNER) -> list[tuple[Row[Any], JSON]]:
-        """(activity row, latest analysis) of every dated run, oldest first: for trends."""
+    def runs_with_analyses(self, *, runner: str = DEFAULT_RUNNER, recent: timedelta | None = None
+                           ) -> list[tuple[Row[Any], JSON]]:
+        """(activity row, latest analysis) of every dated run, oldest first: for trends.
+        ``recent``: only the runs that started within that long before the newest run."""
         runner_id = self.runner_id(runner)
         with self.engine.connect() as conn:
-            rows = conn.execute(select(activities).where(
-                activities.c.runner_id == runner_id, activities.c.start_utc.is_not(None))
-                .order_by(activities.c.start_utc, activities.c.id)).all()
+            dated: list[ColumnElement[bool]] = [activities.c.runner_id == runner_id,
+                                                activities.c.start_utc.is_not(None)]
+            if recent is not None:
+                newest = conn.scalar(select(func.max(activities.c.start_utc)).where(*dated))
+                if newest is not None:
+                    dated.append(activities.c.start_utc >= newest - recent)
+            rows = conn.execute(select(activities).where(*dated)
+                                .order_by(activities.c.start_utc, activities.c.id)).all()
             found = _latest_analyses(conn, [row.id for row in rows])
         return [(row, found[row.id]) for row in rows if row.id in found]
+
+    def newest_entry_utc(self, *, runner: str = DEFAULT_RUNNER) -> datetime | None:
+        """When the newest run or pain entry was stored: a plan older than this has not yet
+        adapted to it (``backstride today``)."""
+        runner_id = self.runner_id(runner)
+        with self.engine.connect() as conn:
+            found = [conn.scalar(select(func.max(t.c.created_utc)).where(
+                t.c.runner_id == runner_id)) for t in (activities, pain_entries)]
+        return max((_aware(f) for f in found if f is not None), default=None)
 
     def latest_plan(self, *, runner: str = DEFAULT_RUNNER) -> tuple[JSON, datetime] | None:
         row = self._latest(plans, runner)
