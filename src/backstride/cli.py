@@ -24,7 +24,7 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "triage": ("backstride.cli_care", "triage_command"),
     "selftest": ("backstride.cli_care", "selftest_command"),
     "plan": ("backstride.cli_care", "plan_command"),
-    "metronome": ("backstride.cli_care", "metronome_command"),
+    "metronome": ("backstride.cli_metronome", "metronome_command"),
     "clearance": ("backstride.cli_care", "clearance_command"),
     "summary": ("backstride.cli_care", "summary_command"),
     "today": ("backstride.cli_care", "today_command"),
