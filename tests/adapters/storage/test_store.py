@@ -152,3 +152,24 @@ def test_head_revision_constant_matches_the_migrations_folder() -> None:
     from backstride.adapters.storage.store import HEAD_REVISION
 
     assert head_revision() == HEAD_REVISION
+
+
+def test_a_server_stopped_mid_query_is_a_lost_connection() -> None:
+    """psycopg raises AdminShutdown (57P01), a subclass of its OperationalError, when the
+    server is stopped mid-query: that is the server gone, said as such, and retryable."""
+    from backstride.adapters.storage.store import storage_fault
+
+    class OperationalError(Exception):
+        pass
+
+    class AdminShutdown(OperationalError):
+        sqlstate = "57P01"
+
+    class UniqueViolation(Exception):
+        sqlstate = "23505"
+
+    fault = storage_fault(AdminShutdown("terminating connection due to administrator command"),
+                          dialect="postgresql")
+    assert fault is not None and fault.retryable
+    assert "cannot be reached" in str(fault)
+    assert storage_fault(UniqueViolation("duplicate key"), dialect="postgresql") is None

@@ -954,12 +954,21 @@ def storage_fault(exc: BaseException, *, dialect: str) -> StorageError | None:
         return _fault("The history database file is gone or cannot be opened (it was moved, "
                       f"deleted or its folder is missing): {_KEPT} where it is. Check --db or "
                       "BACKSTRIDE_DATA_DIR, then run the command again.")
-    if dialect != "sqlite" and type(exc).__name__ in ("OperationalError", "InterfaceError"):
+    if dialect != "sqlite" and _connection_lost(exc, sqlstate):
         return _fault("The history database server cannot be reached (the connection was "
                       f"refused or lost): the last change was not saved ({_KEPT}). Check that "
                       "PostgreSQL is running and that --db or BACKSTRIDE_DB points at it, then "
                       "run the same command again.", retryable=True)
     return None
+
+
+def _connection_lost(exc: BaseException, sqlstate: str | None) -> bool:
+    """The server went away or cannot be reached: the driver's OperationalError or
+    InterfaceError, or a subclass of them (psycopg raises AdminShutdown, 57P01, when the
+    server is stopped mid-query), or a connection-exception SQLSTATE (class 08, 57P0x)."""
+    kinds = {cls.__name__ for cls in type(exc).__mro__}
+    return bool(kinds & {"OperationalError", "InterfaceError"}) or (
+        sqlstate is not None and (sqlstate.startswith("08") or sqlstate.startswith("57P")))
 
 
 def _fault(message: str, *, retryable: bool = False) -> StorageError:
