@@ -77,7 +77,7 @@ def runs_group(ctx: click.Context, json_out: str | None, limit: int | None) -> N
     """Your runs: list them, show one, set a run's surface."""
     if ctx.invoked_subcommand is not None:
         return
-    from backstride.adapters.render.history_json import run_json, runs_json
+    from backstride.adapters.render.history_json import runs_json, utc_text
 
     app = app_of(ctx)
     runs = workflows.list_runs(settings=app.settings, limit=limit)
@@ -90,7 +90,7 @@ def runs_group(ctx: click.Context, json_out: str | None, limit: int | None) -> N
             cadence = run.metric_value("cadence_spm")
             shown = f"{cadence:.0f} spm" if cadence is not None else "–"
             distance = f"{run.distance_m / 1000:.2f} km" if run.distance_m else "?"
-            start = run_json(run)["start_utc"] or "date unknown"
+            start = utc_text(run.start_utc) or "date unknown"
             copies = run.linked_files
             also = f"  (same run: {', '.join(c.name for c in copies)})" if copies else ""
             app.say(f"{run.id:>6}  {start:<20}  {distance:>9}  "

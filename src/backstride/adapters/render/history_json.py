@@ -4,10 +4,16 @@ and ``backstride.pain/1``, built from the typed records the workflows return."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from backstride.adapters.storage.records import PainRecord, RunRecord, ShoeRecord
 from backstride.adapters.storage.store import UserRecord
+
+
+def utc_text(moment: datetime | None) -> str | None:
+    """A UTC time as the contract writes it: "2024-05-01T06:30:00Z"."""
+    return None if moment is None else moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _day(value: Any) -> str | None:
@@ -39,8 +45,7 @@ def pain_json(entries: Sequence[PainRecord]) -> dict[str, Any]:
 
 def run_json(run: RunRecord) -> dict[str, Any]:
     return {"id": run.id,
-            "start_utc": None if run.start_utc is None
-            else run.start_utc.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "start_utc": utc_text(run.start_utc),
             "distance_m": run.distance_m, "duration_s": run.duration_s, "surface": run.surface,
             "source_sha256": run.source_sha256, "format": run.format, "device": run.device,
             "linked_files": [{"name": f.name, "format": f.format} for f in run.linked_files],
@@ -55,4 +60,4 @@ def users_json(users: Sequence[UserRecord]) -> dict[str, Any]:
     """``backstride.users/1``: every user with role and runners; never a password hash."""
     return {"schema": "backstride.users/1", "users": [
         {"username": u.username, "role": u.role, "runner": u.runner, "sees": list(u.sees),
-         "created_utc": u.created_utc.strftime("%Y-%m-%dT%H:%M:%SZ")} for u in users]}
+         "created_utc": utc_text(u.created_utc)} for u in users]}
