@@ -202,11 +202,13 @@ def _pain_text(comparisons: tuple[PainFormComparison, ...]) -> list[str]:
             continue
         d = _decimals(c.metric) + 1
         g = "" if c.hedges_g is None else f"  g {c.hedges_g:+.2f}"
-        low, high = _u_pair(c.metric, c.ci95) or c.ci95
+        factor = contract_factor(c.metric)  # the core's SI value in the contract's unit
+        low, high = c.ci95[0] * factor, c.ci95[1] * factor
+        difference = "–" if c.difference is None else f"{c.difference * factor:+.{d}f}"
         lines.append(
             f"  {contract_key(c.metric):<24} {_num(_u(c.metric, c.mean_painful), d)} "
             f"(n={c.n_painful}) vs {_num(_u(c.metric, c.mean_pain_free), d)} "
-            f"(n={c.n_pain_free}): {_u(c.metric, c.difference) or 0.0:+.{d}f} "
+            f"(n={c.n_pain_free}): {difference} "
             f"[{low:.{d}f}, {high:.{d}f}]{g}")
     return lines
 
