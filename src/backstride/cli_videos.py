@@ -19,17 +19,19 @@ def videos_group(ctx: click.Context, json_out: str | None) -> None:
     if ctx.invoked_subcommand is not None:
         return
     app = app_of(ctx)
-    data = workflows.list_videos(settings=app.settings)
+    from backstride.adapters.render.history_json import utc_text, videos_json
+
+    videos = workflows.list_videos(settings=app.settings)
     if json_out is not None:
-        emit_json(data, json_out)
+        emit_json(videos_json(videos), json_out)
     if json_out != "-":
-        if not data["videos"]:
+        if not videos:
             app.say("No videos yet: backstride import CLIP.mp4 (or batch a folder of clips).")
-        for video in data["videos"]:
-            cadence = video["cadence_spm"]
+        for video in videos:
+            cadence = video.cadence_spm
             shown = f"{cadence:.0f} spm" if cadence is not None else "–"
-            app.say(f"{video['id']:>6}  {video['imported_utc']:<20}  {video['view']:<4}  "
-                    f"{video['duration_s']:>6.1f} s  {shown:>8}  {video['name']}")
+            app.say(f"{video.id:>6}  {utc_text(video.imported_utc):<20}  {video.view:<4}  "
+                    f"{video.duration_s:>6.1f} s  {shown:>8}  {video.name}")
 
 
 @videos_group.command("show")

@@ -264,20 +264,20 @@ def test_a_finished_video_job_is_saved_to_the_history(client: TestClient, settin
     assert reply.status_code == 303, reply.text
     job = wait_for_job(client, reply.headers["location"], timeout_s=60)
     assert job["state"] == "done", job
-    [stored] = workflows.list_videos(settings=settings)["videos"]
-    assert stored["name"] == "easy-run.mp4" and stored["view"] == "side"
+    [stored] = workflows.list_videos(settings=settings)
+    assert stored.name == "easy-run.mp4" and stored.view == "side"
     page = client.get(job["result_url"]).text
-    assert f'Saved to your history as <a href="/videos/stored/{stored["id"]}">video ' \
-           f'{stored["id"]}</a>' in page
+    assert f'Saved to your history as <a href="/videos/stored/{stored.id}">video ' \
+           f'{stored.id}</a>' in page
     assert "does not store videos" not in page
     # The same clip again: analysed, but already in the history (by content), not twice.
     again = wait_for_job(client, upload(client, "same-clip.mp4", MP4).headers["location"])
     assert again["state"] == "done", again
-    assert f'already in your history as <a href="/videos/stored/{stored["id"]}">' in \
+    assert f'already in your history as <a href="/videos/stored/{stored.id}">' in \
            client.get(again["result_url"]).text
-    assert len(workflows.list_videos(settings=settings)["videos"]) == 1
+    assert len(workflows.list_videos(settings=settings)) == 1
     listed = client.get("/videos").text
-    assert "easy-run.mp4" in listed and f'href="/videos/stored/{stored["id"]}"' in listed
+    assert "easy-run.mp4" in listed and f'href="/videos/stored/{stored.id}"' in listed
 
 
 def test_the_videos_page_lists_stored_clips_newest_first(client: TestClient,
@@ -405,9 +405,9 @@ def test_team_a_video_job_saves_to_the_uploaders_history(team_app: Any,
     bob = logged_in(team_app, "bob")
     job = wait_for_job(bob, upload(bob, "bob-run.mp4", MP4).headers["location"])
     assert job["state"] == "done", job
-    assert [v["name"] for v in workflows.list_videos(settings=settings, runner="bob")[
-        "videos"]] == ["bob-run.mp4"]
-    assert workflows.list_videos(settings=settings, runner="alice")["videos"] == []
+    assert [v.name for v in workflows.list_videos(settings=settings, runner="bob")] == [
+        "bob-run.mp4"]
+    assert workflows.list_videos(settings=settings, runner="alice") == []
 
 
 # ---------------------------------------------------------------- browser

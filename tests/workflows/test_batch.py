@@ -55,6 +55,7 @@ def test_videos_batch_identically_on_every_path(tmp_path: Path) -> None:
     whichever path analysed it (the pose model runs in the worker)."""
     pytest.importorskip("ray")
     pytest.importorskip("mediapipe")
+    from backstride.adapters.render.history_json import video_json_entry
     from backstride.workflows import list_videos
     from tests.conftest import fixture_file
 
@@ -67,8 +68,8 @@ def test_videos_batch_identically_on_every_path(tmp_path: Path) -> None:
         settings = Settings(data_dir=tmp_path / label)
         summary = import_paths([folder], settings=settings, **kwargs)  # type: ignore[arg-type]
         assert (summary.imported, summary.videos) == (3, 1)
-        videos = [{k: v for k, v in video.items() if k not in ("id", "imported_utc")}
-                  for video in list_videos(settings=settings)["videos"]]
+        videos = [{**video_json_entry(video), "id": None, "imported_utc": None}
+                  for video in list_videos(settings=settings)]
         outcomes[label] = (_analyses(settings), videos)
     assert outcomes["serial"] == outcomes["pool"] == outcomes["ray"]
     assert outcomes["serial"][1][0]["name"].endswith("side.mp4")

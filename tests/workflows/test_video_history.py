@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from backstride import workflows
+from backstride.adapters.render.history_json import videos_json
 from backstride.adapters.storage.records import ImportOutcome, MeasuredVideo
 from backstride.adapters.storage.store import Store
 from backstride.config import Settings
@@ -40,17 +41,19 @@ def test_stored_once_listed_and_shown(settings: Settings) -> None:
     item = _measured(RunnerSpec(), "a" * 64)
     assert _save(settings, item) is ImportOutcome.IMPORTED
     assert _save(settings, item) is ImportOutcome.ALREADY_IMPORTED
-    listed = workflows.list_videos(settings=settings)
+    listed = videos_json(workflows.list_videos(settings=settings))
     assert listed["schema"] == "backstride.videos/1"
     [video] = listed["videos"]
     assert video["view"] == "side" and video["cadence_spm"] == pytest.approx(170, abs=1)
+    assert video["metrics"] == item.analysis["metrics"]
+    assert video["source_sha256"] == "a" * 64 and video["imported_utc"].endswith("Z")
     assert workflows.stored_video(video["id"], settings=settings) == item.analysis
 
 
 def test_reanalysis_from_keypoints_matches_and_takes_a_height(settings: Settings) -> None:
     item = _measured(RunnerSpec(noise_px=1.0), "b" * 64)
     _save(settings, item)
-    video_id = workflows.list_videos(settings=settings)["videos"][0]["id"]
+    video_id = workflows.list_videos(settings=settings)[0].id
     again = workflows.stored_video(video_id, settings=settings, reanalyze=True)
     assert again["metrics"] == item.analysis["metrics"]  # same keypoints, same numbers
     scaled = workflows.stored_video(video_id, settings=settings, height_m=1.8)
@@ -62,10 +65,10 @@ def test_reanalysis_from_keypoints_matches_and_takes_a_height(settings: Settings
 
 def test_other_runners_videos_are_not_found(settings: Settings) -> None:
     _save(settings, _measured(RunnerSpec(), "c" * 64), runner="alice")
-    [video] = workflows.list_videos(settings=settings, runner="alice")["videos"]
-    assert workflows.list_videos(settings=settings, runner="bob")["videos"] == []
+    [video] = workflows.list_videos(settings=settings, runner="alice")
+    assert workflows.list_videos(settings=settings, runner="bob") == []
     with pytest.raises(NotFoundError):
-        workflows.stored_video(video["id"], settings=settings, runner="bob")
+        workflows.stored_video(video.id, settings=settings, runner="bob")
     # The same clip may belong to two runners (a coach films both with one phone).
     assert _save(settings, _measured(RunnerSpec(), "c" * 64), runner="bob") is \
         ImportOutcome.IMPORTED
@@ -90,8 +93,8 @@ def test_import_a_real_clip_then_skip_it(settings: Settings) -> None:
     assert (summary.imported, summary.videos, summary.skipped) == (1, 1, ())
     again = workflows.import_paths([clip], settings=settings, workers=1)
     assert (again.imported, again.already_imported) == (0, 1)
-    [video] = workflows.list_videos(settings=settings)["videos"]
-    assert abs(video["cadence_spm"] - 168.9) <= 1.0
-    stored = workflows.stored_video(video["id"], settings=settings)
-    assert workflows.stored_video(video["id"], settings=settings, reanalyze=True)[
+    [video] = workflows.list_videos(settings=settings)
+    assert video.cadence_spm is not None and abs(video.cadence_spm - 168.9) <= 1.0
+    stored = workflows.stored_video(video.id, settings=settings)
+    assert workflows.stored_video(video.id, settings=settings, reanalyze=True)[
         "metrics"] == stored["metrics"]

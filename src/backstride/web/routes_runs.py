@@ -36,7 +36,7 @@ def dashboard(request: Request) -> HTMLResponse:
     cleared = state.seen and not state.held
     cadence = [(r.start_text, r.metric_value("cadence_spm"))
                for r in reversed(recent)]
-    videos = workflows.list_videos(settings=settings, runner=runner)["videos"]
+    videos = workflows.list_videos(settings=settings, runner=runner)
     try:  # the "today / this week" card (backstride today); none without a triage or plan
         today = workflows.today_card(settings=settings, runner=runner).json
     except InputError:

@@ -251,8 +251,7 @@ def video_json(request: Request, token: Token) -> FileResponse:
 @router.get("/videos", response_class=HTMLResponse)
 def videos_page(request: Request, page: int = 1) -> HTMLResponse:
     """The runner's stored clips, newest first."""
-    videos = workflows.list_videos(settings=settings_of(request),
-                                   runner=runner_of(request))["videos"]
+    videos = workflows.list_videos(settings=settings_of(request), runner=runner_of(request))
     total = len(videos)
     pages = max(1, -(-total // VIDEOS_PER_PAGE))
     page = min(max(page, 1), pages)

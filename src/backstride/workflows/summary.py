@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from backstride.adapters.output import write_output
-from backstride.adapters.render.history_json import pain_entry_json, run_json
+from backstride.adapters.render.history_json import pain_entry_json, run_json, video_json_entry
 from backstride.adapters.render.summary import SummaryData
 from backstride.adapters.storage.records import DEFAULT_RUNNER
 from backstride.config import Settings
@@ -29,8 +29,8 @@ def gather_summary(*, settings: Settings, runner: str = DEFAULT_RUNNER) -> Summa
         pain=[pain_entry_json(entry) for entry in list_pain(settings=settings, runner=runner)],
         runs=sorted((run_json(run) for run in list_runs(settings=settings, runner=runner)),
                     key=lambda run: str(run["start_utc"])),
-        videos=sorted(list_videos(settings=settings, runner=runner)["videos"],
-                      key=lambda video: str(video["imported_utc"])),
+        videos=[video_json_entry(video) for video in sorted(
+            list_videos(settings=settings, runner=runner), key=lambda v: v.imported_utc)],
         selftests=None if stored_tests is None else screen_body(
             stored_tests, settings=settings, save=False).json,
         plan=None if plan is None else plan[0], plan_made=None if plan is None else plan[1])

@@ -14,7 +14,12 @@ from typing import TYPE_CHECKING, Any, Final
 import numpy as np
 
 from backstride import __version__
-from backstride.adapters.storage.records import DEFAULT_RUNNER, ImportOutcome, MeasuredVideo
+from backstride.adapters.storage.records import (
+    DEFAULT_RUNNER,
+    ImportOutcome,
+    MeasuredVideo,
+    VideoRecord,
+)
 from backstride.config import Settings
 from backstride.core.gait import View
 from backstride.core.report import VideoReport, build_video_report
@@ -97,18 +102,18 @@ def save_video_report(report: VideoReport, *, name: str, settings: Settings,
     return stored is ImportOutcome.IMPORTED, video_id
 
 
-def reanalyze_stored(row: dict[str, Any], keypoints: bytes, *, view: View | None = None,
+def reanalyze_stored(row: VideoRecord, keypoints: bytes, *, view: View | None = None,
                      height_m: float | None = None) -> VideoReport:
     """A stored clip analysed again from its keypoints, by this version's code."""
     from backstride.adapters.pose.recorded import poses_from_bytes
 
-    poses = poses_from_bytes(keypoints, name=str(row["name"]))
-    return build_video_report(poses, source_name=Path(str(row["name"])).name,
-                              sha256=str(row["sha256"]), view=view, height_m=height_m,
+    poses = poses_from_bytes(keypoints, name=row.name)
+    return build_video_report(poses, source_name=Path(row.name).name,
+                              sha256=row.sha256, view=view, height_m=height_m,
                               decode_issues=poses.issues)
 
 
-def _stored(video_id: int, *, settings: Settings, runner: str) -> tuple[dict[str, Any], bytes]:
+def _stored(video_id: int, *, settings: Settings, runner: str) -> tuple[VideoRecord, bytes]:
     """A stored clip's row and keypoints; another runner's clip is "no such video"."""
     with open_store(settings) as store:
         found = store.video(video_id, runner=runner)
@@ -123,7 +128,7 @@ def stored_video_report(video_id: int, *, settings: Settings,
     """A stored clip's report rebuilt from its keypoints (in its stored view), for its
     page; the clip itself is not stored, so there are no key frames."""
     row, keypoints = _stored(video_id, settings=settings, runner=runner)
-    return reanalyze_stored(row, keypoints, view=row["view"])
+    return reanalyze_stored(row, keypoints, view=row.view)
 
 
 KEY_FRAMES: Final = 4
@@ -217,16 +222,11 @@ def _lean_labels(report: VideoReport) -> tuple[TimedLabel, ...]:
                  for t, value in zip(lean.t_s, lean.values, strict=True) if np.isfinite(value))
 
 
-def list_videos(*, settings: Settings, runner: str = DEFAULT_RUNNER) -> dict[str, Any]:
-    """``backstride.videos/1``: every stored clip, newest first, with its analysis."""
+def list_videos(*, settings: Settings, runner: str = DEFAULT_RUNNER) -> list[VideoRecord]:
+    """Every stored clip, newest first, with its analysis (``backstride.videos/1`` is
+    ``adapters.render.history_json.videos_json`` of this)."""
     with open_store(settings) as store:
-        rows = store.list_videos(runner=runner)
-    return {"schema": "backstride.videos/1", "videos": [
-        {"id": row["id"], "name": row["name"], "view": row["view"],
-         "duration_s": row["duration_s"], "cadence_spm": row["cadence_spm"],
-         "imported_utc": row["imported_utc"].strftime("%Y-%m-%dT%H:%M:%SZ"),
-         "source_sha256": row["sha256"], "metrics": row["analysis"].get("metrics", {})}
-        for row in rows]}
+        return store.list_videos(runner=runner)
 
 
 def stored_video(video_id: int, *, settings: Settings, runner: str = DEFAULT_RUNNER,
@@ -238,9 +238,9 @@ def stored_video(video_id: int, *, settings: Settings, runner: str = DEFAULT_RUN
 
     row, keypoints = _stored(video_id, settings=settings, runner=runner)
     if not reanalyze and view is None and height_m is None:
-        return dict(row["analysis"])
+        return dict(row.analysis)
     report = reanalyze_stored(row, keypoints, view=view, height_m=height_m)
-    return video_json(report, source_path=str(row["analysis"]["source"]["path"]))
+    return video_json(report, source_path=str(row.analysis["source"]["path"]))
 
 
 def latest_video_findings(*, settings: Settings, runner: str = DEFAULT_RUNNER
@@ -249,8 +249,8 @@ def latest_video_findings(*, settings: Settings, runner: str = DEFAULT_RUNNER
     different things), for the plan."""
     with open_store(settings) as store:
         rows = store.list_videos(runner=runner)
-    newest: dict[str, dict[str, Any]] = {}
+    newest: dict[str, VideoRecord] = {}
     for row in rows:  # newest first
-        newest.setdefault(str(row["view"]), row)
-    return tuple(dict.fromkeys(str(f["id"]) for row in newest.values()
-                               for f in row["analysis"].get("findings", [])))
+        newest.setdefault(row.view, row)
+    return tuple(dict.fromkeys(finding for row in newest.values()
+                               for finding in row.finding_ids))

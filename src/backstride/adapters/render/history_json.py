@@ -1,5 +1,6 @@
-"""The history's JSON documents (CONTRACT.md): ``backstride.runs/1``, ``backstride.shoes/1``
-and ``backstride.pain/1``, built from the typed records the workflows return."""
+"""The history's JSON documents (CONTRACT.md): ``backstride.runs/1``, ``backstride.shoes/1``,
+``backstride.pain/1``, ``backstride.videos/1`` and ``backstride.users/1``, built from the typed
+records the workflows return."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from backstride.adapters.storage.records import PainRecord, RunRecord, ShoeRecord
+from backstride.adapters.storage.records import PainRecord, RunRecord, ShoeRecord, VideoRecord
 from backstride.adapters.storage.store import UserRecord
 
 
@@ -54,6 +55,19 @@ def run_json(run: RunRecord) -> dict[str, Any]:
 
 def runs_json(runs: Sequence[RunRecord]) -> dict[str, Any]:
     return {"schema": "backstride.runs/1", "runs": [run_json(run) for run in runs]}
+
+
+def video_json_entry(video: VideoRecord) -> dict[str, Any]:
+    return {"id": video.id, "name": video.name, "view": video.view,
+            "duration_s": video.duration_s, "cadence_spm": video.cadence_spm,
+            "imported_utc": utc_text(video.imported_utc), "source_sha256": video.sha256,
+            "metrics": video.metrics}
+
+
+def videos_json(videos: Sequence[VideoRecord]) -> dict[str, Any]:
+    """``backstride.videos/1``: every stored clip, in the order given, with its metrics."""
+    return {"schema": "backstride.videos/1",
+            "videos": [video_json_entry(video) for video in videos]}
 
 
 def users_json(users: Sequence[UserRecord]) -> dict[str, Any]:

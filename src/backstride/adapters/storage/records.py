@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Final
 
 if TYPE_CHECKING:
+    from backstride.core.gait import View
     from backstride.core.types import FloatArray
 
 # Whose data it is when no runner is named (one person on their own computer).
@@ -145,3 +146,28 @@ class RunRecord:
         """A metric's value when the analysis measured it, else None."""
         value = (self.metrics.get(key) or {}).get("value")
         return None if value is None else float(value)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VideoRecord:
+    """A stored clip for lists and pages: its row and its analysis as stored
+    (``backstride.analysis/1``), never its keypoints."""
+
+    id: int
+    name: str
+    sha256: str
+    view: View
+    duration_s: float
+    cadence_spm: float | None
+    pose_model: str
+    analyser_version: str
+    imported_utc: datetime
+    analysis: dict[str, Any]
+
+    @property
+    def metrics(self) -> dict[str, Any]:
+        return dict(self.analysis.get("metrics") or {})
+
+    @property
+    def finding_ids(self) -> tuple[str, ...]:
+        return tuple(str(f["id"]) for f in self.analysis.get("findings") or [])

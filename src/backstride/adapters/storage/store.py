@@ -57,6 +57,7 @@ from backstride.adapters.storage.records import (
     PainRecord,
     RunRecord,
     ShoeRecord,
+    VideoRecord,
 )
 from backstride.adapters.storage.schema import (
     activities,
@@ -467,17 +468,17 @@ class Store:
             return frozenset(conn.scalars(select(videos.c.sha256)
                                           .where(videos.c.runner_id == runner_id)))
 
-    def list_videos(self, *, runner: str = DEFAULT_RUNNER) -> list[JSON]:
+    def list_videos(self, *, runner: str = DEFAULT_RUNNER) -> list[VideoRecord]:
         """Every stored clip, newest first, with its analysis (no keypoints)."""
         runner_id = self.runner_id(runner)
         columns = [c for c in videos.c if c.name not in ("keypoints", "runner_id")]
         with self.engine.connect() as conn:
             rows = conn.execute(select(*columns).where(videos.c.runner_id == runner_id)
                                 .order_by(videos.c.imported_utc.desc(), videos.c.id.desc()))
-            return [{**row._asdict(), "imported_utc": _aware(row.imported_utc)}
-                    for row in rows]
+            return [_video_record(row) for row in rows]
 
-    def video(self, video_id: int, *, runner: str = DEFAULT_RUNNER) -> tuple[JSON, bytes] | None:
+    def video(self, video_id: int, *, runner: str = DEFAULT_RUNNER
+              ) -> tuple[VideoRecord, bytes] | None:
         """One clip's row (with its analysis) and keypoints; None if not this runner's."""
         runner_id = self.runner_id(runner)
         with self.engine.connect() as conn:
@@ -485,8 +486,7 @@ class Store:
                                                     videos.c.runner_id == runner_id)).first()
         if row is None:
             return None
-        fields = {k: v for k, v in row._asdict().items() if k not in ("keypoints", "runner_id")}
-        return {**fields, "imported_utc": _aware(row.imported_utc)}, bytes(row.keypoints)
+        return _video_record(row), bytes(row.keypoints)
 
     def list_runs(self, *, runner: str = DEFAULT_RUNNER, limit: int | None = None,
                   offset: int = 0) -> list[RunRecord]:
@@ -901,6 +901,15 @@ def _user_record(conn: Connection, row: Row[Any]) -> UserRecord:
         user_runners.c.user_id == row.id).order_by(runners.c.name)))
     return UserRecord(username=row.username, role=row.role, runner=row.runner_name,
                       sees=tuple(sees), created_utc=_aware(row.created_utc))
+
+
+def _video_record(row: Any) -> VideoRecord:
+    return VideoRecord(
+        id=int(row.id), name=str(row.name), sha256=str(row.sha256), view=row.view,
+        duration_s=float(row.duration_s),
+        cadence_spm=None if row.cadence_spm is None else float(row.cadence_spm),
+        pose_model=str(row.pose_model), analyser_version=str(row.analyser_version),
+        imported_utc=_aware(row.imported_utc), analysis=dict(row.analysis))
 
 
 def _aware(value: datetime) -> datetime:
