@@ -280,7 +280,7 @@ def test_the_python_api_returns_the_result_before_saving(home: Path) -> None:
 
     settings = Settings(data_dir=home / "data", db=BAD_DB)
     outcome = workflows.assess_back(EMERGENCY, settings=settings, save=False)
-    assert outcome.json["level"] == "emergency"  # returned, nothing touched yet
+    assert outcome.json()["level"] == "emergency"  # returned, nothing touched yet
     with pytest.raises(StorageError):
         workflows.record_triage(outcome, settings=settings)
 

@@ -181,7 +181,7 @@ def demo_command(ctx: click.Context, out_dir: Path) -> None:
     result = workflows.run_demo(out_dir, settings=settings)
     app.say(triage_text(result.triage.result))
     app.say(text_summary(result.outcome.json(), units=settings.units))
-    app.say(plan_text(result.planned.json))
+    app.say(plan_text(result.planned.json()))
     app.say("Files: " + ", ".join(str(p) for p in (
         result.fit_path, result.json_path, result.plan_path, *result.other_paths)))
     click.echo(str(result.report_path))

@@ -41,12 +41,12 @@ def triage_command(ctx: click.Context, answers_path: Path | None, json_out: str 
     # cannot be written never hides it (docs/safety.md, "Result first").
     outcome = workflows.assess_back(answers, settings=app.settings, save=False)
     if json_out == "-":
-        emit_json(outcome.json, json_out)
+        emit_json(outcome.json(), json_out)
     else:
         click.echo(triage_text(outcome.result))
     problems = []
     if json_out is not None and json_out != "-":
-        problems += _saved(lambda: emit_json(outcome.json, json_out), f"the result to {json_out}")
+        problems += _saved(lambda: emit_json(outcome.json(), json_out), f"the result to {json_out}")
     if answers_path is None:
         problems += _saved(lambda: workflows.write_text_atomic(
             save_path, json.dumps(answers, indent=2) + "\n"), f"your answers to {save_path}")
@@ -102,7 +102,7 @@ def selftest_command(ctx: click.Context, results_path: Path | None, json_out: st
         workflows.write_text_atomic(save_path, json.dumps(results, indent=2) + "\n")
     outcome = workflows.screen_body(results, settings=app.settings)
     if json_out is not None:
-        emit_json(outcome.json, json_out)
+        emit_json(outcome.json(), json_out)
     if json_out != "-":
         click.echo(selftest_text(outcome.result))
 
@@ -133,7 +133,7 @@ def plan_command(ctx: click.Context, answers: Path | None, results: Path | None,
                                   analysis=analysis,
                                   start=None if start is None else start.date())
     if json_out is not None:
-        emit_json(planned.json, json_out)
+        emit_json(planned.json(), json_out)
     if report is not None:
         workflows.write_text_atomic(report, workflows.render_plan(planned, settings=settings))
         app.note(f"plan report: {report}")
@@ -149,7 +149,7 @@ def plan_command(ctx: click.Context, answers: Path | None, results: Path | None,
     if ics is not None:
         app.note(f"calendar: {workflows.write_calendar(planned.plan, ics)}")
     if json_out != "-":
-        click.echo(plan_text(planned.json))
+        click.echo(plan_text(planned.json()))
 
 
 def plan_text(plan: dict[str, Any]) -> str:

@@ -32,7 +32,7 @@ def _triage(settings: Settings) -> None:
 def test_weeks_are_judged_on_the_imported_runs_and_the_pain_diary(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path / "data")
     _triage(settings)
-    first = workflows.make_plan(settings=settings, start=START, today=START).json
+    first = workflows.make_plan(settings=settings, start=START, today=START).json()
     assert [d["action"] for d in first["decisions"]] == ["start"]
     week1 = [START + timedelta(days=d) for d in (1, 3, 5)]
     _import_runs(settings, tmp_path / "w1", week1)
@@ -51,7 +51,7 @@ def test_weeks_are_judged_on_the_imported_runs_and_the_pain_diary(tmp_path: Path
                        onset_min=None, onset_km=None, run_id=runs[week2], recorded_on=week2,
                        note=None)
     _triage(settings)  # changed pain: the red-flag questions again, as the plan demands
-    plan = workflows.make_plan(settings=settings, today=START + timedelta(days=15)).json
+    plan = workflows.make_plan(settings=settings, today=START + timedelta(days=15)).json()
     assert plan["start_date"] == START.isoformat()  # kept
     decided = plan["decisions"]
     assert [d["action"] for d in decided] == ["start", "advance", "repeat"]
@@ -96,7 +96,7 @@ def test_bad_dates_are_refused_or_left_out_with_a_note(tmp_path: Path) -> None:
     assert workflows.list_pain(settings=settings) == ()
     _import_runs(settings, tmp_path / "future", [today + timedelta(days=3)])
     [run] = workflows.list_runs(settings=settings)
-    plan = workflows.make_plan(settings=settings).json
+    plan = workflows.make_plan(settings=settings).json()
     assert any(note.startswith(f"Run {run.id} is dated {(today + timedelta(days=3)).isoformat()}"
                                f", after today ({today.isoformat()}): not used")
                for note in plan["notes"])
@@ -109,9 +109,9 @@ def test_a_dated_plan_keeps_the_baseline_it_started_from(tmp_path: Path) -> None
     settings = Settings(data_dir=tmp_path / "data")
     _triage(settings)
     _import_runs(settings, tmp_path / "before", [START - timedelta(days=d) for d in (1, 3, 5)])
-    first = workflows.make_plan(settings=settings, start=START, today=START).json
+    first = workflows.make_plan(settings=settings, start=START, today=START).json()
     _import_runs(settings, tmp_path / "after", [START + timedelta(days=d) for d in (1, 3, 5)])
-    again = workflows.make_plan(settings=settings, today=START + timedelta(days=8)).json
+    again = workflows.make_plan(settings=settings, today=START + timedelta(days=8)).json()
     assert again["baseline"] == first["baseline"] and first["baseline"] is not None
     assert again["cadence_steps"] == first["cadence_steps"]
 

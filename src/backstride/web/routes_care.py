@@ -227,7 +227,7 @@ def _record_and_show(request: Request, outcome: workflows.Triaged
     except BackstrideError as exc:
         problem = (f"Your answers could not be saved ({exc}). The result above stands: follow "
                    "its advice. Download your answers below to keep them, and try again later.")
-        return _triage_page(request, outcome.json, outcome.answers, status_code=503,
+        return _triage_page(request, outcome.json(), outcome.answers_json(), status_code=503,
                             save_problem=problem)
     return RedirectResponse("/triage/result", status_code=303)
 
@@ -487,7 +487,7 @@ def _require_plan(request: Request) -> workflows.Planned:
 def _plan_view(planned: workflows.Planned) -> dict[str, Any]:
     """The printable page's own week rows and exercise cards (adapters.render.plan_html), so
     the page and its printout never disagree."""
-    plan = planned.json
+    plan = planned.json()
     exercises = plan["exercises"]
     steps = plan["cadence_steps"]
     first = (steps[0]["target_spm"] if steps else
@@ -506,7 +506,7 @@ def _plan_page(request: Request, *, problem: str | None = None,
     state = workflows.care_state(settings_of(request), runner=runner_of(request))
     record = state.holding or state.latest  # a later, lower triage does not lift a hold
     planned = _planned(request)
-    banner = (planned.triage if planned is not None
+    banner = (planned.triage_json() if planned is not None
               else None if record is None else record.result)
     return render(request, "plan_page.html.j2", status_code=status_code, planned=planned,
                   view=None if planned is None else _plan_view(planned), banner=banner,
@@ -555,7 +555,7 @@ def plan_report(request: Request) -> HTMLResponse:
 
 @router.get("/plan/plan.json")
 def plan_json_file(request: Request) -> JSONResponse:
-    return _json_download(_require_plan(request).json, "backstride-plan.json")
+    return _json_download(_require_plan(request).json(), "backstride-plan.json")
 
 
 def _attachment(filename: str) -> dict[str, str]:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -25,7 +26,7 @@ from backstride.core.plan import (
 )
 from backstride.core.schedule import PainOnset, RunShape, pain_onset, shape_runs, usual_run_s
 from backstride.core.screening import ScreeningResult, score_self_tests, validate_selftests
-from backstride.core.triage import TriageResult, assess, validate_answers
+from backstride.core.triage import Answers, TriageResult, assess, validate_answers
 from backstride.errors import BackstrideError, InputError, StorageError
 from backstride.workflows._files import read_json_file, write_text_atomic
 
@@ -42,9 +43,18 @@ def _open_store(settings: Settings) -> Store:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Triaged:
+    """A triage: its result and the validated answers it came from."""
+
     result: TriageResult
-    answers: dict[str, Any]
-    json: dict[str, Any]
+    answers: Answers
+
+    def json(self) -> dict[str, Any]:
+        """``backstride.triage/1``."""
+        return triage_json(self.result)
+
+    def answers_json(self) -> dict[str, Any]:
+        """The ``answers/1`` document, values as given ("unsure" kept): what is stored."""
+        return answers_json(self.answers)
 
 
 def assess_back(answers: dict[str, Any], *, settings: Settings, save: bool = True,
@@ -56,7 +66,7 @@ def assess_back(answers: dict[str, Any], *, settings: Settings, save: bool = Tru
     is reported after the result."""
     checked = validate_answers(answers)
     result = assess(checked, emergency_number=settings.emergency_number)
-    outcome = Triaged(result=result, answers=answers_json(checked), json=triage_json(result))
+    outcome = Triaged(result=result, answers=checked)
     if save:
         record_triage(outcome, settings=settings, runner=runner)
     return outcome
@@ -69,10 +79,11 @@ def record_triage(outcome: Triaged, *, settings: Settings,
         latest = store.latest_triage(runner=runner)
         # The same answers again are the same triage (a clearance given for it still
         # counts), unless pain was logged since: then this is the re-ask, and it counts.
-        repeated = latest is not None and latest.answers == outcome.answers and not (
+        answers = outcome.answers_json()
+        repeated = latest is not None and latest.answers == answers and not (
             store.pain_entries_since(latest.created_utc, runner=runner)[1])
         if not repeated:
-            store.save_triage(outcome.answers, outcome.json, runner=runner)
+            store.save_triage(answers, outcome.json(), runner=runner)
 
 
 def triage_state(settings: Settings, *, runner: str = DEFAULT_RUNNER
@@ -144,7 +155,10 @@ def check_selftests_allowed(settings: Settings, *, runner: str = DEFAULT_RUNNER)
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Screened:
     result: ScreeningResult
-    json: dict[str, Any]
+
+    def json(self) -> dict[str, Any]:
+        """``backstride.selftests/1`` scored (results, contributors)."""
+        return selftest_json(self.result)
 
 
 def screen_body(results: dict[str, Any], *, settings: Settings, save: bool = True,
@@ -152,10 +166,10 @@ def screen_body(results: dict[str, Any], *, settings: Settings, save: bool = Tru
     if save:
         check_selftests_allowed(settings, runner=runner)
     screened = score_self_tests(validate_selftests(results))
-    outcome = Screened(result=screened, json=selftest_json(screened))
+    outcome = Screened(result=screened)
     if save:
         with _open_store(settings) as store:
-            store.save_selftests(results, outcome.json, runner=runner)
+            store.save_selftests(results, outcome.json(), runner=runner)
     return outcome
 
 
@@ -168,10 +182,21 @@ def latest_selftests(*, settings: Settings, runner: str = DEFAULT_RUNNER
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Planned:
+    """A plan, with the triage that leads it and the self-tests it was made from."""
+
     plan: Plan
-    json: dict[str, Any]
-    triage: dict[str, Any]
-    selftests: dict[str, Any] | None
+    triage: TriageResult
+    screening: ScreeningResult | None
+
+    def json(self) -> dict[str, Any]:
+        """``backstride.plan/1``: what is stored and written."""
+        return plan_json(self.plan)
+
+    def triage_json(self) -> dict[str, Any]:
+        return triage_json(self.triage)
+
+    def selftests_json(self) -> dict[str, Any] | None:
+        return None if self.screening is None else selftest_json(self.screening)
 
 
 def make_plan(*, settings: Settings, answers: Path | None = None, results: Path | None = None,
@@ -260,19 +285,19 @@ def make_plan(*, settings: Settings, answers: Path | None = None, results: Path 
         triage_level=current.level, triage_action=current.action,
         cleared=state.seen and not held, clearance=clearance, hold_detail=hold_detail,
         baseline=baseline, findings=findings,
-        contributors=() if screening is None else tuple(screening.json["contributors"]),
+        contributors=() if screening is None else screening.result.contributors,
         startback_risk=None if current.startback is None else current.startback.risk.value,
         shoes=shoes_in_use, shoe_warn_m=settings.shoe_warn_distance_m,
         shoe_replace_m=settings.shoe_replace_distance_m,
         start=start, shape=inputs.shape, history=history, today=today, runs_done=inputs.runs,
         pains_done=inputs.pains)
-    rendered = plan_json(plan)
     if inputs.notes and not plan.held:
-        rendered["notes"].extend(inputs.notes)
+        plan = dataclasses.replace(plan, notes=(*plan.notes, *inputs.notes))
+    planned = Planned(plan=plan, triage=current,
+                      screening=None if screening is None else screening.result)
     with _open_store(settings) as store:
-        store.save_plan(rendered, runner=runner)
-    return Planned(plan=plan, json=rendered, triage=triage_json(current),
-                   selftests=None if screening is None else screening.json)
+        store.save_plan(planned.json(), runner=runner)
+    return planned
 
 
 def _stored_start(plan: dict[str, Any] | None) -> date | None:
@@ -403,8 +428,8 @@ def _history_baseline(settings: Settings, runner: str,
 def render_plan(planned: Planned, *, settings: Settings) -> str:
     from backstride.adapters.render.plan_html import render_plan_html
 
-    return render_plan_html(planned.json, triage=planned.triage, selftests=planned.selftests,
-                            units=settings.units)
+    return render_plan_html(planned.json(), triage=planned.triage_json(),
+                            selftests=planned.selftests_json(), units=settings.units)
 
 
 def write_workouts(plan: Plan, directory: Path) -> list[Path]:

@@ -68,7 +68,7 @@ def run_demo(out_dir: Path, *, settings: Settings, seed: int = 7) -> DemoResult:
                         analysis=json_path)
     plan_path = out_dir / "demo-plan.html"
     write_text_atomic(plan_path, render_plan(planned, settings=settings))
-    write_text_atomic(out_dir / "demo-plan.json", json.dumps(planned.json, indent=2) + "\n")
+    write_text_atomic(out_dir / "demo-plan.json", json.dumps(planned.json(), indent=2) + "\n")
     first = planned.plan.cadence_steps[0].target_spm if planned.plan.cadence_steps else 170.0
     others = (
         answers_path, tests_path, out_dir / "demo-plan.json",

@@ -32,7 +32,7 @@ def gather_summary(*, settings: Settings, runner: str = DEFAULT_RUNNER) -> Summa
         videos=[video_json_entry(video) for video in sorted(
             list_videos(settings=settings, runner=runner), key=lambda v: v.imported_utc)],
         selftests=None if stored_tests is None else screen_body(
-            stored_tests, settings=settings, save=False).json,
+            stored_tests, settings=settings, save=False).json(),
         plan=None if plan is None else plan[0], plan_made=None if plan is None else plan[1])
 
 

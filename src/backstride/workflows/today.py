@@ -56,7 +56,7 @@ def today_card(*, settings: Settings, day: date | None = None,
         from backstride.workflows.care import make_plan
 
         try:
-            stored = (make_plan(settings=settings, runner=runner).json, datetime.now(UTC))
+            stored = (make_plan(settings=settings, runner=runner).json(), datetime.now(UTC))
         except InputError as exc:  # changed pain: the red-flag questions come first
             adapt_note = f" The plan could not adapt yet: {exc}"
     shown = state.holding or state.latest
