@@ -207,11 +207,13 @@ def today_command(ctx: click.Context, on: datetime | None, json_out: str | None)
     """What your plan holds today and this week: the run, its length, cadence target and
     metronome part, the exercises due and what to log afterwards; a hold first."""
     app = app_of(ctx)
+    from backstride.adapters.render.today_json import today_json, today_text
+
     card = workflows.today_card(settings=app.settings, day=None if on is None else on.date())
     if json_out is not None:
-        emit_json(card.json, json_out)
+        emit_json(today_json(card), json_out)
     if json_out != "-":
-        click.echo(workflows.today_text(card.json))
+        click.echo(today_text(card))
 
 
 @click.command("summary")

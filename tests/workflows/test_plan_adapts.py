@@ -9,6 +9,7 @@ import pytest
 
 from backstride import workflows
 from backstride.adapters.formats.fit_writer import simulated_run_messages, write_fit_bytes
+from backstride.adapters.render.today_json import today_json
 from backstride.config import Settings
 from backstride.core.simulate import RunPlan, demo_answers, simulate_run
 
@@ -70,15 +71,15 @@ def test_today_adapts_first_and_changed_pain_asks_for_triage(tmp_path: Path) -> 
     _triage(settings)
     today = datetime.now(UTC).date()
     workflows.make_plan(settings=settings)
-    card = workflows.today_card(settings=settings).json
+    card = today_json(workflows.today_card(settings=settings))
     assert card["decision"]["action"] == "start" and "could not adapt" not in card["message"]
     workflows.add_pain(settings=settings, score=6, kind="next_morning", location="low back",
                        onset_min=None, onset_km=None, run_id=None, recorded_on=today, note=None)
-    card = workflows.today_card(settings=settings).json
+    card = today_json(workflows.today_card(settings=settings))
     assert "The plan could not adapt yet: Your pain changed since your last triage" in \
         card["message"]
     _triage(settings)
-    card = workflows.today_card(settings=settings).json
+    card = today_json(workflows.today_card(settings=settings))
     assert "could not adapt" not in card["message"] and card["held"] is False
 
 

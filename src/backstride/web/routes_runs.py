@@ -12,6 +12,7 @@ from fastapi import Path as FastApiPath
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from backstride import workflows
+from backstride.adapters.render.today_json import today_json
 from backstride.errors import InputError
 from backstride.web import routes_video, security
 from backstride.web.auth import owner_key, runner_of
@@ -38,7 +39,7 @@ def dashboard(request: Request) -> HTMLResponse:
                for r in reversed(recent)]
     videos = workflows.list_videos(settings=settings, runner=runner)
     try:  # the "today / this week" card (backstride today); none without a triage or plan
-        today = workflows.today_card(settings=settings, runner=runner).json
+        today = today_json(workflows.today_card(settings=settings, runner=runner))
     except InputError:
         today = None
     return render(request, "dashboard.html.j2", runs=runs, shoe_alerts=shoes,

@@ -109,7 +109,6 @@ if TYPE_CHECKING:  # mypy reads these; at run time each name loads its module on
     from backstride.workflows.today import (
         TodayCard,
         today_card,
-        today_text,
     )
     from backstride.workflows.video import (
         analyze_video,
@@ -196,7 +195,6 @@ __all__ = [
     "stored_video",
     "stored_video_report",
     "today_card",
-    "today_text",
     "trends",
     "triage_state",
     "write_annotated",
@@ -249,7 +247,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
         "open_session", "remove_user", "revoke_runner",
     ),
     "backstride.workflows.today": (
-        "TodayCard", "today_card", "today_text",
+        "TodayCard", "today_card",
     ),
     "backstride.workflows.video": (
         "analyze_video", "list_videos", "measure_video", "save_video_report", "stored_video",

@@ -7,15 +7,18 @@ plan says; the hold's action comes first."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from backstride.adapters.storage.records import DEFAULT_RUNNER
 from backstride.config import Settings
 from backstride.errors import InputError
 
-SCHEMA = "backstride.today/1"
+if TYPE_CHECKING:
+    from backstride.core.schedule import Decision, PlannedRun, PlanWeek
+
 LOG_AFTER_RUN = (
     "pain 0-10 after the run and next morning (backstride pain add SCORE --run ID, with "
     "--minute M if it began during the run)",
@@ -25,8 +28,36 @@ LOG_REST_DAY = ("pain 0-10 this morning if your back hurts "
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class DueExercise:
+    """An exercise of the plan that falls on the day."""
+
+    id: str
+    name: str
+    when: str  # daily, pre-run, strength day
+    dose: str
+    why: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class TodayCard:
-    json: dict[str, Any]
+    """What one day holds (``backstride.today/1`` is ``adapters.render.today_json`` of it):
+    the hold first when held, else the day's run or rest, the exercises due, what to log
+    afterwards and the week's runs."""
+
+    day: date
+    triage_level: str  # the triage that leads: the one that holds, else the latest
+    triage_action: str | None
+    held: bool
+    hold_reason: str | None = None
+    waiting_for_clinician: bool = False
+    run: PlannedRun | None = None
+    exercises: tuple[DueExercise, ...] = ()
+    log: tuple[str, ...] = ()
+    week: PlanWeek | None = None
+    weeks_in_plan: int = 0
+    next_run: PlannedRun | None = None
+    decision: Decision | None = None
+    message: str = ""
 
 
 def today_card(*, settings: Settings, day: date | None = None,
@@ -60,101 +91,77 @@ def today_card(*, settings: Settings, day: date | None = None,
         except InputError as exc:  # changed pain: the red-flag questions come first
             adapt_note = f" The plan could not adapt yet: {exc}"
     shown = state.holding or state.latest
-    base: dict[str, Any] = {
-        "schema": SCHEMA, "date": day.isoformat(),
-        "triage": {"level": shown.level, "action": shown.result.get("action")},
-        "held": state.held, "hold_reason": None, "waiting_for_clinician": False,
-        "run": None, "exercises": [], "log": [], "week": None, "next_run": None,
-        "decision": None, "message": "",
-    }
+    leading = TodayCard(day=day, triage_level=shown.level,
+                        triage_action=shown.result.get("action"), held=state.held)
     if state.held:
-        base["hold_reason"] = (f"Your {shown.level} triage of "
-                               f"{shown.created_utc.date().isoformat()} holds the plan: no run "
-                               "and no exercises until a clinician has seen you. Record it "
-                               "with 'backstride clearance --by NAME'.")
-        base["message"] = "No run today: the plan is on hold."
-        return TodayCard(json=base)
+        return dataclasses.replace(
+            leading, message="No run today: the plan is on hold.",
+            hold_reason=(f"Your {shown.level} triage of {shown.created_utc.date().isoformat()} "
+                         "holds the plan: no run and no exercises until a clinician has seen "
+                         "you. Record it with 'backstride clearance --by NAME'."))
     if shown.level == "see_clinician" and not state.seen:
-        base["waiting_for_clinician"] = True
-        base["message"] = ("No planned run yet: the dated runs start once you record the "
-                           "visit ('backstride clearance --by NAME'). Keep your running easy.")
-        return TodayCard(json=base)
+        return dataclasses.replace(leading, waiting_for_clinician=True, message=(
+            "No planned run yet: the dated runs start once you record the visit "
+            "('backstride clearance --by NAME'). Keep your running easy."))
+    from backstride.adapters.render.plan_json import decisions_from_json, weeks_from_json
+
     plan = None if stored is None else stored[0]
-    if plan is None or not plan.get("weeks"):
+    weeks = weeks_from_json(None if plan is None else plan.get("weeks"))
+    if plan is None or not weeks:
         raise InputError("No dated plan on record: make one with 'backstride plan' "
                          "(add --start YYYY-MM-DD to choose its first day).")
-    card = {**base, **_day_of(plan, day)}
-    card["decision"] = (plan.get("decisions") or [None])[-1]
-    card["message"] += adapt_note
-    return TodayCard(json=card)
+    decisions = decisions_from_json(plan.get("decisions"))
+    card = _day_of(weeks, _exercises(plan.get("exercises")), day, leading=leading,
+                   decision=decisions[-1] if decisions else None)
+    return dataclasses.replace(card, message=card.message + adapt_note)
 
 
-def _day_of(plan: dict[str, Any], day: date) -> dict[str, Any]:
-    from backstride.core.schedule import strength_days
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Exercise:
+    due: DueExercise
+    days_per_week: int
 
-    weeks = plan["weeks"]
-    first, last = date.fromisoformat(weeks[0]["start"]), date.fromisoformat(weeks[-1]["end"])
-    iso = day.isoformat()
-    runs = [r for w in weeks for r in w["runs"]]
-    upcoming = next((r for r in runs if r["date"] > iso), None)
+
+def _exercises(items: Any) -> list[_Exercise]:
+    """The stored plan's exercises, as the day needs them."""
+    return [_Exercise(due=DueExercise(id=str(e["id"]), name=str(e["name"]),
+                                      when=str(e.get("when")), dose=str(e["dose"]),
+                                      why=str(e["why"])),
+                      days_per_week=int(e.get("days_per_week") or 0))
+            for e in (items if isinstance(items, list) else [])]
+
+
+def _day_of(weeks: tuple[PlanWeek, ...], exercises: list[_Exercise], day: date, *,
+            leading: TodayCard, decision: Decision | None) -> TodayCard:
+    from backstride.core.schedule import run_on, run_words, strength_days, week_of
+
+    runs = [r for w in weeks for r in w.runs]
+    upcoming = next((r for r in runs if r.day > day), None)
+    first, last = weeks[0].start, weeks[-1].end
     if day < first:
-        return {"message": f"Your plan starts {first.isoformat()}; its first run is "
-                           f"{runs[0]['date']}.", "next_run": runs[0] if runs else None}
-    if day > last:
-        return {"message": f"Your plan ended {last.isoformat()}: make the next one "
-                           "('backstride plan --start YYYY-MM-DD').",
-                "next_run": None}
-    week_json = next(w for w in weeks if w["start"] <= iso <= w["end"])
-    run = next((r for r in week_json["runs"] if r["date"] == iso), None)
-    order = strength_days(date.fromisoformat(week_json["start"]),
-                          {date.fromisoformat(r["date"]) for r in week_json["runs"]})
-    exercises = []
-    for e in plan.get("exercises") or []:
-        when, per_week = e.get("when"), int(e.get("days_per_week") or 0)
-        due = (when == "daily" or (when == "pre-run" and run is not None)
-               or (when == "strength day" and day in order[:per_week]))
-        if due:
-            exercises.append({"id": e["id"], "name": e["name"], "when": when,
-                              "dose": e["dose"], "why": e["why"]})
-    step = (f", cadence step {week_json['step']}" if week_json.get("step") else "")
-    return {
-        "run": run, "exercises": exercises,
-        "log": list(LOG_AFTER_RUN) if run is not None else list(LOG_REST_DAY),
-        "week": {"week": week_json["week"], "of": len(weeks), "start": week_json["start"],
-                 "end": week_json["end"], "target_spm": week_json.get("target_spm"),
-                 "runs": week_json["runs"]},
-        "next_run": upcoming if run is None else None,
-        "message": (f"Week {week_json['week']} of {len(weeks)}{step}: "
-                    + (f"today, {run['title']}." if run is not None else
-                       "rest day from running" + (f"; next run {upcoming['date']}: "
-                                                  f"{upcoming['title']}." if upcoming else "."))),
-    }
-
-
-def today_text(card: dict[str, Any]) -> str:
-    """The card in the terminal: the hold first, then today, the exercises, what to log and
-    the week's runs."""
-    triage = card["triage"]
-    lines = [f"TODAY {card['date']}"]
-    if card["held"]:
-        lines.append(f"{str(triage['level']).replace('_', ' ').upper()}: {triage['action']}")
-        lines.append(f"PLAN HELD: {card['hold_reason']}")
-        return "\n".join(lines)
-    if card["waiting_for_clinician"]:
-        lines.append(f"{str(triage['level']).replace('_', ' ').upper()}: {triage['action']}")
-    lines.append(card["message"])
-    if card.get("decision"):
-        decided = card["decision"]
-        lines.append(f"Latest change ({decided['date']}, "
-                     f"{decided['action'].replace('_', ' ')}): {decided['why']}")
-    run = card["run"]
+        opening = (f"Your plan starts {first.isoformat()}" + (
+            f"; its first run is {runs[0].day.isoformat()}." if runs else "."))
+        return dataclasses.replace(leading, decision=decision, message=opening,
+                                   next_run=runs[0] if runs else None)
+    week = week_of(weeks, day)
+    if day > last or week is None:
+        return dataclasses.replace(leading, decision=decision, message=(
+            f"Your plan ended {last.isoformat()}: make the next one "
+            "('backstride plan --start YYYY-MM-DD')."))
+    run = run_on(weeks, day)
+    order = strength_days(week.start, {r.day for r in week.runs})
+    due = tuple(e.due for e in exercises
+                if e.due.when == "daily" or (e.due.when == "pre-run" and run is not None)
+                or (e.due.when == "strength day" and day in order[:e.days_per_week]))
+    step = f", cadence step {week.step}" if week.step else ""
     if run is not None:
-        lines.append(f"  {run['text']}")
-    for e in card["exercises"]:
-        lines.append(f"  {e['when']:<13} {e['name']}: {e['dose']}")
-    lines.extend(f"  afterwards log: {item}" for item in card["log"])
-    week = card.get("week")
-    if week:
-        lines.append(f"This week ({week['start']} to {week['end']}):")
-        lines.extend(f"  {r['date']}: {r['title']}" for r in week["runs"])
-    return "\n".join(lines)
+        said = f"today, {run_words(run)[0]}."
+    else:
+        said = "rest day from running" + (
+            f"; next run {upcoming.day.isoformat()}: {run_words(upcoming)[0]}."
+            if upcoming is not None else ".")
+    return dataclasses.replace(
+        leading, decision=decision, run=run, exercises=due,
+        log=LOG_AFTER_RUN if run is not None else LOG_REST_DAY, week=week,
+        weeks_in_plan=len(weeks), next_run=upcoming if run is None else None,
+        message=f"Week {week.week} of {len(weeks)}{step}: {said}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from backstride.core.plan import Plan
-from backstride.core.schedule import Decision, PlannedRun, PlanWeek, run_words
+from backstride.core.schedule import Decision, PlannedRun, PlanWeek, RunWalk, run_words
 
 SCHEMA = "backstride.plan/1"
 
@@ -84,3 +84,41 @@ def decisions_from_json(items: Any) -> tuple[Decision, ...]:
         except (KeyError, TypeError, ValueError):
             continue
     return tuple(out)
+
+
+def weeks_from_json(items: Any) -> tuple[PlanWeek, ...]:
+    """The dated ``weeks`` of a stored plan, read back; a plan stored before dated plans (or
+    one held, with no runs) has none. A week that does not parse ends the list there."""
+    from datetime import date
+
+    out = []
+    for item in items if isinstance(items, list) else []:
+        try:
+            runs = tuple(_run_from_json(run) for run in item["runs"])
+            out.append(PlanWeek(week=int(item["week"]), start=date.fromisoformat(item["start"]),
+                                end=date.fromisoformat(item["end"]),
+                                target_spm=_number(item.get("target_spm")),
+                                step=None if item.get("step") is None else int(item["step"]),
+                                runs=runs))
+        except (KeyError, TypeError, ValueError):
+            break
+    return tuple(out)
+
+
+def _run_from_json(item: dict[str, Any]) -> PlannedRun:
+    from datetime import date
+
+    walk, band = item.get("run_walk"), item.get("range_spm")
+    return PlannedRun(
+        day=date.fromisoformat(item["date"]), kind=str(item["kind"]),
+        duration_s=int(item["duration_s"]),
+        run_walk=None if walk is None else RunWalk(run_s=int(walk["run_s"]),
+                                                   walk_s=int(walk["walk_s"]),
+                                                   repeats=int(walk["repeats"])),
+        target_spm=_number(item.get("target_spm")),
+        range_spm=None if band is None else (float(band[0]), float(band[1])),
+        metronome=None if item.get("metronome") is None else str(item["metronome"]))
+
+
+def _number(value: Any) -> float | None:
+    return None if value is None else float(value)
