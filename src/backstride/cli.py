@@ -172,16 +172,16 @@ def _exit_for(outcomes: Sequence[workflows.Outcome]) -> None:
 @click.pass_context
 def demo_command(ctx: click.Context, out_dir: Path) -> None:
     """Simulate a run with fatigue drift, analyse it and write an HTML report."""
+    from backstride.adapters.render.plan_text import plan_text
     from backstride.adapters.render.text import text_summary
     from backstride.adapters.render.triage_json import triage_text
-    from backstride.cli_care import plan_text
 
     app = app_of(ctx)
     settings = app.settings
     result = workflows.run_demo(out_dir, settings=settings)
     app.say(triage_text(result.triage.result))
     app.say(text_summary(result.outcome.json(), units=settings.units))
-    app.say(plan_text(result.planned.json()))
+    app.say(plan_text(result.planned.plan))
     app.say("Files: " + ", ".join(str(p) for p in (
         result.fit_path, result.json_path, result.plan_path, *result.other_paths)))
     click.echo(str(result.report_path))

@@ -15,7 +15,6 @@ from backstride import questionnaire, workflows
 from backstride.adapters.render.selftest_json import selftest_text
 from backstride.adapters.render.triage_json import triage_text
 from backstride.cli_common import DATE, app_of, emit_json, fail, global_options
-from backstride.core.plan import WAITING_REASON
 from backstride.errors import BackstrideError
 
 
@@ -149,52 +148,9 @@ def plan_command(ctx: click.Context, answers: Path | None, results: Path | None,
     if ics is not None:
         app.note(f"calendar: {workflows.write_calendar(planned.plan, ics)}")
     if json_out != "-":
-        click.echo(plan_text(planned.json()))
+        from backstride.adapters.render.plan_text import plan_text
 
-
-def plan_text(plan: dict[str, Any]) -> str:
-    """The plan in the terminal. It opens with the triage action (a held plan has nothing
-    else), or with the clearance that lifted a hold; a plan waiting for a visit says so first
-    and marks each step as waiting. Exercise reasons in words, not ids."""
-    from backstride.adapters.render.plan_html import WHY_TEXT  # jinja2: only when needed
-
-    clearance = plan.get("clearance")
-    if clearance:
-        lines = [f"CLEARED: {clearance['text']}"]
-    else:
-        lines = [f"{plan['triage']['level'].replace('_', ' ').upper()}: "
-                 f"{plan['triage']['action']}"]
-    if plan["held"]:
-        lines.append(f"PLAN HELD: {plan['hold_reason']}")
-        return "\n".join(lines)
-    waiting = bool(plan.get("waiting_for_clinician"))
-    if waiting:
-        lines.append(f"WAITING FOR YOUR VISIT: {WAITING_REASON}")
-    if plan["baseline"]:
-        lines.append(f"Cadence baseline {plan['baseline']['cadence_spm']:.0f} spm "
-                     f"({plan['baseline']['basis']})")
-    after = "after your visit, " if waiting else ""
-    for step in plan["cadence_steps"]:
-        low, high = step["range_spm"]
-        lines.append(f"  {after}weeks {step['week']}-{step['week'] + step['weeks'] - 1}: "
-                     f"{step['target_spm']:.0f} spm (watch alert {low:.0f}-{high:.0f}); "
-                     f"metronome: backstride metronome --spm {step['target_spm']:.0f}")
-    if plan.get("start_date") and not waiting:
-        lines.append(f"Plan starts {plan['start_date']}; run lengths: {plan.get('runs_basis')}")
-    for week in plan.get("weeks") or []:
-        lines.append(f"  week {week['week']} ({week['start']} to {week['end']}):")
-        lines.extend(f"    {run['date']}: {run['text']}" for run in week["runs"])
-    for decision in plan.get("decisions") or []:
-        lines.append(f"  decided {decision['date']}: {decision['action'].replace('_', ' ')}: "
-                     f"{decision['why']}")
-    for exercise in plan["exercises"]:
-        lines.append(f"  {exercise['when']:<13} {exercise['name']}: {exercise['dose']}, "
-                     f"{exercise['days_per_week']} days/week (why: "
-                     f"{WHY_TEXT.get(exercise['why'], exercise['why'].replace('_', ' '))})")
-    for item in plan["remeasure"]:
-        lines.append(f"  {after}week {item['week']}: re-measure {item['what']}")
-    lines.extend(f"  note: {note}" for note in plan["notes"] if note != WAITING_REASON)
-    return "\n".join(lines)
+        click.echo(plan_text(planned.plan))
 
 
 @click.command("today")
