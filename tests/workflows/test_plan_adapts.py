@@ -12,6 +12,7 @@ from backstride.adapters.formats.fit_writer import simulated_run_messages, write
 from backstride.adapters.render.today_json import today_json
 from backstride.config import Settings
 from backstride.core.simulate import RunPlan, demo_answers, simulate_run
+from backstride.workflows.care import run_shape
 
 START = date(2024, 4, 30)  # the plan's first day; runs on its days 2, 4, 6 each week
 
@@ -126,3 +127,21 @@ def test_the_plan_reads_only_the_recent_runs(tmp_path: Path) -> None:
         recent = store.runs_with_analyses(recent=timedelta(weeks=8))
     assert [row.start_utc.date() for row, _ in every] == days
     assert [row.start_utc.date() for row, _ in recent] == days[1:]  # 98 days before: left out
+
+
+def test_the_baseline_keeps_its_pace_band_and_the_runs_carry_their_speed(
+        tmp_path: Path) -> None:
+    """§4.1: the stored plan keeps the pace band its baseline was measured in, so later runs
+    are compared inside the same band when the plan is made again."""
+    settings = Settings(data_dir=tmp_path / "data")
+    _triage(settings)
+    _import_runs(settings, tmp_path / "before", [START - timedelta(days=d) for d in (6, 4, 2)])
+    first = workflows.make_plan(settings=settings, start=START, today=START).json()
+    low, high = first["baseline"]["pace_band_mps"]
+    assert high - low == pytest.approx(0.6, abs=0.011)  # median speed ± 0.3 m/s, to 0.01
+    assert f"{low:.1f}–{high:.1f} m/s" in first["baseline"]["basis"]
+    again = workflows.make_plan(settings=settings, today=START + timedelta(days=3)).json()
+    assert again["baseline"] == first["baseline"]
+    inputs = run_shape(settings, "me", today=START)
+    assert all(run.speed_mps is not None and low <= run.speed_mps <= high
+               for run in inputs.runs)

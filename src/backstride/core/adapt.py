@@ -12,7 +12,9 @@ Each week that has ended is judged, in this order [D]:
 3. Otherwise the runs grow by ≤ 10 %. At the end of a cadence step (≥ 2 weeks, §4.2 rule 5)
    the next step starts only when the last 3 runs' cadence is within 2 % of the target;
    otherwise the step holds another week (up to 6 weeks in all, Davis; then it still holds
-   and says to ask a physiotherapist).
+   and says to ask a physiotherapist). Only runs inside the baseline's pace band count
+   (§4.1: cadence rises with speed); a run whose speed is unknown counts, and the words say
+   which runs were left out.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ class RunDone:
     id: int
     day: date
     cadence_spm: float | None
+    speed_mps: float | None = None  # the run's median running speed, for the pace band
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -57,13 +60,15 @@ class PainDone:
 
 def adapt(steps: Sequence[CadenceStep], start: date, today: date, runs: Sequence[RunDone],
           pains: Sequence[PainDone], *,
-          paused: Sequence[tuple[date, date | None]] = ()
+          paused: Sequence[tuple[date, date | None]] = (),
+          pace_band_mps: tuple[float, float] | None = None
           ) -> tuple[tuple[WeekState, ...], tuple[Decision, ...]]:
     """Every week from ``start``: the weeks that ended before ``today`` as decided, this
     week, and the weeks still ahead as planned (one +10 % a week, each step its weeks).
 
     ``paused``: (from, until) of each hold or wait for a clinician (until None: still on);
-    a week that overlaps one is not judged (triage decided it) and is done again after."""
+    a week that overlaps one is not judged (triage decided it) and is done again after.
+    ``pace_band_mps``: the baseline's pace band (§4.1); runs outside it are not compared."""
     ordered = sorted(steps, key=lambda s: s.week)
     slots = template(ordered)
     state = WeekState(slot=0, growth=0)
@@ -124,7 +129,7 @@ def adapt(steps: Sequence[CadenceStep], start: date, today: date, runs: Sequence
                       + (" (within the pain-monitoring rules)"))
         if ends_step and step_index is not None:
             state, decision = _step_end(ordered, step_index, state, runs, last, when,
-                                        pain_words)
+                                        pain_words, pace_band_mps)
             decisions.append(decision)
             if state.slot >= len(slots):
                 states.append(state)
@@ -150,34 +155,54 @@ def adapt(steps: Sequence[CadenceStep], start: date, today: date, runs: Sequence
 
 
 def _step_end(ordered: Sequence[CadenceStep], step_index: int, state: WeekState,
-              runs: Sequence[RunDone], last: date, when: date,
-              pain_words: str) -> tuple[WeekState, Decision]:
-    """§4.2 rule 5 at the end of a step: the next step when the last 3 runs are within 2 %
-    of the target, else the step holds another week."""
+              runs: Sequence[RunDone], last: date, when: date, pain_words: str,
+              pace_band_mps: tuple[float, float] | None) -> tuple[WeekState, Decision]:
+    """§4.2 rule 5 at the end of a step: the next step when the last 3 runs in the pace band
+    are within 2 % of the target, else the step holds another week."""
     step = ordered[step_index]
-    recent = [r for r in runs if r.day <= last and r.cadence_spm is not None][-ADHERENCE_RUNS:]
+    measured = [r for r in runs if r.day <= last and r.cadence_spm is not None]
+    compared = [r for r in measured if _in_band(r, pace_band_mps)]
+    recent = compared[-ADHERENCE_RUNS:]
+    # The runs left out since the first one compared (or among the last 3 measured).
+    since = recent[0].day if len(recent) == ADHERENCE_RUNS else None
+    outside = [r for r in measured if not _in_band(r, pace_band_mps)
+               and (since is None or r.day >= since)][-ADHERENCE_RUNS:]
     values = [float(r.cadence_spm) for r in recent if r.cadence_spm is not None]
     low, high = step.target_spm * (1 - WITHIN_FRACTION), step.target_spm * (1 + WITHIN_FRACTION)
     shown = ", ".join(f"{v:.0f}" for v in values)
+    band = "" if pace_band_mps is None else (
+        f" in your pace band ({pace_band_mps[0]:.1f}–{pace_band_mps[1]:.1f} m/s)")
+    left_out = "" if not outside else (
+        f" ({_runs_words(outside)} not compared: cadence rises with speed)")
     if len(values) == ADHERENCE_RUNS and all(low <= v <= high for v in values):
         nxt = (f"step {step_index + 2} ({ordered[step_index + 1].target_spm:.0f} spm) "
                f"starts {when.isoformat()}" if step_index + 1 < len(ordered) else
                f"the last step is done: keep {step.target_spm:.0f} spm, watch check only")
         return WeekState(slot=state.slot + 1, growth=state.growth + 1), Decision(
             day=when, action=Action.ADVANCE, runs=tuple(r.id for r in recent),
-            why=f"your last 3 runs: {shown} spm, within 2 % of {step.target_spm:.0f}; "
+            why=f"your last 3 runs{band}: {shown} spm{left_out}, within 2 % of "
+                f"{step.target_spm:.0f}; "
                 f"{pain_words}: {nxt}")
     weeks_on = step.weeks + state.held_weeks + 1
     more = (f" ({weeks_on} weeks on this step, the most studied: ask a physiotherapist, or "
             "re-measure your baseline)" if weeks_on >= MAX_STEP_WEEKS else "")
-    evidence = (f"your last {len(values)} runs: {shown} spm" if values else
-                "no run with a cadence since the step began")
+    evidence = (f"your last {len(values)} runs{band}: {shown} spm{left_out}" if values else
+                f"no run with a cadence{band} since the step began{left_out}")
     return WeekState(slot=state.slot, growth=state.growth + 1,
                      held_weeks=state.held_weeks + 1), Decision(
         day=when, action=Action.HOLD, runs=tuple(r.id for r in recent),
         why=f"{evidence}, not all within 2 % of {step.target_spm:.0f} ({low:.1f}–{high:.1f} "
             f"spm) on 3 runs: step {step_index + 1} continues another week from "
             f"{when.isoformat()}{more}")
+
+
+def _in_band(run: RunDone, band: tuple[float, float] | None) -> bool:
+    return band is None or run.speed_mps is None or band[0] <= run.speed_mps <= band[1]
+
+
+def _runs_words(runs: Sequence[RunDone]) -> str:
+    said = ", ".join(f"{r.day.isoformat()} at {r.speed_mps:.1f} m/s" for r in runs)
+    return f"run{'s' if len(runs) != 1 else ''} {said}"
 
 
 def _pain_problems(during: list[int], mornings: list[int], worst: int,

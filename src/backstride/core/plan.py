@@ -47,6 +47,9 @@ SURFACES: Final = (
 class Baseline:
     cadence_spm: float
     basis: str  # e.g. "single run 2024-05-01 (one run only: re-measure)"
+    # §4.1: the pace band the baseline was measured in (m/s); later runs are compared only
+    # inside it. None when no speeds were known (a single analysis file, a video).
+    pace_band_mps: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -75,13 +78,15 @@ def history_baseline(runs: Sequence[RunSummary]) -> Baseline | None:
     band = [r for r in ordered if abs(r.speed_mps - centre) <= PACE_BAND_MPS]
     last = band[-BASELINE_RUNS:]
     pace = f"pace band {centre - PACE_BAND_MPS:.1f}–{centre + PACE_BAND_MPS:.1f} m/s"
+    band_mps = (centre - PACE_BAND_MPS, centre + PACE_BAND_MPS)
     if len(last) < BASELINE_RUNS:
         run = last[-1]
-        return Baseline(cadence_spm=run.cadence_spm,
+        return Baseline(cadence_spm=run.cadence_spm, pace_band_mps=band_mps,
                         basis=f"single run {run.start_utc:%Y-%m-%d} in your {pace} (fewer "
                               "than 3 runs: re-measure)")
     days = ", ".join(f"{r.start_utc:%Y-%m-%d}" for r in last)
     return Baseline(cadence_spm=float(median(r.cadence_spm for r in last)),
+                    pace_band_mps=band_mps,
                     basis=f"median of 3 runs in your {pace} ({days})")
 
 
@@ -209,7 +214,9 @@ def build_plan(*, triage_level: Urgency, triage_action: str, cleared: bool,
     adapted: tuple[Decision, ...] = ()
     if start is not None and not waiting:
         states, adapted = adapt(steps, start, day or start, runs_done, pains_done,
-                                paused=_pauses(history))
+                                paused=_pauses(history),
+                                pace_band_mps=None if baseline is None else
+                                baseline.pace_band_mps)
         weeks = schedule(steps, start, shaped, states=states)
     # The judgements are recomputed from the runs and the diary every time; the history
     # keeps the plan's own state changes (start, held, waiting) and their dates.

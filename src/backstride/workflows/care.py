@@ -270,8 +270,10 @@ def make_plan(*, settings: Settings, answers: Path | None = None, results: Path 
     if analysis is None and start == previous_start and started_from.get("cadence_spm"):
         # A dated plan keeps the baseline it started from: its steps do not move under the
         # runs it is judging (§4.2 rule 5: B changes only after a step, with a new plan).
+        band = started_from.get("pace_band_mps")
         baseline = Baseline(cadence_spm=float(started_from["cadence_spm"]),
-                            basis=str(started_from.get("basis") or "the plan's baseline"))
+                            basis=str(started_from.get("basis") or "the plan's baseline"),
+                            pace_band_mps=(float(band[0]), float(band[1])) if band else None)
     # What the newest side and rear clips found (overstride, pelvic drop...) counts too.
     findings = tuple(dict.fromkeys(
         (*findings, *latest_video_findings(settings=settings, runner=runner))))
@@ -352,7 +354,8 @@ def run_shape(settings: Settings, runner: str, *, today: date,
             continue
         onsets.append(PainOnset(day=day, score=entry.score, onset_s=onset, source=source))
     durations = [duration for _day, duration, _a in sorted(runs.values(), key=lambda r: r[0])]
-    done = [RunDone(id=run_id, day=day, cadence_spm=_cadence(analysis))
+    done = [RunDone(id=run_id, day=day, cadence_spm=_cadence(analysis),
+                    speed_mps=_metric(analysis, "speed_mps"))
             for run_id, (day, _duration, analysis) in runs.items()]
     pains = []
     for entry in entries:
@@ -366,8 +369,13 @@ def run_shape(settings: Settings, runner: str, *, today: date,
 
 
 def _cadence(analysis: dict[str, Any]) -> float | None:
-    cadence = (analysis.get("metrics") or {}).get("cadence_spm") or {}
-    return float(cadence["value"]) if cadence.get("status") == "ok" else None
+    return _metric(analysis, "cadence_spm")
+
+
+def _metric(analysis: dict[str, Any], key: str) -> float | None:
+    """A stored analysis' metric when it was measured, else None."""
+    metric = (analysis.get("metrics") or {}).get(key) or {}
+    return float(metric["value"]) if metric.get("status") == "ok" else None
 
 
 def _entry_onset_s(onset_min: float | None, onset_km: float | None,

@@ -22,7 +22,9 @@ def plan_json(plan: Plan) -> dict[str, Any]:
                        "note": plan.clearance.note, "text": plan.clearance.text}),
         "baseline": (None if plan.baseline is None else
                      {"cadence_spm": round(plan.baseline.cadence_spm, 1),
-                      "basis": plan.baseline.basis}),
+                      "basis": plan.baseline.basis,
+                      "pace_band_mps": (None if plan.baseline.pace_band_mps is None else
+                                        [round(v, 2) for v in plan.baseline.pace_band_mps])}),
         "cadence_steps": [
             {"week": s.week, "weeks": s.weeks, "target_spm": s.target_spm,
              "range_spm": list(s.range_spm), "metronome": s.metronome}
