@@ -6,8 +6,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+import numpy as np
+
 from backstride.core.adapt import RunDone
 from backstride.core.plan import Baseline, Plan, RunSummary, build_plan, history_baseline
+from backstride.core.running import CadenceProfile, cadence_profile
 from backstride.core.schedule import Action
 from backstride.core.triage import Urgency
 
@@ -62,3 +65,36 @@ def test_the_history_baseline_carries_its_pace_band() -> None:
     low, high = baseline.pace_band_mps
     assert abs(high - low - 0.6) < 1e-9  # median speed ± 0.3 m/s
     assert f"{low:.1f}–{high:.1f} m/s" in baseline.basis
+
+
+def test_the_decision_says_how_much_running_time_was_inside_the_alert_range() -> None:
+    """Each run's running time inside the step's alert range, from its cadence profile:
+    shown beside the medians (the decision itself rests on the medians, §4.2 rule 5)."""
+    at = [RunDone(id=i + 1, day=START + timedelta(days=day), cadence_spm=cadence,
+                  speed_mps=2.9, cadence_profile=profile)
+          for i, (day, cadence, profile) in enumerate([
+              (1, 166, None), (4, 167, None), (8, 168, None), (11, 168, None),
+              # 160 s at 160 spm, 300 s at 168: 300 / 460 = 65 % inside 165-171
+              (15, 167, CadenceProfile(start_spm=160, seconds=(160.0,) + (0.0,) * 7
+                                       + (300.0,))),
+              (17, 168, None),
+              (19, 168, CadenceProfile(start_spm=168, seconds=(600.0,)))])]
+    plan = build_plan(triage_level=Urgency.SELF_CARE, triage_action="Do this.", cleared=False,
+                      baseline=Baseline(cadence_spm=160.0, basis="t", pace_band_mps=BAND),
+                      start=START, today=START + timedelta(days=22), runs_done=at)
+    step = plan.cadence_steps[0]
+    last = plan.decisions[-1]
+    assert last.action is Action.ADVANCE
+    low, high = step.range_spm
+    assert (f"(running time inside the alert range {low:.0f}–{high:.0f} spm: 65 %, –, "
+            "100 %)") in last.why
+
+
+def test_a_cadence_profile_measures_the_share_inside_a_range() -> None:
+    cadence = np.array([150.2, 160.4, 165.0, 171.6, np.nan, 300.0, 172.4])
+    running = np.array([True, True, True, True, True, True, False])
+    profile = cadence_profile(cadence, running, np.full(7, 2.0))
+    assert profile is not None and profile.start_spm == 150
+    assert sum(profile.seconds) == 8.0  # NaN, implausible and walking records left out
+    assert profile.share_within(160, 172) == 0.75
+    assert cadence_profile(cadence, np.zeros(7, dtype=bool), np.ones(7)) is None

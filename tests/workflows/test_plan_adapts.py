@@ -145,3 +145,6 @@ def test_the_baseline_keeps_its_pace_band_and_the_runs_carry_their_speed(
     inputs = run_shape(settings, "me", today=START)
     assert all(run.speed_mps is not None and low <= run.speed_mps <= high
                for run in inputs.runs)
+    # Each stored analysis carries its cadence profile: 10 min runs, about 600 s of running.
+    assert all(run.cadence_profile is not None
+               and 500 <= sum(run.cadence_profile.seconds) <= 600 for run in inputs.runs)

@@ -33,6 +33,7 @@ from backstride.core.schedule import (
 
 if TYPE_CHECKING:
     from backstride.core.plan import CadenceStep
+    from backstride.core.running import CadenceProfile
 
 PAIN_OK_MAX: Final = 3  # §4.3 rule 4: ≤ 3/10 during a run is acceptable [D]
 NEXT_MORNING_NOT_SETTLED: Final = 3  # next-morning pain ≥ 3/10: not settled [D]
@@ -49,6 +50,7 @@ class RunDone:
     day: date
     cadence_spm: float | None
     speed_mps: float | None = None  # the run's median running speed, for the pace band
+    cadence_profile: CadenceProfile | None = None  # running time per spm: time in range
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -174,6 +176,7 @@ def _step_end(ordered: Sequence[CadenceStep], step_index: int, state: WeekState,
         f" in your pace band ({pace_band_mps[0]:.1f}–{pace_band_mps[1]:.1f} m/s)")
     left_out = "" if not outside else (
         f" ({_runs_words(outside)} not compared: cadence rises with speed)")
+    in_range = _time_in_range(recent, step.range_spm)
     if len(values) == ADHERENCE_RUNS and all(low <= v <= high for v in values):
         nxt = (f"step {step_index + 2} ({ordered[step_index + 1].target_spm:.0f} spm) "
                f"starts {when.isoformat()}" if step_index + 1 < len(ordered) else
@@ -181,8 +184,7 @@ def _step_end(ordered: Sequence[CadenceStep], step_index: int, state: WeekState,
         return WeekState(slot=state.slot + 1, growth=state.growth + 1), Decision(
             day=when, action=Action.ADVANCE, runs=tuple(r.id for r in recent),
             why=f"your last 3 runs{band}: {shown} spm{left_out}, within 2 % of "
-                f"{step.target_spm:.0f}; "
-                f"{pain_words}: {nxt}")
+                f"{step.target_spm:.0f}{in_range}; {pain_words}: {nxt}")
     weeks_on = step.weeks + state.held_weeks + 1
     more = (f" ({weeks_on} weeks on this step, the most studied: ask a physiotherapist, or "
             "re-measure your baseline)" if weeks_on >= MAX_STEP_WEEKS else "")
@@ -192,8 +194,21 @@ def _step_end(ordered: Sequence[CadenceStep], step_index: int, state: WeekState,
                      held_weeks=state.held_weeks + 1), Decision(
         day=when, action=Action.HOLD, runs=tuple(r.id for r in recent),
         why=f"{evidence}, not all within 2 % of {step.target_spm:.0f} ({low:.1f}–{high:.1f} "
-            f"spm) on 3 runs: step {step_index + 1} continues another week from "
+            f"spm) on 3 runs{in_range}: step {step_index + 1} continues another week from "
             f"{when.isoformat()}{more}")
+
+
+def _time_in_range(runs: Sequence[RunDone], range_spm: tuple[float, float]) -> str:
+    """The share of each run's running time inside the step's alert range, where known: how
+    the cadence held between the medians (shown, not decided on: DOMAIN.md gives no share)."""
+    shares = [None if r.cadence_profile is None else r.cadence_profile.share_within(*range_spm)
+              for r in runs]
+    if all(share is None for share in shares):
+        return ""
+    said = ", ".join("–" if share is None else f"{share:.0%}".replace("%", " %")
+                     for share in shares)
+    return (f" (running time inside the alert range {range_spm[0]:.0f}–{range_spm[1]:.0f} "
+            f"spm: {said})")
 
 
 def _in_band(run: RunDone, band: tuple[float, float] | None) -> bool:

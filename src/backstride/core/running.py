@@ -97,6 +97,40 @@ class Drift:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class CadenceProfile:
+    """Running time (s) at each whole cadence (spm) from ``start_spm`` up: what share of a
+    run was inside any cadence range (a plan's alert range, later), without its records.
+    Whole-spm bins: a range's edges are known to ±0.5 spm."""
+
+    start_spm: int
+    seconds: tuple[float, ...]
+
+    def share_within(self, low_spm: float, high_spm: float) -> float | None:
+        """The share of running time at a cadence in [low, high]; None with no time."""
+        total = sum(self.seconds)
+        if total <= 0:
+            return None
+        inside = sum(s for i, s in enumerate(self.seconds)
+                     if low_spm <= self.start_spm + i <= high_spm)
+        return inside / total
+
+
+def cadence_profile(cadence_spm: FloatArray, running: BoolArray,
+                    durations_s: FloatArray) -> CadenceProfile | None:
+    """Running seconds per whole spm over the plausible cadences (the cadence metric's own
+    limits); None when no running record has a cadence."""
+    spec = next(s for s in METRICS if s.name == "cadence_spm")
+    valid = running & np.isfinite(cadence_spm) & (cadence_spm >= spec.low) & (
+        cadence_spm <= spec.high)
+    if not valid.any():
+        return None
+    whole = np.rint(cadence_spm[valid]).astype(np.int64)
+    start = int(whole.min())
+    seconds = np.bincount(whole - start, weights=durations_s[valid])
+    return CadenceProfile(start_spm=start, seconds=tuple(float(s) for s in seconds))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RunAnalysis:
     start_utc: datetime | None
     duration_s: float  # elapsed time of the running legs
@@ -110,6 +144,7 @@ class RunAnalysis:
     timer_s: FloatArray  # per record
     series: Mapping[str, FloatArray]  # after quirk corrections
     legs: tuple[Session, ...]
+    cadence_profile: CadenceProfile | None = None  # None when cadence was not measured
 
 
 def process_activity(activity: Activity) -> RunAnalysis:
@@ -165,6 +200,8 @@ def process_activity(activity: Activity) -> RunAnalysis:
         distance_m=_distance_m(legs, series.get("distance_m"), t),
         metrics=metrics, drift=drift, issues=tuple(issues), running=running,
         timer_s=timer_s, series=series, legs=legs,
+        cadence_profile=(cadence_profile(series["cadence_spm"], running, weights)
+                         if metrics["cadence_spm"].status is MetricStatus.OK else None),
     )
 
 

@@ -354,8 +354,11 @@ def run_shape(settings: Settings, runner: str, *, today: date,
             continue
         onsets.append(PainOnset(day=day, score=entry.score, onset_s=onset, source=source))
     durations = [duration for _day, duration, _a in sorted(runs.values(), key=lambda r: r[0])]
+    from backstride.adapters.render.analysis_json import cadence_profile_from_json
+
     done = [RunDone(id=run_id, day=day, cadence_spm=_cadence(analysis),
-                    speed_mps=_metric(analysis, "speed_mps"))
+                    speed_mps=_metric(analysis, "speed_mps"),
+                    cadence_profile=cadence_profile_from_json(analysis))
             for run_id, (day, _duration, analysis) in runs.items()]
     pains = []
     for entry in entries:

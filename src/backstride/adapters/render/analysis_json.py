@@ -12,7 +12,7 @@ import numpy as np
 from backstride.adapters.render.units import METRIC_UNITS, to_contract
 from backstride.core.findings import Finding, Gauge
 from backstride.core.report import DISCLAIMER, WatchReport
-from backstride.core.running import Drift, MetricSummary
+from backstride.core.running import CadenceProfile, Drift, MetricSummary
 
 SCHEMA = "backstride.analysis/1"
 JSON = dict[str, Any]
@@ -36,12 +36,34 @@ def analysis_json(report: WatchReport) -> JSON:
         },
         "metrics": {METRIC_UNITS[name].key: _metric(m) for name, m in run.metrics.items()},
         "drift": [_drift(d) for d in run.drift],
+        "cadence_profile": _profile(run.cadence_profile),
         "findings": [finding_json(f) for f in report.findings],
         "quality": {"warnings": [issue.message for issue in run.issues]},
         "gauges": [_gauge(g) for g in report.gauges],
         "device_summary": [_device_summary(leg.sport, dict(leg.summary)) for leg in run.legs],
         "disclaimer": DISCLAIMER,
     }
+
+
+def _profile(profile: CadenceProfile | None) -> JSON | None:
+    """Running seconds at each whole spm (an addition to analysis/1): what a plan reads to
+    say how much of a run was inside its alert range."""
+    if profile is None:
+        return None
+    return {"start_spm": profile.start_spm, "bin_spm": 1,
+            "seconds": [round(s, 1) for s in profile.seconds]}
+
+
+def cadence_profile_from_json(analysis: Any) -> CadenceProfile | None:
+    """A stored analysis' ``cadence_profile`` read back; None when it has none (analysed by
+    an older version, or no cadence) or it does not parse."""
+    item = analysis.get("cadence_profile") if isinstance(analysis, dict) else None
+    try:
+        return None if not item else CadenceProfile(
+            start_spm=int(item["start_spm"]),
+            seconds=tuple(float(s) for s in item["seconds"]))
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def metric_json(m: MetricSummary) -> JSON:
