@@ -1,0 +1,269 @@
+"""Every page of the web app as a runner on a phone meets it (issue #14 items 6-7): with a
+realistic history stored (four weeks of runs, pain entries, shoes, a triage, self-tests, a plan,
+a stored clip and a kept video result, an import summary, a job in progress), each GET page
+listed by the app's own routes is opened in headless Chromium at 360 x 740 px and must not
+scroll sideways and must have 0 axe-core violations; so must the reports opened alone (a watch
+run's, a video's, the printable plan). A new GET route fails the test until it is listed here as
+a page (with a URL to open) or as a download.
+
+One browser for the session, one server and one history for the module, one phone page reused."""
+
+from __future__ import annotations
+
+import io
+import re
+import threading
+import uuid
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from backstride import workflows
+from backstride.adapters.formats.fit_writer import simulated_run_messages, write_fit_bytes
+from backstride.config import Settings
+from backstride.core.simulate import RunPlan, demo_answers, demo_selftests, simulate_run
+from backstride.web.app import create_app
+from backstride.web.routes_video import VideoResult
+from tests.web.conftest import serving
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"width": 360, "height": 740}
+PASSWORD = "correct horse battery"
+
+# GET routes that are downloads or media, not pages (checked: not served as text/html).
+DOWNLOADS = {
+    "/static-lib/plotly.min.js", "/runs/{run_id}/analysis.json", "/triage/answers.json",
+    "/triage/result.json", "/selftests/results.json", "/plan/plan.json",
+    "/plan/workouts.zip", "/plan/plan.ics", "/plan/metronome-{spm}.wav", "/summary.pdf",
+    "/videos/{token}/annotated.mp4", "/videos/{token}/analysis.json",
+    "/videos/stored/{video_id}/analysis.json",
+}
+# Team mode only: opened on a second server started with --team.
+TEAM_PAGES = {"/login": "/login", "/team": "/team"}
+# Reports: complete HTML documents of their own (shown in a sandboxed frame, or opened alone).
+REPORTS = {"/runs/{run_id}/report", "/videos/{token}/report",
+           "/videos/stored/{video_id}/report", "/plan/report"}
+
+
+@dataclass
+class Site:
+    url: str
+    settings: Settings
+    app: Any
+    run_id: int
+    video_id: int
+    video_token: str
+    release: threading.Event = field(default_factory=threading.Event)
+    job_url: str = ""
+
+
+def _fit(start: datetime, minutes: int, seed: int) -> bytes:
+    plan = RunPlan(duration_s=minutes * 60, pauses=(), walks=(), start_utc=start)
+    return write_fit_bytes(simulated_run_messages(simulate_run(plan, seed=seed)))
+
+
+def seed_history(settings: Settings, folder: Path) -> int:
+    """Four weeks of runs (3 a week, 20-35 min), pain during some and the next morning, three
+    shoes, a triage (self-care), self-tests; the newest run's id."""
+    folder.mkdir(parents=True, exist_ok=True)
+    today = datetime.now(UTC).replace(hour=6, minute=30, second=0, microsecond=0)
+    for k, days_ago in enumerate((27, 25, 22, 20, 18, 15, 13, 11, 8, 6, 4, 1)):
+        start = today - timedelta(days=days_ago)
+        (folder / f"morning-run-{start:%Y-%m-%d}.fit").write_bytes(
+            _fit(start, minutes=20 + 5 * (k % 4), seed=k))
+    workflows.import_paths([folder], settings=settings, workers=1)
+    runs = workflows.list_runs(settings=settings)
+    for k, run in enumerate(runs[:6]):
+        workflows.add_pain(settings=settings, score=(2, 4, 3, 5, 2, 1)[k], kind="during",
+                           location="low back, left side", onset_min=12.0 + k,
+                           onset_km=None, run_id=run.id, recorded_on=run.start_utc.date(),
+                           note="stiff after the hill" if k % 2 else None)
+    workflows.add_pain(settings=settings, score=3, kind="next_morning", location="low back",
+                       onset_min=None, onset_km=None, run_id=None,
+                       recorded_on=runs[1].start_utc.date(), note="eased after a walk")
+    for name, km in (("Pegasus 40 blue", 420.0), ("Trail Ghost", 120.0), ("Old racers", 790.0)):
+        workflows.add_shoe(settings=settings, name=name, start_distance_m=km * 1000,
+                           default_from=None, default_to=None)
+    workflows.assess_back(demo_answers(), settings=settings)
+    workflows.screen_body(demo_selftests(), settings=settings)
+    return runs[0].id
+
+
+def kept_result_in(app: Any, folder: Path, *, video_id: int) -> str:
+    """A finished video analysis as its job leaves it: the real report and analysis of a
+    simulated side-view runner, a stand-in clip; its token."""
+    import json
+
+    from backstride.adapters.render.video_html import render_video_html
+    from tests.web.test_video_pages import MP4, simulated_report
+
+    folder.mkdir(parents=True)
+    outcome = workflows.Analysed(path=folder / "easy-run.mp4",
+                                 report=simulated_report("easy-run.mp4", "d" * 64))
+    analysis = outcome.json()
+    (folder / "analysis.json").write_text(json.dumps(analysis), encoding="utf-8")
+    (folder / "report.html").write_text(  # as the job writes it, less the key frames
+        render_video_html(analysis, outcome.report), encoding="utf-8")
+    (folder / "annotated.mp4").write_bytes(MP4)
+    token = uuid.uuid4().hex
+    app.state.video_results.add(VideoResult(token=token, owner=None, name="easy-run.mp4",
+                                            folder=folder, analysis=analysis,
+                                            video_id=video_id, newly_stored=True))
+    return token
+
+
+def _job(site: Site) -> str:
+    """A video analysis job that stays running (released when the module ends), half way
+    through."""
+    def work(progress: Any) -> str:
+        progress(360, 720)
+        site.release.wait(timeout=120)
+        return "/videos"
+
+    job = site.app.state.jobs.submit("Analysing easy-run.mp4", work, owner=None)
+    return f"/jobs/{job.id}"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    from tests.web.test_video_pages import store_clip
+
+    root = tmp_path_factory.mktemp("a11y")
+    settings = Settings(data_dir=root / "data")
+    run_id = seed_history(settings, root / "runs")
+    video_id = store_clip(settings)
+    app = create_app(settings)
+    token = kept_result_in(app, root / "kept", video_id=video_id)
+    runner = workflows.DEFAULT_RUNNER
+    app.state.care_plans = {runner: workflows.make_plan(settings=settings, runner=runner)}
+    with serving(app) as url:
+        found = Site(url=url, settings=settings, app=app, run_id=run_id, video_id=video_id,
+                     video_token=token)
+        try:
+            yield found
+        finally:
+            found.release.set()
+
+
+@pytest.fixture(scope="module")
+def phone(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True,
+                                  device_scale_factor=2)
+    yield context.new_page()
+    context.close()
+
+
+def import_summary_url(page: Any, site: Site) -> str:
+    """An import through the page (a zip of two runs and a file that is not one)."""
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zipped:
+        day = datetime.now(UTC).replace(hour=18, minute=0, second=0, microsecond=0)
+        zipped.writestr("export/evening-1.fit", _fit(day - timedelta(days=2), 8, 101))
+        zipped.writestr("export/evening-2.fit", _fit(day - timedelta(days=3), 8, 102))
+        zipped.writestr("export/notes.txt", b"not a run")
+    page.goto(f"{site.url}/import")
+    page.set_input_files("#file", files=[{"name": "export.zip", "mimeType": "application/zip",
+                                          "buffer": archive.getvalue()}])
+    page.get_by_role("button", name="Import").click()
+    page.wait_for_url(re.compile(r"/import/[0-9a-f]{32}$"), timeout=60_000)
+    return str(page.url)[len(site.url):]
+
+
+def page_urls(site: Site, import_url: str) -> dict[str, str]:
+    """Each GET page route of the app -> the URL that opens it with data."""
+    return {
+        "/": "/", "/analyse": "/analyse", "/jobs/{job_id}": site.job_url, "/runs": "/runs",
+        "/runs/{run_id}": f"/runs/{site.run_id}", "/triage": "/triage",
+        "/triage/result": "/triage/result", "/selftests": "/selftests",
+        "/selftests/result": "/selftests/result", "/plan": "/plan", "/summary": "/summary",
+        "/settings": "/settings", "/clearance": "/clearance", "/pain": "/pain",
+        "/shoes": "/shoes", "/trends": "/trends", "/import": "/import",
+        "/import/{token}": import_url, "/videos": "/videos",
+        "/videos/{token}": f"/videos/{site.video_token}",
+        "/videos/stored/{video_id}": f"/videos/stored/{site.video_id}",
+        "/runs/{run_id}/report": f"/runs/{site.run_id}/report",
+        "/videos/{token}/report": f"/videos/{site.video_token}/report",
+        "/videos/stored/{video_id}/report": f"/videos/stored/{site.video_id}/report",
+        "/plan/report": "/plan/report",
+    }
+
+
+def get_routes(app: Any) -> set[str]:
+    found = set()
+    for route in app.routes:
+        methods = getattr(route, "methods", None) or set()
+        if "GET" in methods and not route.path.startswith("/static/"):
+            found.add(re.sub(r"\{(\w+)(:\w+)?\}", r"{\1}", route.path))
+    return found
+
+
+def axe_violations(page: Any) -> list[str]:
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    lines = []
+    for violation in results.response["violations"]:
+        for node in violation["nodes"]:
+            lines.append(f"{violation['id']} ({violation['impact']}): {node['target']} "
+                         f"{node.get('failureSummary', '').splitlines()[-1:]} "
+                         f"{node['html'][:120]}")
+    return lines
+
+
+def check(page: Any, url: str, problems: list[str], *, status: int = 200) -> None:
+    polls = "/jobs/" in url  # the progress page asks for its job every 0.4 s: never idle
+    reply = page.goto(url, wait_until="load" if polls else "networkidle")
+    got = None if reply is None else reply.status
+    if polls:
+        page.wait_for_function("!document.querySelector('.job-status').textContent"
+                               ".startsWith('Starting')")
+    if got != status:
+        problems.append(f"{url}: HTTP {got}, not {status}")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    if width > PHONE["width"]:
+        problems.append(f"{url}: {width} px wide at {PHONE['width']} px (scrolls sideways)")
+    problems.extend(f"{url}: {line}" for line in axe_violations(page))
+
+
+def test_every_page_fits_a_phone_and_has_no_axe_violations(site: Site, phone: Any,
+                                                            browser: Any) -> None:
+    import_url = import_summary_url(phone, site)
+    site.job_url = _job(site)  # after the import: one worker runs the jobs in turn
+    pages = page_urls(site, import_url)
+    routes = get_routes(site.app)
+    assert set(pages) >= REPORTS, "the reports opened alone are checked too"
+    unlisted = routes - set(pages) - DOWNLOADS - set(TEAM_PAGES)
+    assert not unlisted, f"GET routes neither checked as pages nor listed as downloads: {unlisted}"
+    problems: list[str] = []
+    for route in sorted(pages):
+        check(phone, site.url + pages[route], problems)
+    # Error pages: a run that is not there (422 on the local app), an unknown page (404).
+    check(phone, f"{site.url}/runs/99999", problems, status=422)
+    check(phone, f"{site.url}/no-such-page", problems, status=404)
+    check_team_pages(site, browser, problems)
+    assert not problems, "\n".join(problems)
+
+
+def check_team_pages(site: Site, browser: Any, problems: list[str]) -> None:
+    """The login page and a coach's runner picker, on the same history served with --team."""
+    workflows.add_user(settings=site.settings, username="coach", password=PASSWORD,
+                       role="coach", sees=[workflows.DEFAULT_RUNNER])
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    try:
+        with serving(create_app(site.settings, team=True)) as url:
+            page = context.new_page()
+            check(page, url + TEAM_PAGES["/login"], problems)
+            page.get_by_label("Username").fill("coach")
+            page.get_by_label("Password").fill(PASSWORD)
+            page.get_by_role("button", name="Log in").click()
+            page.wait_for_url(url + "/")
+            check(page, url + TEAM_PAGES["/team"], problems)
+            check(page, url + "/", problems)  # the header with the runner and Log out
+    finally:
+        context.close()
