@@ -241,8 +241,11 @@ def test_every_page_fits_a_phone_and_has_no_axe_violations(site: Site, phone: An
     unlisted = routes - set(pages) - DOWNLOADS - set(TEAM_PAGES)
     assert not unlisted, f"GET routes neither checked as pages nor listed as downloads: {unlisted}"
     problems: list[str] = []
-    for route in sorted(pages):
-        check(phone, site.url + pages[route], problems)
+    try:
+        for route in sorted(pages):
+            check(phone, site.url + pages[route], problems)
+    finally:
+        site.release.set()  # the job in progress ends: the worker is free for later tests
     # Error pages: a run that is not there (422 on the local app), an unknown page (404).
     check(phone, f"{site.url}/runs/99999", problems, status=422)
     check(phone, f"{site.url}/no-such-page", problems, status=404)
@@ -267,3 +270,26 @@ def check_team_pages(site: Site, browser: Any, problems: list[str]) -> None:
             check(page, url + "/", problems)  # the header with the runner and Log out
     finally:
         context.close()
+
+
+def test_back_after_an_import_or_analysis_shows_the_form_not_json(site: Site,
+                                                                  phone: Any) -> None:
+    """The job page polls its own URL for JSON; back from the result once showed that JSON."""
+    from playwright.sync_api import expect
+
+    import_summary_url(phone, site)
+    phone.go_back()
+    assert phone.url == f"{site.url}/import"  # the job page is replaced by its result
+    expect(phone.locator("h1")).to_have_text("Import runs")
+    phone.goto(f"{site.url}/analyse")
+    start = datetime.now(UTC).replace(hour=7, minute=0, second=0, microsecond=0)
+    phone.set_input_files("#file", files=[{
+        "name": "lunch-run.fit", "mimeType": "application/octet-stream",
+        "buffer": _fit(start - timedelta(days=9), 6, 103)}])
+    phone.get_by_role("button", name="Analyse").click()
+    phone.wait_for_url(re.compile(r"/runs/\d+$"), timeout=60_000)
+    phone.go_back()
+    assert phone.url == f"{site.url}/analyse"
+    expect(phone.locator("h1")).to_have_text("Analyse a run")
+    phone.go_forward()
+    expect(phone.locator("h1")).to_contain_text("lunch-run.fit")

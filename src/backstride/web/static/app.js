@@ -38,7 +38,7 @@ function pollJob(element) {
     }
     if (job.state === "done") {
       bar.style.width = "100%";
-      window.location.assign(job.result_url);
+      window.location.replace(job.result_url);  // back goes to the form, not this job
     } else if (job.state === "failed" || job.state === "lost") {
       text.textContent = job.error;
       element.classList.add("problem");
