@@ -28,7 +28,7 @@ from backstride.adapters.formats.fit_writer import simulated_run_messages, write
 from backstride.config import Settings
 from backstride.core.simulate import RunPlan, demo_answers, demo_selftests, simulate_run
 from backstride.web.app import create_app
-from backstride.web.routes_video import VideoResult
+from backstride.web.routes_video import VIDEO_PHASES, VideoResult
 from tests.web.conftest import serving
 
 pytestmark = pytest.mark.browser
@@ -122,11 +122,12 @@ def _job(site: Site) -> str:
     """A video analysis job that stays running (released when the module ends), half way
     through."""
     def work(progress: Any) -> str:
-        progress(360, 720)
+        progress(180, 720)  # a 360-frame clip: each frame posed, then drawn
         site.release.wait(timeout=120)
         return "/videos"
 
-    job = site.app.state.jobs.submit("Analysing easy-run.mp4", work, owner=None)
+    job = site.app.state.jobs.submit("Analysing easy-run.mp4", work, owner=None,
+                                     counts="frame", phases=VIDEO_PHASES)
     return f"/jobs/{job.id}"
 
 
@@ -220,9 +221,13 @@ def check(page: Any, url: str, problems: list[str], *, status: int = 200) -> Non
     polls = "/jobs/" in url  # the progress page asks for its job every 0.4 s: never idle
     reply = page.goto(url, wait_until="load" if polls else "networkidle")
     got = None if reply is None else reply.status
-    if polls:
-        page.wait_for_function("!document.querySelector('.job-status').textContent"
-                               ".startsWith('Starting')")
+    if polls:  # the script's own text, with the time left once it can be told (after 2 s)
+        page.wait_for_function("document.querySelector('.job-status').textContent"
+                               ".includes(' left')")
+        text = page.locator(".job-status").inner_text()
+        if not re.fullmatch(r"Analysing easy-run\.mp4: pose estimation \(1 of 2\): frame 180 "
+                            r"of 360, about \d+ (s|min) left", text):
+            problems.append(f"{url}: progress says {text!r}")
     if got != status:
         problems.append(f"{url}: HTTP {got}, not {status}")
     width = page.evaluate("document.documentElement.scrollWidth")

@@ -244,10 +244,17 @@ async def import_upload(request: Request,
     summaries = _summaries(request)
 
     def work(progress: Progress) -> str:
+        from backstride.workflows.imports import import_file_count
+
+        total = import_file_count(upload)  # "file 12 of 60": the zip's list of names
+
+        def counted(done: int, _total: int | None) -> None:
+            progress(done, total if total is not None and done <= total else None)
+
         try:
             summary = workflows.import_paths([upload], settings=settings,
                                              workers=None if archive else 1,
-                                             progress=progress, runner=runner)
+                                             progress=counted, runner=runner)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
         shown = summary.json()
@@ -259,7 +266,7 @@ async def import_upload(request: Request,
         return f"/import/{token}"
 
     job = request.app.state.jobs.submit(f"Importing {name}", work, owner=owner,
-                                        upload_dir=folder)
+                                        upload_dir=folder, counts="file")
     return RedirectResponse(f"/jobs/{job.id}", status_code=303)
 
 

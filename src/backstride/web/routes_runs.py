@@ -97,7 +97,7 @@ async def analyse_upload(request: Request, file: Annotated[UploadFile, File()],
         return f"/runs/{run_id}"
 
     job = request.app.state.jobs.submit(f"Analysing {name}", work, owner=owner_key(request),
-                                        upload_dir=folder)
+                                        upload_dir=folder, counts="file")
     return RedirectResponse(f"/jobs/{job.id}", status_code=303)
 
 
