@@ -5,6 +5,7 @@ The browser half (axe-core on every page, 360 px) is tests/web/test_pages_a11y.p
 
 from __future__ import annotations
 
+import html
 import re
 import threading
 import time
@@ -15,6 +16,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from backstride import workflows
 from backstride.config import Settings
 from backstride.errors import StorageError
 from backstride.web.app import create_app
@@ -150,3 +152,117 @@ def test_an_import_counts_the_files_its_zip_names(tmp_path: Path) -> None:
     single = tmp_path / "run.fit"
     single.write_bytes(b"x")
     assert import_file_count(single) == 1
+
+
+# ---------------------------------------------------------------- every problem at once
+
+LEAKS = re.compile(r"--[a-z]|\b(inf|nan|Infinity)\b|[a-z]+_[a-z_]+ =|\b(age_years|pain_days|"
+                   r"onset_min|onset_km|start_distance|prone_plank_s)\b")
+
+
+def problems_on(reply: Any) -> list[str]:
+    """The sentences of the page's problem box, one per item (or its one paragraph)."""
+    box = reply.text[reply.text.index('class="card problem"'):]
+    box = box[:box.index("</section>")]
+    items = re.findall(r"<li>(.*?)</li>", box, re.S) or re.findall(r"<p>(.*?)</p>", box, re.S)
+    return [html.unescape(re.sub(r"<[^>]+>", "", item)).strip() for item in items]
+
+
+def send(client: TestClient, url: str, data: dict[str, str], page: str) -> Any:
+    return client.post(url, data={"csrf_token": csrf_of(client, page), **data},
+                       follow_redirects=False)
+
+
+def test_the_pain_form_lists_every_problem_in_its_own_words(client: TestClient) -> None:
+    reply = send(client, "/pain", {"score": "", "onset_min": "inf", "onset_km": "-3",
+                                   "recorded_on": "2099-01-01", "kind": "during"}, "/pain")
+    assert reply.status_code == 422
+    found = problems_on(reply)
+    assert len(found) == 4, found
+    assert found[0] == "Choose a pain score: 0 (none) to 10 (worst)."
+    assert found[1].startswith("Began at minute: “inf” is not a number of minutes")
+    assert found[2] == "“Began at km” -3 is out of range (0 to 400)."
+    assert found[3].startswith("The date 2099-01-01 is after today")
+    assert "Nothing was saved: 4 things to fix" in reply.text
+    assert not any(LEAKS.search(text.replace("“inf”", "")) for text in found), found
+    assert 'value="inf"' in reply.text  # what was typed stays in the form
+
+
+def test_a_pain_onset_past_the_runs_end_is_in_the_forms_words(client: TestClient,
+                                                               settings: Settings,
+                                                               tmp_path: Path) -> None:
+    from tests.web.test_history_pages import import_runs
+
+    [run] = import_runs(settings, tmp_path, [0])  # a 5-minute run
+    reply = send(client, "/pain", {"score": "4", "kind": "during", "onset_min": "12",
+                                   "run": str(run.id)}, "/pain")
+    assert reply.status_code == 422
+    [problem] = problems_on(reply)
+    assert problem.startswith(f"“Began at minute” 12 is past the end of run {run.id}")
+    assert "(or leave “Began at minute” out)" in problem and "--" not in problem
+
+
+def test_the_shoe_form_lists_every_problem(client: TestClient) -> None:
+    reply = send(client, "/shoes", {"name": " ", "start_distance": "1e999", "start_unit": "km",
+                                    "default_from": "2024-05-01", "default_to": "2024-04-01"},
+                 "/shoes")
+    assert reply.status_code == 422
+    assert problems_on(reply) == [
+        "Distance it has already run: “1e999” is not a number of km; type it with digits "
+        "(for example 12.5), or leave it empty if you do not know.",
+        "A shoe needs a name (for example 'Pegasus 40 blue').",
+        "“To” is before “From”."]
+    miles = send(client, "/shoes", {"name": "Old", "start_distance": "4000",
+                                    "start_unit": "mi"}, "/shoes")
+    assert problems_on(miles) == ["Distance it has already run: 4000 mi is not plausible; "
+                                  "give 0 to 3,107 mi (0 for new shoes)."]
+
+
+def test_the_self_test_form_lists_every_result_to_check(client: TestClient) -> None:
+    from backstride.core.simulate import demo_answers
+
+    workflows.assess_back(demo_answers(), settings=client.app.state.settings)  # type: ignore[attr-defined]
+    reply = send(client, "/selftests", {"trunk_flexor_hold_s": "inf", "prone_plank_s": "abc",
+                                        "side_bridge_left_s": "-1",
+                                        "single_leg_bridge_left_reps": "12.5"}, "/selftests")
+    assert reply.status_code == 422
+    found = problems_on(reply)
+    assert found == [
+        "Trunk flexor hold: “inf” is not a number; type the seconds you measured with digits, "
+        "or leave it empty if you did not do the test.",
+        "Side bridge (left): -1 seconds is outside what this test can measure (0 to 1800 "
+        "seconds); check what you typed.",
+        "Prone plank: “abc” is not a number; type the seconds you measured with digits, or "
+        "leave it empty if you did not do the test.",
+        "Single-leg bridge (left): 12.5 is not a whole number of full repetitions; count full "
+        "repetitions only."], found
+    assert "Please check 4 results" in reply.text
+    assert workflows.latest_selftests(settings=client.app.state.settings) is None  # type: ignore[attr-defined]
+
+
+def test_the_triage_form_names_every_bad_number_by_its_question(client: TestClient) -> None:
+    from tests.web.test_care_pages import SELF_CARE, triage_form
+
+    reply = send(client, "/triage", {**triage_form(SELF_CARE), "age_years": "-3",
+                                     "pain_days": "1e9", "pain_now_0_10": "11"}, "/triage")
+    assert reply.status_code == 422
+    assert problems_on(reply) == [
+        "Question 18 (your age): “-3” is not a whole number; type it with digits (0 to 120), "
+        "or choose “Not sure”.",
+        "Question 22 (how long the pain has lasted): “1e9” is not a whole number; type it "
+        "with digits (0 to 43830), or choose “Not sure”.",
+        "Question 26 (how bad the pain is now): 11 is outside 0 to 10; check what you typed, "
+        "or choose “Not sure”."]
+
+
+def test_a_plan_start_in_the_past_names_the_date_field(client: TestClient) -> None:
+    from tests.web.test_care_pages import SELF_CARE, triage
+
+    triage(client, SELF_CARE)
+    reply = send(client, "/plan/make", {"start": "2001-01-01"}, "/plan")
+    assert reply.status_code == 422
+    [problem] = problems_on(reply)
+    assert problem.startswith("The first day 2001-01-01 is in the past (today is ")
+    assert "--start" not in reply.text
+    assert '<a class="button" href="#plan-start">Change the first day</a>' in reply.text
+    assert 'href="/triage">Answer the red-flag questions' not in reply.text
