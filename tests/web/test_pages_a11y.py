@@ -298,3 +298,42 @@ def test_back_after_an_import_or_analysis_shows_the_form_not_json(site: Site,
     expect(phone.locator("h1")).to_have_text("Analyse a run")
     phone.go_forward()
     expect(phone.locator("h1")).to_contain_text("lunch-run.fit")
+
+
+def test_the_run_page_says_its_key_findings_first_and_never_shows_a_blank_frame(
+        site: Site, phone: Any) -> None:
+    from playwright.sync_api import expect
+
+    analysis = workflows.run_analysis(site.run_id, settings=site.settings)
+    key = [f for f in analysis["findings"] if f["severity"] in ("act", "watch")]
+    held: list[Any] = []
+
+    def hold(route: Any) -> None:  # the report is slow today: answered at the end
+        held.append(route)
+
+    phone.route(re.compile(r"/runs/\d+/report$"), hold)
+    try:
+        phone.goto(f"{site.url}/runs/{site.run_id}", wait_until="domcontentloaded")
+        findings = phone.locator(".key-findings li")
+        expect(findings).to_have_count(len(key))
+        for shown, finding in zip(findings.all(), sorted(key, key=lambda f: f["severity"]),
+                                  strict=True):
+            expect(shown).to_contain_text(finding["message"])
+        # The findings come before the report (and its gauges) on the page.
+        assert phone.evaluate("document.querySelector('.key-findings').compareDocumentPosition("
+                              "document.querySelector('iframe.report')) & 4") == 4
+        # While the report loads, its frame shows the loading line through it, not blank.
+        box = phone.locator(".report-frame")
+        with_text = box.screenshot()
+        phone.locator(".report-loading").evaluate("e => e.style.visibility = 'hidden'")
+        without = box.screenshot()
+        phone.locator(".report-loading").evaluate("e => e.style.visibility = ''")
+        assert with_text != without, "the frame hides its loading line: a blank frame"
+        expect(phone.locator(".report-loading")).to_have_text(
+            "Loading the report and its charts…")
+    finally:
+        for route in held:
+            route.continue_()
+        phone.unroute(re.compile(r"/runs/\d+/report$"))
+    expect(phone.frame_locator("iframe.report").locator("#gauges")).to_be_attached(
+        timeout=30_000)
