@@ -29,7 +29,7 @@ from backstride.config import Settings
 from backstride.core.simulate import RunPlan, demo_answers, demo_selftests, simulate_run
 from backstride.web.app import create_app
 from backstride.web.routes_video import VIDEO_PHASES, VideoResult
-from tests.web.conftest import serving
+from tests.web.conftest import screenshot, serving
 
 pytestmark = pytest.mark.browser
 
@@ -337,3 +337,33 @@ def test_the_run_page_says_its_key_findings_first_and_never_shows_a_blank_frame(
         phone.unroute(re.compile(r"/runs/\d+/report$"))
     expect(phone.frame_locator("iframe.report").locator("#gauges")).to_be_attached(
         timeout=30_000)
+
+
+def test_the_plans_weeks_are_a_list_of_days_on_a_phone_and_a_table_on_a_desk(
+        site: Site, phone: Any, browser: Any) -> None:
+    phone.goto(f"{site.url}/plan")
+    weeks = phone.locator("table.weeks")
+    assert weeks.locator("thead").evaluate("e => getComputedStyle(e).display") == "none"
+    rows = weeks.locator("tbody tr")
+    assert rows.count() >= 6
+    first = rows.first
+    assert first.evaluate("e => getComputedStyle(e).display") == "block"
+    days = first.locator("td.days")
+    assert days.evaluate("e => getComputedStyle(e, '::before').content") == '"Runs: "'
+    # Each planned run is its own line, one under the other (a week with 2-3 runs).
+    busy = weeks.locator("td.days").filter(has=phone.locator("div:nth-child(2)")).first
+    runs = busy.locator("div")
+    top = [runs.nth(k).bounding_box()["y"] for k in range(runs.count())]
+    assert len(top) >= 2 and top == sorted(top) and len(set(top)) == len(top), top
+    assert weeks.evaluate("e => e.scrollWidth") <= PHONE["width"]
+    screenshot(phone, "plan-phone")
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        desk = context.new_page()
+        desk.goto(f"{site.url}/plan")
+        assert desk.locator("table.weeks thead").evaluate(
+            "e => getComputedStyle(e).display") == "table-header-group"
+        assert desk.locator("table.weeks tbody tr").first.evaluate(
+            "e => getComputedStyle(e).display") == "table-row"
+    finally:
+        context.close()
