@@ -367,3 +367,39 @@ def test_the_plans_weeks_are_a_list_of_days_on_a_phone_and_a_table_on_a_desk(
             "e => getComputedStyle(e).display") == "table-row"
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("red_flag", ["bladder_change", "fever"])
+def test_a_held_runners_pages_fit_a_phone_with_no_axe_violations(
+        red_flag: str, phone: Any, tmp_path: Path) -> None:
+    """The other faces of the same pages: an emergency (bladder change) or urgent (fever)
+    triage holds everything; its result, the plan's hold, the refused self-tests, the
+    clearance form, the home page's banner."""
+    settings = Settings(data_dir=tmp_path / "data")
+    workflows.assess_back({**demo_answers(), red_flag: True}, settings=settings)
+    problems: list[str] = []
+    with serving(create_app(settings)) as url:
+        for path in ("/", "/triage/result", "/plan", "/selftests", "/clearance"):
+            check(phone, url + path, problems)
+    assert not problems, "\n".join(problems)
+
+
+def test_forms_showing_their_problems_have_no_axe_violations(site: Site, phone: Any) -> None:
+    problems: list[str] = []
+    phone.goto(f"{site.url}/pain")
+    phone.get_by_label("Began at minute").fill("2000")  # a number field: digits only
+    phone.get_by_label("or at km").fill("-3")
+    phone.get_by_role("button", name="Save").click()
+    phone.wait_for_load_state()
+    if phone.locator(".problem li").count() != 3:  # no score, minute, km
+        problems.append(f"pain form: {phone.locator('.problem').inner_text()!r}")
+    problems.extend(f"pain form: {line}" for line in axe_violations(phone))
+    phone.goto(f"{site.url}/selftests")
+    phone.locator("#in-prone_plank_s").fill("5000")
+    phone.locator("#in-side_bridge_left_s").fill("-4")
+    phone.get_by_role("button", name=re.compile("^Score")).click()
+    phone.wait_for_load_state()
+    if phone.locator(".problem li").count() != 2:
+        problems.append(f"self-tests: {phone.locator('.problem').inner_text()!r}")
+    problems.extend(f"self-tests: {line}" for line in axe_violations(phone))
+    assert not problems, "\n".join(problems)
