@@ -402,4 +402,10 @@ def test_forms_showing_their_problems_have_no_axe_violations(site: Site, phone: 
     if phone.locator(".problem li").count() != 2:
         problems.append(f"self-tests: {phone.locator('.problem').inner_text()!r}")
     problems.extend(f"self-tests: {line}" for line in axe_violations(phone))
+    phone.goto(f"{site.url}/triage")
+    phone.get_by_role("button", name="See my result").click()
+    phone.wait_for_load_state()
+    if "questions are not answered yet" not in phone.locator(".problem h2").inner_text():
+        problems.append(f"triage: {phone.locator('.problem').inner_text()[:200]!r}")
+    problems.extend(f"triage: {line}" for line in axe_violations(phone))
     assert not problems, "\n".join(problems)
