@@ -216,7 +216,7 @@ def test_the_job_page_stops_and_says_so_when_its_job_is_gone(settings: Settings,
     with serving(app) as url:
         job = app.state.jobs.submit("Analysing run.fit", lambda _p: (hold.wait(30), "/")[1])
         page.goto(f"{url}/jobs/{job.id}")
-        page.locator(".job-status", has_text="working").wait_for(timeout=10_000)
+        page.locator(".job-status", has_text="starting").wait_for(timeout=10_000)
         app.state.jobs._jobs.pop(job.id)  # as after a restart onto another history
         with open_store(settings) as store, store.engine.begin() as conn:
             conn.exec_driver_sql("DELETE FROM jobs WHERE id = ?", (job.id,))
@@ -224,4 +224,6 @@ def test_the_job_page_stops_and_says_so_when_its_job_is_gone(settings: Settings,
         status = page.locator(".job-status").inner_text()
         assert status.startswith("backstride no longer knows this job")
         assert page.locator("[data-job-url]").get_attribute("role") == "alert"
+        assert page.locator("h1").inner_text() == "That did not work"  # as every error page
+        assert page.get_by_role("link", name="Upload a file again").is_visible()
         hold.set()

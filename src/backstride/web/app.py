@@ -9,9 +9,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from backstride import __version__
 from backstride.config import Settings
@@ -68,26 +69,25 @@ def create_app(settings: Settings, *, hosts: tuple[str, ...] = (), team: bool = 
     async def not_found(request: Request, exc: NotFoundError) -> HTMLResponse:
         # Team mode: another runner's run and a missing one look the same, and 404 is what
         # "not there" means; the local app keeps its documented 422.
-        return pages.render(request, "error.html.j2", status_code=404 if team else 422,
-                            message=str(exc))
+        return pages.render_error(request, status_code=404 if team else 422, message=str(exc))
 
     @app.exception_handler(InputError)
     async def input_error(request: Request, exc: InputError) -> HTMLResponse:
-        return pages.render(request, "error.html.j2", status_code=422, message=str(exc))
+        return pages.render_error(request, status_code=422, message=str(exc))
 
     @app.exception_handler(StorageError)
     async def storage_error(request: Request, exc: StorageError) -> HTMLResponse:
         # The page's sentence names no path, host, port, database or user (the CLI's may).
-        return pages.render(request, "error.html.j2", status_code=503, message=exc.public)
+        return pages.render_error(request, status_code=503, message=exc.public)
 
     @app.exception_handler(BackstrideError)
     async def backstride_error(request: Request, exc: BackstrideError) -> HTMLResponse:
-        return pages.render(request, "error.html.j2", status_code=500, message=str(exc))
+        return pages.render_error(request, status_code=500, message=str(exc))
 
-    @app.exception_handler(HTTPException)
-    async def http_error(request: Request, exc: HTTPException) -> Any:
-        return pages.render(request, "error.html.j2", status_code=exc.status_code,
-                            message=str(exc.detail))
+    @app.exception_handler(StarletteHTTPException)  # also Starlette's own 404 and 405
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Any:
+        return pages.render_error(request, status_code=exc.status_code,
+                                  message=str(exc.detail))
 
     from backstride.web import routes_care, routes_history, routes_runs, routes_team, routes_video
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import shutil
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -39,12 +40,66 @@ class Job:
     result_url: str | None = None
     error: str | None = None
     owner: str | None = None  # team mode: the username that started it (only they see it)
+    counts: str = "step"  # what done and total count, singular: "frame", "file"
+    phases: tuple[str, ...] = ()  # passes that split the total evenly (a video: pose, drawing)
+    started_s: float | None = None  # time.monotonic() when it began to run
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def json(self) -> dict[str, Any]:
         with self.lock:
+            elapsed = None if self.started_s is None else time.monotonic() - self.started_s
+            eta = seconds_left(self.done, self.total, elapsed)
             return {"id": self.id, "label": self.label, "done": self.done, "total": self.total,
-                    "state": self.state, "result_url": self.result_url, "error": self.error}
+                    "state": self.state, "result_url": self.result_url, "error": self.error,
+                    "counts": self.counts, "eta_s": eta,
+                    "progress": progress_text(self.counts, self.done, self.total, eta,
+                                              phases=self.phases, state=self.state)}
+
+
+MIN_ESTIMATE_S = 2.0  # a time left is said only after this long and some progress
+
+
+def seconds_left(done: int, total: int | None, elapsed_s: float | None) -> float | None:
+    """The time left at the rate so far, or None while it cannot be told yet."""
+    if not total or elapsed_s is None or elapsed_s < MIN_ESTIMATE_S or done <= 0:
+        return None
+    if done >= total:
+        return 0.0
+    return (total - done) * elapsed_s / done
+
+
+def time_left_text(seconds: float) -> str:
+    """"about 40 s left", "about 3 min left", "about 1 h 10 min left"."""
+    if seconds < 10:
+        return "a few seconds left"
+    if seconds < 90:
+        return f"about {5 * round(seconds / 5):.0f} s left"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"about {minutes} min left"
+    return f"about {minutes // 60} h {minutes % 60} min left"
+
+
+def progress_text(counts: str, done: int, total: int | None, eta_s: float | None, *,
+                  phases: tuple[str, ...] = (), state: str = "running") -> str:
+    """What a job has done, in words: "frame 360 of 720, about 40 s left"; with phases,
+    "pose estimation: frame 180 of 360, …"; "12 files so far" while the total is unknown."""
+    if state == "queued":
+        return "waiting for the job before it to finish"
+    if state == "done":
+        return "done"
+    if total and done <= total:
+        shown_done, shown_total, phase = done, total, ""
+        if len(phases) > 1 and total >= len(phases):
+            per = total // len(phases)
+            k = min(done // per, len(phases) - 1) if done < total else len(phases) - 1
+            shown_done, shown_total = done - k * per, per
+            phase = f"{phases[k]} ({k + 1} of {len(phases)}): "
+        text = f"{phase}{counts} {shown_done} of {shown_total}"
+        return text if eta_s is None else f"{text}, {time_left_text(eta_s)}"
+    if done <= 0:
+        return "starting"
+    return f"{done} {counts}{'' if done == 1 else 's'} so far"
 
 
 class JobRunner:
@@ -57,11 +112,14 @@ class JobRunner:
         self._settings = settings
 
     def submit(self, label: str, work: Work, *, owner: str | None = None,
-               upload_dir: Path | None = None, keep_upload: bool = False) -> Job:
+               upload_dir: Path | None = None, keep_upload: bool = False,
+               counts: str = "step", phases: tuple[str, ...] = ()) -> Job:
         """Queue ``work``. ``upload_dir`` is removed when the job is refused, fails or (unless
-        ``keep_upload``) ends."""
+        ``keep_upload``) ends. ``counts``: what its progress counts (the page says "frame 360
+        of 720"); ``phases``: the passes its total is split into evenly, named."""
         try:
             job = self._queue(label, owner, upload_dir)
+            job.counts, job.phases = counts, phases
             if upload_dir is not None:
                 self._uploads[job.id] = upload_dir
         except BaseException:
@@ -75,7 +133,7 @@ class JobRunner:
 
         def run() -> None:
             with job.lock:
-                job.state = "running"
+                job.state, job.started_s = "running", time.monotonic()
             self._record(job.id, "running")
             try:
                 url = work(progress)

@@ -54,6 +54,42 @@ def render(request: Request, template: str, *, status_code: int = 200,
     return response
 
 
+NOT_FOUND = ("There is no page at {path}: check the address, or start again from the "
+             "dashboard.")
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+def render_error(request: Request, *, status_code: int, message: str) -> HTMLResponse:
+    """The one error page: the same heading everywhere, the sentence that says what is wrong
+    and what to do, and the next step as links: back to the page the request came from (a
+    same-site Referer, else the dashboard) and, where trying again can help (a busy or
+    unreachable database, a fault), "Try again"."""
+    if status_code == 404 and message in ("Not Found", ""):  # no route: Starlette's own text
+        message = NOT_FOUND.format(path=request.url.path)
+    back = _same_site_path(request, request.headers.get("referer", "")) or "/"
+    retry = None
+    if status_code in RETRY_STATUSES:  # a GET can be asked again; a form is sent from its page
+        retry = str(request.url.path) + (f"?{request.url.query}" if request.url.query else "")
+        if request.method != "GET":
+            retry = back
+    return render(request, "error.html.j2", status_code=status_code, message=message,
+                  back=back, retry=retry)
+
+
+def _same_site_path(request: Request, referer: str) -> str | None:
+    """The path (and query) of a Referer on this server; None for another site or none."""
+    from urllib.parse import urlsplit
+
+    found = urlsplit(referer)
+    if not referer or found.netloc != request.url.netloc or found.scheme not in ("http",
+                                                                                 "https"):
+        return None
+    path = found.path or "/"
+    if not path.startswith("/") or path.startswith("//"):
+        return None
+    return path + (f"?{found.query}" if found.query else "")
+
+
 CACHE_SIZE = 64
 
 

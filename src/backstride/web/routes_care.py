@@ -10,6 +10,7 @@ drops it.
 from __future__ import annotations
 
 import io
+import math
 import os
 import re
 import shutil
@@ -57,6 +58,7 @@ from backstride.core.triage import (
 from backstride.errors import BackstrideError, ConfigError, InputError
 from backstride.web import security
 from backstride.web.auth import runner_of, team_mode
+from backstride.web.forms import NUMBER, in_words, short
 from backstride.web.pages import render, settings_of
 
 if TYPE_CHECKING:
@@ -169,8 +171,11 @@ def _named(message: str, names: Iterable[str]) -> list[str]:
 
 def _triage_form(request: Request, *, values: FormData | None = None,
                  message: str | None = None, missing: Iterable[str] = (),
+                 problems: list[tuple[str, str]] | None = None,
                  status_code: int = 200, form_post: bool = False) -> HTMLResponse:
-    flagged = list(missing) or _named(message or "", QUESTION_ORDER)
+    problems = problems or []
+    flagged = (list(missing) or [key for key, _sentence in problems]
+               or _named(message or "", QUESTION_ORDER))
     if message is not None and form_post:  # the form's own answers: questions, not keys
         for question in QUESTIONS:
             message = message.replace(f'"{question["name"]}"',
@@ -180,6 +185,7 @@ def _triage_form(request: Request, *, values: FormData | None = None,
                   emergency_number=settings_of(request).emergency_number,
                   startback_items=STARTBACK_ITEMS, startback_intro=STARTBACK_INTRO,
                   values=values or {}, message=message, missing=bool(missing),
+                  problems=problems,
                   flagged=[q for q in QUESTIONS if q["name"] in flagged])
 
 
@@ -211,9 +217,37 @@ async def triage_submit(request: Request) -> HTMLResponse | RedirectResponse:
         answers = unsure_answers(asked) if missing and emergency_answered(asked) else asked
         outcome = workflows.assess_back(answers, settings=settings_of(request), save=False)
     except InputError as exc:
+        numbers = [] if missing else triage_number_problems(form)
+        if numbers:  # every typed number that cannot be read, at once (the rest is answered)
+            return _triage_form(request, values=form, message=str(exc), problems=numbers,
+                                status_code=422, form_post=True)
         return _triage_form(request, values=form, message=str(exc), missing=missing,
                             status_code=422, form_post=True)
     return _record_and_show(request, outcome)
+
+
+def triage_number_problems(form: FormData) -> list[tuple[str, str]]:
+    """The typed numbers (age, days of pain, …) that are not whole numbers in their range, as
+    (key, sentence naming the question); the bounds are core.triage's, which the workflow
+    checks too."""
+    found = []
+    for question in QUESTIONS:
+        key: AnswerKey = question["key"]
+        raw = _text(form, key.name)
+        if (key.kind is not AnswerKind.INT or raw == ""
+                or _text(form, f"{key.name}_unsure") == UNSURE):
+            continue
+        low, high = key.minimum, key.maximum
+        bounds = f"{low} to {high}" if high is not None else f"{low} or more"
+        where = f"Question {question['number']} ({key.topic})"
+        value = int(raw) if raw.isdecimal() and len(raw) <= MAX_ANSWER_DIGITS else None
+        if value is None:
+            found.append((key.name, f"{where}: “{short(raw)}” is not a whole number; type it with "
+                                    f"digits ({bounds}), or choose “Not sure”."))
+        elif (low is not None and value < low) or (high is not None and value > high):
+            found.append((key.name, f"{where}: {value} is outside {bounds}; check what you "
+                                    "typed, or choose “Not sure”."))
+    return found
 
 
 def _record_and_show(request: Request, outcome: workflows.Triaged
@@ -353,6 +387,34 @@ def read_selftest_form(form: FormData) -> dict[str, object]:
     return results
 
 
+def selftest_problems(form: FormData) -> list[tuple[str, str]]:
+    """Every typed result that cannot be scored, as (test key, sentence in plain words): not
+    a number, or outside what the test can measure (core.screening's valid range, the rule
+    the workflow applies too), all at once."""
+    found = []
+    for test in SELF_TESTS:
+        raw = _text(form, test.key)
+        valid = test.valid
+        if (test.kind is not SelfTestKind.NUMBER or valid is None or raw in ("", "not_done")
+                or _text(form, f"{test.key}_pain") == STOPPED_PAIN):
+            continue
+        label = test.name[:1].upper() + test.name[1:]
+        words = TEST_UNIT_WORDS.get(test.unit or "", test.unit or "")
+        number = raw.replace(",", ".")
+        if not NUMBER.fullmatch(number) or not math.isfinite(value := float(number)):
+            found.append((test.key, f"{label}: “{short(raw)}” is not a number; type the "
+                                    f"{words} you measured with digits, or leave it empty if "
+                                    "you did not do the test."))
+        elif not valid.low <= value <= valid.high:
+            found.append((test.key, f"{label}: {value:g} {words} is outside what this test "
+                                    f"can measure ({valid.low:g} to {valid.high:g} {words}); "
+                                    "check what you typed."))
+        elif valid.whole and not value.is_integer():
+            found.append((test.key, f"{label}: {value:g} is not a whole number of {words}; "
+                                    "count full repetitions only."))
+    return found
+
+
 def _test_groups() -> list[dict[str, Any]]:
     """Tests that share instructions (left and right) under one heading, in table order."""
     groups = []
@@ -374,11 +436,15 @@ def _test_field(test: SelfTest) -> dict[str, Any]:
 
 
 def _selftest_form(request: Request, *, values: FormData | None = None,
-                   message: str | None = None, status_code: int = 200) -> HTMLResponse:
+                   message: str | None = None, problems: list[tuple[str, str]] | None = None,
+                   status_code: int = 200) -> HTMLResponse:
     groups = _test_groups()
-    named = _named(message or "", [test.key for test in SELF_TESTS])
+    problems = problems or []
+    named = ([key for key, _sentence in problems] if problems else
+             _named(message or "", [test.key for test in SELF_TESTS]))
     return render(request, "selftests.html.j2", status_code=status_code, groups=groups,
                   values=values or {}, message=message,
+                  problems=problems,
                   flagged=[f for g in groups for f in g["tests"] if f["test"].key in named])
 
 
@@ -406,6 +472,9 @@ async def selftests_submit(request: Request) -> HTMLResponse | RedirectResponse:
     if refused is not None:
         return refused
     form = await request.form()
+    problems = selftest_problems(form)
+    if problems:  # every one at once, in the form's words
+        return _selftest_form(request, values=form, problems=problems, status_code=422)
     try:
         workflows.screen_body(read_selftest_form(form), settings=settings_of(request),
                               runner=runner_of(request))
@@ -501,7 +570,7 @@ def _plan_view(planned: workflows.Planned) -> dict[str, Any]:
             "targets": sorted({round(float(step["target_spm"])) for step in steps})}
 
 
-def _plan_page(request: Request, *, problem: str | None = None,
+def _plan_page(request: Request, *, problem: str | None = None, date_problem: bool = False,
                status_code: int = 200) -> HTMLResponse:
     state = workflows.care_state(settings_of(request), runner=runner_of(request))
     record = state.holding or state.latest  # a later, lower triage does not lift a hold
@@ -511,7 +580,7 @@ def _plan_page(request: Request, *, problem: str | None = None,
     return render(request, "plan_page.html.j2", status_code=status_code, planned=planned,
                   view=None if planned is None else _plan_view(planned), banner=banner,
                   triaged=record is not None, cleared=state.seen and not state.held,
-                  problem=problem, waiting_reason=WAITING_REASON,
+                  problem=problem, date_problem=date_problem, waiting_reason=WAITING_REASON,
                   today=datetime.now(UTC).date().isoformat(), hold_rule=plan_html.HOLD_RULE,
                   minutes=f"{METRONOME_MINUTES:g}")
 
@@ -527,13 +596,24 @@ def plan_make(request: Request, start: Annotated[str, Form()] = ""
     """`backstride plan [--start DATE]`: from the triage, self-tests, runs and shoes on
     record; the first day is kept once set."""
     try:
+        first_day = _start_day(start)
+    except InputError as exc:  # the date field: the plan on show stays as it was
+        return _plan_page(request, problem=str(exc), date_problem=True, status_code=422)
+    try:
         runner = runner_of(request)
         _plans(request)[runner] = workflows.make_plan(settings=settings_of(request),
-                                                      runner=runner, start=_start_day(start))
+                                                      runner=runner, start=first_day)
     except InputError as exc:
+        message = str(exc)
+        if message.startswith("--start "):  # a first day in the past: the form's words
+            return _plan_page(request, problem=in_words(message, START_LABELS),
+                              date_problem=True, status_code=422)
         _drop_plan(request)
-        return _plan_page(request, problem=str(exc), status_code=422)
+        return _plan_page(request, problem=message, status_code=422)
     return RedirectResponse("/plan", status_code=303)
+
+
+START_LABELS: Final = {"--start": "The first day", "Leave --start out": "Leave the date empty"}
 
 
 def _start_day(text: str) -> date | None:

@@ -26,6 +26,7 @@ from backstride.core.types import Progress
 from backstride.errors import InputError
 from backstride.web import security
 from backstride.web.auth import owner_key, runner_of
+from backstride.web.forms import Problems, in_words, problems_of
 from backstride.web.pages import cached, render, settings_of
 
 router = APIRouter()
@@ -42,6 +43,10 @@ TREND_METRICS: Final = {"cadence_spm": "Cadence", "ground_contact_time_ms": "Con
                         "vertical_ratio_pct": "Vert. ratio", "step_length_m": "Step"}
 """The weekly table's columns: short headings (the full name is in the abbr title)."""
 METRIC_BY_KEY: Final = {u.key: u for u in METRIC_UNITS.values()}
+PAIN_LABELS: Final = {"--minute": "“Began at minute”", "--km": "“Began at km”",
+                      "--date": "The date", "--when": "“When”"}
+"""The pain form's labels in place of the CLI's options in the workflow's sentences."""
+SHOE_LABELS: Final = {"--default-to": "“To”", "--default-from": "“From”"}
 
 
 # ---------------------------------------------------------------- form values
@@ -51,38 +56,6 @@ async def _form(request: Request) -> dict[str, str]:
     """The submitted text fields, trimmed (files are read by their own parameter)."""
     form = await request.form()
     return {key: value.strip() for key, value in form.items() if isinstance(value, str)}
-
-
-def _number(values: dict[str, str], key: str, label: str) -> float | None:
-    text = values.get(key, "").replace(",", ".")
-    if not text:
-        return None
-    try:
-        return float(text)
-    except ValueError:
-        raise InputError(f"{label} {text!r} is not a number; leave it empty if you "
-                         "do not know.") from None
-
-
-def _day(values: dict[str, str], key: str, label: str) -> date | None:
-    text = values.get(key, "")
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InputError(f"{label} {text!r} is not a date; give it as YYYY-MM-DD.") from None
-
-
-def _whole(values: dict[str, str], key: str, label: str, hint: str) -> int:
-    text = values.get(key, "")
-    if not text:
-        raise InputError(f"Choose {label}: {hint}.")
-    try:
-        return int(text)
-    except ValueError:
-        raise InputError(f"{label.capitalize()} {text!r} is not a whole number: {hint}.") \
-            from None
 
 
 # ---------------------------------------------------------------- pain diary
@@ -96,32 +69,43 @@ def pain_page(request: Request) -> HTMLResponse:
 
 @router.post("/pain", response_model=None)
 async def pain_add(request: Request) -> HTMLResponse | RedirectResponse:
+    from backstride.workflows.history import pain_problems
+
     values = await _form(request)
+    settings, runner = settings_of(request), runner_of(request)
     try:
-        run_text = values.get("run", "")
+        found = Problems()  # every problem of the form at once, in its own words
+        score = found.whole(values, "score", "a pain score", "0 (none) to 10 (worst)",
+                            required=True)
+        kind = values.get("kind", "during")
+        onset_min = found.number(values, "onset_min", "Began at minute", unit="minutes")
+        onset_km = found.number(values, "onset_km", "Began at km", unit="km")
+        run_id = found.whole(values, "run", "a run", "pick one from the list")
+        recorded_on = found.day(values, "recorded_on", "Date")
+        found.extend(pain_problems(score=score, kind=kind, onset_min=onset_min,
+                                             onset_km=onset_km, recorded_on=recorded_on),
+                     PAIN_LABELS)
+        found.raise_any()
+        assert score is not None  # required: a problem above otherwise
         changed = workflows.add_pain(
-            settings=settings_of(request), runner=runner_of(request),
-            score=_whole(values, "score", "a pain score", "0 (none) to 10 (worst)"),
-            kind=values.get("kind", "during"), location=values.get("location") or None,
-            onset_min=_number(values, "onset_min", "The minute"),
-            onset_km=_number(values, "onset_km", "The km"),
-            run_id=_whole(values, "run", "a run", "pick one from the list") if run_text else None,
-            recorded_on=_day(values, "recorded_on", "The date"),
-            note=values.get("note") or None)
-    except InputError as exc:
-        return _pain_page(request, error=str(exc), values=values, status_code=422)
+            settings=settings, runner=runner, score=score, kind=kind,
+            location=values.get("location") or None, onset_min=onset_min, onset_km=onset_km,
+            run_id=run_id, recorded_on=recorded_on, note=values.get("note") or None)
+    except InputError as exc:  # also the workflow's (a minute past the run's end)
+        return _pain_page(request, errors=[in_words(p, PAIN_LABELS) for p in problems_of(exc)],
+                          values=values, status_code=422)
     return RedirectResponse("/pain?changed=1" if changed else "/pain?saved=1", status_code=303)
 
 
 def _pain_page(request: Request, *, changed: bool = False, saved: bool = False,
-               error: str | None = None, values: dict[str, str] | None = None,
+               errors: list[str] | None = None, values: dict[str, str] | None = None,
                status_code: int = 200) -> HTMLResponse:
     settings, runner = settings_of(request), runner_of(request)
     entries = list(reversed(workflows.list_pain(settings=settings, runner=runner)))
     runs = workflows.list_runs(settings=settings, limit=RECENT_RUNS, runner=runner)
     return render(request, "pain.html.j2", status_code=status_code, entries=entries, runs=runs,
                   kinds=PAIN_KIND_LABELS, places=PAIN_PLACES, changed=changed, saved=saved,
-                  error=error, values=values or {}, today=date.today().isoformat())
+                  errors=errors or [], values=values or {}, today=date.today().isoformat())
 
 
 # ---------------------------------------------------------------- shoes
@@ -134,20 +118,35 @@ def shoes_page(request: Request) -> HTMLResponse:
 
 @router.post("/shoes", response_model=None)
 async def shoes_add(request: Request) -> HTMLResponse | RedirectResponse:
+    from backstride.workflows.history import SHOE_START_MAX_M, shoe_problems
+
     values = await _form(request)
     try:
-        start = _number(values, "start_distance", "The starting distance") or 0.0
+        found = Problems()  # every problem of the form at once, in its own words
         unit = values.get("start_unit", "km")
         if unit not in ("km", "mi"):
-            raise InputError(f"Unknown unit {unit!r}: use km or mi.")
+            found.add(f"Unknown unit “{unit}”: choose km or mi.")
+            unit = "km"
+        per_unit = M_PER_MILE if unit == "mi" else M_PER_KM
+        start = found.number(values, "start_distance", "Distance it has already run", unit=unit)
+        if start is not None and not 0 <= start * per_unit <= SHOE_START_MAX_M:
+            found.add(f"Distance it has already run: {start:g} {unit} is not plausible; give "
+                      f"0 to {SHOE_START_MAX_M / per_unit:,.0f} {unit} (0 for new "
+                      "shoes).")
+            start = None
+        default_from = found.day(values, "default_from", "Default for runs from")
+        default_to = found.day(values, "default_to", "Default for runs to")
+        found.extend(shoe_problems(
+            name=values.get("name", ""), start_distance_m=None, default_from=default_from,
+            default_to=default_to), SHOE_LABELS)
+        found.raise_any()
         workflows.add_shoe(
             settings=settings_of(request), runner=runner_of(request), name=values.get("name", ""),
-            start_distance_m=start * (M_PER_MILE if unit == "mi" else M_PER_KM),
-            default_from=_day(values, "default_from", "The first day"),
-            default_to=_day(values, "default_to", "The last day"))
+            start_distance_m=(start or 0.0) * per_unit, default_from=default_from,
+            default_to=default_to)
     except InputError as exc:
-        return _shoes_page(request, error=str(exc), values=values, failed="add",
-                           status_code=422)
+        return _shoes_page(request, errors=[in_words(p, SHOE_LABELS) for p in problems_of(exc)],
+                           values=values, failed="add", status_code=422)
     return RedirectResponse("/shoes?done=added", status_code=303)
 
 
@@ -160,22 +159,29 @@ def shoes_retire(request: Request, shoe_id: int) -> RedirectResponse:
 
 @router.post("/shoes/default", response_model=None)
 async def shoes_default(request: Request) -> HTMLResponse | RedirectResponse:
+    from backstride.workflows.history import shoe_problems
+
     values = await _form(request)
     try:
-        shoe_id = _whole(values, "shoe", "a shoe", "pick one from the list")
-        start = _day(values, "default_from", "The first day")
-        if start is None:
-            raise InputError("Give the first day this shoe is your default (YYYY-MM-DD).")
+        found = Problems()
+        shoe_id = found.whole(values, "shoe", "a shoe", "pick one from the list", required=True)
+        start = found.day(values, "default_from", "From")
+        if start is None and not values.get("default_from"):
+            found.add("Give the first day this shoe is your default in “From”.")
+        end = found.day(values, "default_to", "To")
+        found.extend(shoe_problems(name=None, start_distance_m=None,
+                                             default_from=start, default_to=end), SHOE_LABELS)
+        found.raise_any()
+        assert shoe_id is not None and start is not None  # required: a problem otherwise
         workflows.set_default_shoe(shoe_id, settings=settings_of(request), default_from=start,
-                                   default_to=_day(values, "default_to", "The last day"),
-                                   runner=runner_of(request))
+                                   default_to=end, runner=runner_of(request))
     except InputError as exc:
-        return _shoes_page(request, error=str(exc), values=values, failed="default",
-                           status_code=422)
+        return _shoes_page(request, errors=[in_words(p, SHOE_LABELS) for p in problems_of(exc)],
+                           values=values, failed="default", status_code=422)
     return RedirectResponse("/shoes?done=default", status_code=303)
 
 
-def _shoes_page(request: Request, *, done: str | None = None, error: str | None = None,
+def _shoes_page(request: Request, *, done: str | None = None, errors: list[str] | None = None,
                 values: dict[str, str] | None = None, failed: str | None = None,
                 status_code: int = 200) -> HTMLResponse:
     settings = settings_of(request)
@@ -185,7 +191,7 @@ def _shoes_page(request: Request, *, done: str | None = None, error: str | None 
                   warn_m=found.warn_m, replace_m=found.replace_m,
                   warn_text=_round_distance(found.warn_m, settings),
                   replace_text=_round_distance(found.replace_m, settings),
-                  done=done, error=error, values=values or {}, failed=failed,
+                  done=done, errors=errors or [], values=values or {}, failed=failed,
                   unit="mi" if settings.units == "imperial" else "km")
 
 
@@ -244,10 +250,17 @@ async def import_upload(request: Request,
     summaries = _summaries(request)
 
     def work(progress: Progress) -> str:
+        from backstride.workflows.imports import import_file_count
+
+        total = import_file_count(upload)  # "file 12 of 60": the zip's list of names
+
+        def counted(done: int, _total: int | None) -> None:
+            progress(done, total if total is not None and done <= total else None)
+
         try:
             summary = workflows.import_paths([upload], settings=settings,
                                              workers=None if archive else 1,
-                                             progress=progress, runner=runner)
+                                             progress=counted, runner=runner)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
         shown = summary.json()
@@ -259,7 +272,7 @@ async def import_upload(request: Request,
         return f"/import/{token}"
 
     job = request.app.state.jobs.submit(f"Importing {name}", work, owner=owner,
-                                        upload_dir=folder)
+                                        upload_dir=folder, counts="file")
     return RedirectResponse(f"/jobs/{job.id}", status_code=303)
 
 

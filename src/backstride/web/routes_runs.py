@@ -98,7 +98,7 @@ async def analyse_upload(request: Request, file: Annotated[UploadFile, File()],
         return f"/runs/{run_id}"
 
     job = request.app.state.jobs.submit(f"Analysing {name}", work, owner=owner_key(request),
-                                        upload_dir=folder)
+                                        upload_dir=folder, counts="file")
     return RedirectResponse(f"/jobs/{job.id}", status_code=303)
 
 
@@ -107,9 +107,14 @@ def job_page(request: Request, job_id: str) -> HTMLResponse | JSONResponse:
     job = request.app.state.jobs.get(job_id)
     if job is None or job.owner != owner_key(request):  # another user's job is no job
         raise HTTPException(status_code=404, detail="No such job: it may have finished long ago.")
+    # One URL, two answers (the page, and the JSON its script polls): neither may be kept, or
+    # the back button shows the last JSON poll in place of the page.
+    live = {"Cache-Control": "no-store", "Vary": "Accept"}
     if "application/json" in request.headers.get("accept", ""):
-        return JSONResponse(job.json())
-    return render(request, "job.html.j2", job=job.json())
+        return JSONResponse(job.json(), headers=live)
+    page = render(request, "job.html.j2", job=job.json())
+    page.headers.update(live)
+    return page
 
 
 @router.get("/runs", response_class=HTMLResponse)

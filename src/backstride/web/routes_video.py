@@ -51,6 +51,7 @@ HEIGHT_M: Final = (0.8, 2.5)
 REPORT: Final = "report.html"
 ANNOTATED: Final = "annotated.mp4"
 ANALYSIS: Final = "analysis.json"
+VIDEO_PHASES: Final = ("pose estimation", "drawing the annotated copy")  # see _analyse
 VIDEOS_PER_PAGE: Final = 50
 Token = Annotated[str, FastApiPath(pattern=r"^[0-9a-f]{32}$")]
 VideoId = Annotated[int, FastApiPath(ge=1, le=2**31 - 1)]
@@ -153,8 +154,9 @@ def start_video_job(request: Request, *, upload: Path, view: View | None,
                                 analysis=analysis, video_id=video_id, newly_stored=new))
         return f"/videos/{token}"
 
-    job: Job = request.app.state.jobs.submit(f"Analysing {name}", work, owner=owner,
-                                             upload_dir=folder, keep_upload=True)
+    job: Job = request.app.state.jobs.submit(
+        f"Analysing {name}", work, owner=owner, upload_dir=folder, keep_upload=True,
+        counts="frame", phases=VIDEO_PHASES)
     return job
 
 

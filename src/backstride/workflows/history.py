@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from backstride.adapters.storage.records import PainRecord, RunRecord, ShoeRecord
 from backstride.adapters.storage.store import DEFAULT_RUNNER, Clearance, Store, sqlite_url
@@ -100,16 +100,32 @@ def set_surface(run_id: int, surface: str, *, settings: Settings,
             raise NotFoundError(f"There is no run {run_id}. See 'backstride runs' for the ids.")
 
 
+SHOE_START_MAX_M: Final = 5_000_000.0
+"""The largest distance a shoe may have run before it is added (5,000 km)."""
+
+
+def shoe_problems(*, name: str | None, start_distance_m: float | None,
+                  default_from: date | None, default_to: date | None) -> list[str]:
+    """What is wrong with a new shoe, every problem its own sentence (None: not readable, the
+    caller says so)."""
+    problems = []
+    if name is not None and not name.strip():
+        problems.append("A shoe needs a name (for example 'Pegasus 40 blue').")
+    if start_distance_m is not None and not 0 <= start_distance_m <= SHOE_START_MAX_M:
+        problems.append(f"The starting distance {start_distance_m:g} m is not plausible; give "
+                        "the distance the shoe has already run (0 for new shoes).")
+    if default_from and default_to and default_to < default_from:
+        problems.append("--default-to is before --default-from.")
+    return problems
+
+
 def add_shoe(*, settings: Settings, name: str, start_distance_m: float,
              default_from: date | None, default_to: date | None,
              runner: str = DEFAULT_RUNNER) -> int:
-    if not name.strip():
-        raise InputError("A shoe needs a name (for example 'Pegasus 40 blue').")
-    if start_distance_m < 0 or start_distance_m > 5_000_000:
-        raise InputError(f"The starting distance {start_distance_m:g} m is not plausible; give "
-                         "the distance the shoe has already run (0 for new shoes).")
-    if default_from and default_to and default_to < default_from:
-        raise InputError("--default-to is before --default-from.")
+    problems = shoe_problems(name=name, start_distance_m=start_distance_m,
+                             default_from=default_from, default_to=default_to)
+    if problems:  # every one at once
+        raise InputError(" ".join(problems))
     with open_store(settings) as store:
         return store.add_shoe(name=name.strip(), start_distance_m=start_distance_m,
                               added_on=datetime.now(UTC).date(), default_from=default_from,
@@ -167,17 +183,10 @@ def add_pain(*, settings: Settings, score: int, kind: str, location: str | None,
              recorded_on: date | None, note: str | None, runner: str = DEFAULT_RUNNER) -> bool:
     """Store a pain entry; True when it is new or changed pain, which must be triaged again
     before the plan's next step (DOMAIN.md §5.3)."""
-    if not 0 <= score <= 10:
-        raise InputError(f"Pain score {score} is out of range: give 0 (none) to 10 (worst).")
-    if kind not in PAIN_KINDS:
-        raise InputError(f"Unknown --when {kind!r}; use one of {', '.join(PAIN_KINDS)}.")
-    for label, value, top in (("--minute", onset_min, 24 * 60), ("--km", onset_km, 400)):
-        if value is not None and not 0 <= value <= top:
-            raise InputError(f"{label} {value:g} is out of range (0 to {top}).")
-    if recorded_on is not None and recorded_on > datetime.now(UTC).date():
-        raise InputError(f"--date {recorded_on.isoformat()} is after today "
-                         f"({datetime.now(UTC).date().isoformat()}): log pain on the day you "
-                         "felt it, today or earlier.")
+    problems = pain_problems(score=score, kind=kind, onset_min=onset_min, onset_km=onset_km,
+                             recorded_on=recorded_on)
+    if problems:  # every one at once
+        raise InputError(" ".join(problems))
     entry = {"score": score, "kind": kind, "location": (location or "").strip() or None,
              "onset_min": onset_min, "onset_km": onset_km, "activity_id": run_id,
              "recorded_on": recorded_on or datetime.now(UTC).date(), "note": note}
@@ -192,6 +201,32 @@ def add_pain(*, settings: Settings, score: int, kind: str, location: str | None,
     before = None if previous is None else (previous.score, previous.location)
     location = entry["location"] if isinstance(entry["location"], str) else None
     return pain_is_new_or_changed(before, (score, location))
+
+
+PAIN_ONSET_MAX: Final = {"--minute": 24 * 60, "--km": 400}
+"""The largest pain onset accepted: a minute within a day, a km within 400 km."""
+
+
+def pain_problems(*, score: int | None, kind: str | None, onset_min: float | None,
+                  onset_km: float | None, recorded_on: date | None) -> list[str]:
+    """What is wrong with a pain entry, every problem its own sentence (None: not given, or
+    not readable: the caller says so). Options are named as the CLI's (``--minute``); a form
+    names its own fields instead (web.forms)."""
+    problems = []
+    if score is not None and not 0 <= score <= 10:
+        problems.append(f"Pain score {score} is out of range: give 0 (none) to 10 (worst).")
+    if kind is not None and kind not in PAIN_KINDS:
+        problems.append(f"Unknown --when {kind!r}; use one of {', '.join(PAIN_KINDS)}.")
+    for label, value in (("--minute", onset_min), ("--km", onset_km)):
+        top = PAIN_ONSET_MAX[label]
+        if value is not None and not 0 <= value <= top:  # also inf and nan
+            problems.append(f"{label} {value:g} is out of range (0 to {top}).")
+    today = datetime.now(UTC).date()
+    if recorded_on is not None and recorded_on > today:
+        problems.append(f"--date {recorded_on.isoformat()} is after today "
+                        f"({today.isoformat()}): log pain on the day you felt it, today or "
+                        "earlier.")
+    return problems
 
 
 def _check_onset_inside_run(analysis: dict[str, Any] | None, run_id: int,

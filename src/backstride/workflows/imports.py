@@ -260,3 +260,25 @@ def _quick_sha(path: Path, *, video: bool = False) -> str:
         except InputError:
             return ""
     return hashlib.sha256(data).hexdigest()
+
+
+def import_file_count(path: Path) -> int | None:
+    """How many activity files (and clips) an upload holds, read from a zip's list of names
+    without unpacking it: the total that an import's progress counts towards ("file 12 of 60").
+    One for a single file; None where it cannot be told up front (an archive with none named,
+    such as Apple Health's workouts in one XML file, or a damaged zip)."""
+    import zipfile
+
+    from backstride.adapters.archives.common import ACTIVITY_SUFFIXES
+    from backstride.adapters.formats import VIDEO_SUFFIXES
+
+    suffixes = (*ACTIVITY_SUFFIXES, *VIDEO_SUFFIXES)
+    if not zipfile.is_zipfile(path):
+        return 1
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = [i.filename for i in archive.infolist() if not i.is_dir()]
+    except (OSError, zipfile.BadZipFile):
+        return None
+    found = sum(1 for name in names if name.lower().endswith(suffixes))
+    return found or None

@@ -50,7 +50,7 @@ _UPPER_BOUND: Final = frozenset({"ground_contact_time_ms"})
 _UPPER_BOUND_NOTE: Final = ("an upper bound: the video's toe-off (toe furthest behind the hips) "
                             "comes after the foot leaves the ground; prefer a watch's or foot "
                             "pod's ground contact time")
-_SIDE_COLOUR: Final = {"left": "#1f6fb2", "right": "#c05621"}
+_SIDE_COLOUR: Final = {"left": "#1f6fb2", "right": "#a34a12"}
 _OTHER_COLOUR: Final = "#718096"
 _ESTIMATE_TEXT: Final = (("contacts", "foot contacts"), ("hip_bounce_spectrum", "hip bounce"),
                          ("feet_spectrum", "feet spectrum"))

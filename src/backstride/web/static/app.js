@@ -5,6 +5,15 @@ function pollJob(element) {
   const url = element.dataset.jobUrl;
   const bar = element.querySelector(".progress > div");
   const text = element.querySelector(".job-status");
+  const failed = (sentence) => {  // the error page's heading and next step, as a page has
+    text.textContent = sentence;
+    element.classList.add("problem");
+    element.setAttribute("role", "alert");
+    const heading = document.querySelector("main h1");
+    if (heading) heading.textContent = "That did not work";
+    const actions = element.querySelector("[data-job-actions]");
+    if (actions) actions.hidden = false;
+  };
   const tick = async () => {
     let job;
     let response;
@@ -16,11 +25,9 @@ function pollJob(element) {
       return;
     }
     if (response.status === 404) {  // no such job (any more): say so and stop asking
-      text.textContent = "backstride no longer knows this job (it was restarted or the job " +
+      failed("backstride no longer knows this job (it was restarted or the job " +
         "finished long ago). Anything stored is in your history; upload the file again if " +
-        "it is missing.";
-      element.classList.add("problem");
-      element.setAttribute("role", "alert");
+        "it is missing.");
       return;
     }
     try {
@@ -30,19 +37,16 @@ function pollJob(element) {
       setTimeout(tick, 1500);
       return;
     }
-    if (job.total) {
+    if (job.total && bar) {
       bar.style.width = `${Math.round((100 * job.done) / job.total)}%`;
-      text.textContent = `${job.label}: ${job.done} of ${job.total}`;
-    } else {
-      text.textContent = `${job.label}: working (${job.done} done)…`;
     }
+    // The server says what it counts and the time left: "frame 360 of 720, about 40 s left".
+    text.textContent = `${job.label}: ${job.progress}`;
     if (job.state === "done") {
-      bar.style.width = "100%";
-      window.location.assign(job.result_url);
+      if (bar) bar.style.width = "100%";
+      window.location.replace(job.result_url);  // back goes to the form, not this job
     } else if (job.state === "failed" || job.state === "lost") {
-      text.textContent = job.error;
-      element.classList.add("problem");
-      element.setAttribute("role", "alert");
+      failed(job.error);
     } else {
       setTimeout(tick, 400);
     }
