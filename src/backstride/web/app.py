@@ -4,7 +4,6 @@ app instance, so tests and the CLI can each build their own."""
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -48,8 +47,7 @@ def create_app(settings: Settings, *, hosts: tuple[str, ...] = (), team: bool = 
                                *(h.lower() for h in hosts))
     app.state.jobs = JobRunner(settings)
     app.state.video_results = VideoResults()  # the last few analysed videos (routes_video)
-    app.state.cache = {}  # pages computed from the whole history, by history version
-    app.state.cache_lock = threading.Lock()
+    app.state.cache = pages.PageCache()  # pages computed from the history, by its version
     app.middleware("http")(security.security_middleware(auth.early_check))
     app.mount("/static", StaticFiles(packages=[("backstride.web", "static")]), name="static")
 

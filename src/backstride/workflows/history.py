@@ -75,8 +75,9 @@ def count_runs(*, settings: Settings, runner: str = DEFAULT_RUNNER) -> int:
         return store.count_runs(runner=runner)
 
 
-def history_version(*, settings: Settings) -> tuple[int, ...]:
-    """A key that changes with every write to the history (for caching whole-history pages)."""
+def history_version(*, settings: Settings) -> int | None:
+    """A number the database bumps with every write to the history, by any process (for
+    caching whole pages); None when it cannot say (then nothing is cached)."""
     with open_store(settings) as store:
         return store.history_version()
 

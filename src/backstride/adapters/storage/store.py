@@ -76,6 +76,7 @@ from backstride.adapters.storage.schema import (
     videos,
     web_sessions,
 )
+from backstride.adapters.storage.schema import history_version as version_row
 from backstride.errors import StorageError
 
 if TYPE_CHECKING:
@@ -85,7 +86,7 @@ if TYPE_CHECKING:
 MIGRATIONS: Final = Path(__file__).with_name("migrations")
 # The newest migration's revision: a database at it opens without loading Alembic. A new
 # migration must update it (tests/adapters/storage checks it against the migrations folder).
-HEAD_REVISION: Final = "0005"
+HEAD_REVISION: Final = "0006"
 JSON = dict[str, Any]
 
 
@@ -513,19 +514,15 @@ class Store:
             return int(conn.scalar(select(func.count()).select_from(activities).where(
                 activities.c.runner_id == runner_id)) or 0)
 
-    def history_version(self) -> tuple[int, ...]:
-        """Changes whenever a run, analysis, pain entry, shoe, triage, plan or video is added or
-        changed: a cheap key for caching pages computed from the whole history."""
-        tables = (activities, analyses, pain_entries, shoes, triage_records, plans, clearances,
-                  videos)
+    def history_version(self) -> int | None:
+        """The database's history version: bumped by its own triggers (migration 0006) in the
+        same transaction as every insert, update and delete of a run, analysis, pain entry,
+        shoe, triage, self-test, clearance, plan, video, runner or user, whichever process
+        writes it. A key for caching pages: equal versions, equal history. None when the
+        counter row is missing (then nothing may be cached)."""
         with self.engine.connect() as conn:
-            latest = [int(conn.scalar(select(func.coalesce(func.max(t.c.id), 0))) or 0)
-                      for t in tables]
-            user_surfaces = conn.scalar(select(func.count()).select_from(activities).where(
-                activities.c.surface_source == "user")) or 0
-            retired = conn.scalar(select(func.count()).select_from(shoes).where(
-                shoes.c.retired_on.is_not(None))) or 0
-        return (*latest, int(user_surfaces), int(retired))
+            found = conn.scalar(select(version_row.c.version).where(version_row.c.id == 1))
+        return None if found is None else int(found)
 
     def runs_with_analyses(self, *, runner: str = DEFAULT_RUNNER, recent: timedelta | None = None
                            ) -> list[tuple[Row[Any], JSON]]:
