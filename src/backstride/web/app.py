@@ -48,6 +48,9 @@ def create_app(settings: Settings, *, hosts: tuple[str, ...] = (), team: bool = 
     app.state.jobs = JobRunner(settings)
     app.state.video_results = VideoResults()  # the last few analysed videos (routes_video)
     app.state.cache = pages.PageCache()  # pages computed from the history, by its version
+    # Run reports by what they are drawn from (any history version): a pain entry or another
+    # run does not make the 0.5 s drawing of every report again.
+    app.state.reports = pages.PageCache(max_entries=32)
     app.middleware("http")(security.security_middleware(auth.early_check))
     app.mount("/static", StaticFiles(packages=[("backstride.web", "static")]), name="static")
 

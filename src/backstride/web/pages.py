@@ -72,13 +72,13 @@ class PageCache:
     the same transaction as every write, from any process), so a write anywhere makes every
     older entry unreachable; the first request that sees a newer version drops them all. The
     version is read *before* computing, so an entry is never older than its key. One request
-    computes a missing entry while the others asking for it wait (20 clients after a write
-    compute it once, not 20 times)."""
+    computes a missing entry while the others asking for it wait and share its value (20
+    clients after a write compute it once, not 20 times)."""
 
     def __init__(self, max_entries: int = CACHE_ENTRIES) -> None:
         self._entries: OrderedDict[tuple[object, ...], Any] = OrderedDict()
         self._lock = threading.Lock()
-        self._computing: dict[tuple[object, ...], threading.Lock] = {}
+        self._computing: dict[tuple[object, ...], _Flight] = {}
         self._newest: int | None = None  # the newest history version seen
         self._max = max_entries
 
@@ -103,24 +103,37 @@ class PageCache:
             if found is not _MISSING:
                 self._entries.move_to_end(key)
                 return cast(T, found)
-            computing = self._computing.setdefault(key, threading.Lock())
-        with computing:
-            try:
-                with self._lock:
-                    found = self._entries.get(key, _MISSING)
-                if found is not _MISSING:  # another request computed it while this one waited
-                    return cast(T, found)
-                value = compute()
-                with self._lock:
-                    # not when a newer version came in meanwhile
-                    if version == self._newest and keep(value):
-                        self._entries[key] = value
-                        while len(self._entries) > self._max:
-                            self._entries.popitem(last=False)
-                return value
-            finally:
-                with self._lock:
-                    self._computing.pop(key, None)
+            flight = self._computing.get(key)
+            leading = flight is None
+            if flight is None:
+                flight = self._computing[key] = _Flight()
+        if not leading:  # another request is computing it: its value is as new as this key
+            flight.done.wait()
+            if flight.value is not _MISSING:
+                return cast(T, flight.value)
+            return compute()  # it failed: try once more, alone
+        try:
+            value = compute()
+            flight.value = value
+            with self._lock:
+                # not kept when a newer version came in meanwhile (it is answered all the same)
+                if version == self._newest and keep(value):
+                    self._entries[key] = value
+                    while len(self._entries) > self._max:
+                        self._entries.popitem(last=False)
+            return value
+        finally:
+            with self._lock:
+                self._computing.pop(key, None)
+            flight.done.set()
+
+
+class _Flight:
+    """One computation in progress, and its value for the requests that waited for it."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.value: Any = _MISSING
 
 
 def _scope(request: Request) -> tuple[object, ...]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,7 +16,7 @@ from backstride import workflows
 from backstride.errors import InputError
 from backstride.web import routes_video, security
 from backstride.web.auth import owner_key, runner_of
-from backstride.web.pages import cached, cached_page, render, settings_of
+from backstride.web.pages import PageCache, cached, cached_page, render, settings_of
 
 router = APIRouter()
 RunId = Annotated[int, FastApiPath(ge=1, le=2**31 - 1)]
@@ -152,9 +153,14 @@ def run_json(request: Request, run_id: RunId) -> JSONResponse:
 @router.get("/runs/{run_id}/report", response_class=HTMLResponse)
 def run_report(request: Request, run_id: RunId) -> HTMLResponse:
     runner = runner_of(request)
+    drawn: PageCache = request.app.state.reports  # by what they are drawn from: see workflow
+
+    def memo(key: str, draw: Callable[[], str]) -> str:
+        return drawn.get((key,), 0, draw)
+
     html = cached(request, ("report", run_id), lambda: workflows.run_report_html(
         run_id, settings=settings_of(request), plotly_src="/static-lib/plotly.min.js",
-        runner=runner))
+        runner=runner, memo=memo))
     return HTMLResponse(html)
 
 

@@ -7,10 +7,12 @@ from __future__ import annotations
 import importlib.util
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
+from backstride.adapters.storage.schema import analyses as analyses_table
 from backstride.adapters.storage.schema import metadata
 from backstride.adapters.storage.store import MIGRATIONS, Store
 
@@ -98,3 +100,46 @@ def test_sessions_jobs_and_undone_writes_leave_the_version(opened: Store) -> Non
         conn.execute(text("DELETE FROM users"))
         raise RuntimeError
     assert store.history_version() == before
+
+
+def test_trends_read_each_analysis_once_and_see_a_reanalysis(tmp_path: Path) -> None:
+    """Store.runs_with_metrics keeps what it decoded by analysis row: the same values as the
+    whole analyses, and a new analysis row (a re-analysis) is read, not the kept one."""
+    from backstride import workflows
+    from backstride.adapters.formats.fit_writer import simulated_run_messages, write_fit_bytes
+    from backstride.config import Settings
+    from backstride.core.simulate import RunPlan, simulate_run
+    from backstride.workflows.history import open_store
+
+    settings = Settings(data_dir=tmp_path / "data")
+    for day in (1, 2, 3):
+        plan = RunPlan(duration_s=600, pauses=(), walks=(),
+                       start_utc=datetime(2024, 3, day, 7, tzinfo=UTC))
+        path = tmp_path / f"run-{day}.fit"
+        path.write_bytes(write_fit_bytes(simulated_run_messages(simulate_run(plan, seed=day))))
+        workflows.import_paths([path], settings=settings, workers=1)
+    with open_store(settings) as store:
+        whole = store.runs_with_analyses()
+        parts = store.runs_with_metrics()
+        assert [row.id for row, _ in parts] == [row.id for row, _ in whole]
+        for (_, analysis), (_, found) in zip(whole, parts, strict=True):
+            assert found.metrics == {k: m["value"] for k, m in analysis["metrics"].items()
+                                     if m["status"] == "ok" and m["value"] is not None}
+            assert [d["metric"] for d in found.drift] == [d["metric"]
+                                                          for d in analysis["drift"]]
+        assert len(store._metric_parts) == 3
+        run_id, analysis = whole[-1][0].id, whole[-1][1]
+        analysis = {**analysis, "metrics": {**analysis["metrics"], "cadence_spm": {
+            **analysis["metrics"]["cadence_spm"], "value": 199.5}}}  # a re-analysis: a new row
+        with store.engine.begin() as conn:
+            conn.execute(analyses_table.insert().values(
+                activity_id=run_id, analyser_version="test", created_utc=datetime.now(UTC),
+                analysis=analysis))
+        found = dict((row.id, p) for row, p in store.runs_with_metrics())
+        assert found[run_id].metrics["cadence_spm"] == 199.5
+        assert len(store._metric_parts) == 4  # only the new row was read
+    week = workflows.trends(settings=settings).weekly[-1]  # 1-3 March: one ISO week
+    cadence = next(m for m in week.metrics if m.metric == "cadence_spm")
+    before = [m["metrics"]["cadence_spm"]["value"] for _, m in whole]
+    assert cadence.n_runs == 3  # the re-analysed 199.5 counts, not the first value
+    assert cadence.mean == pytest.approx((sum(before[:2]) + 199.5) / 3)
