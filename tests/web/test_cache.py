@@ -26,6 +26,7 @@ from backstride.web.pages import CSRF_PLACEHOLDER, PageCache
 from tests.web.conftest import csrf_of
 
 CACHED_PAGES = ("/", "/runs", "/pain", "/shoes", "/trends")
+PLAN_SHOWN = 'class="report plan-report" src="/plan/report"'  # the plan page shows a made plan
 
 
 def _fit(folder: Path, day: int) -> Path:
@@ -219,3 +220,24 @@ def test_run_json_download(client: TestClient, settings: Settings, tmp_path: Pat
     assert reply.status_code == 200 and "attachment" in reply.headers["content-disposition"]
     assert json.loads(reply.text)["schema"] == "backstride.analysis/1"
     assert "run-2.fit" in client.get(f"/runs/{run_id}").text
+
+
+def test_the_plan_page_follows_the_plan_made_in_this_server(client: TestClient,
+                                                            settings: Settings) -> None:
+    from backstride.core.simulate import demo_answers
+
+    assert "Start with the red-flag questions" in client.get("/plan").text
+    workflows.assess_back(demo_answers(), settings=settings)  # stored: a new history version
+    page = client.get("/plan").text
+    assert "Start with the red-flag questions" not in page and PLAN_SHOWN not in page
+    made = client.post("/plan/make", data={"csrf_token": csrf_of(client, "/plan")})
+    assert made.status_code == 200 and PLAN_SHOWN in made.text
+    assert PLAN_SHOWN in client.get("/plan").text
+    # A refused first day drops the plan from the server's memory and stores nothing:
+    # the same history version, another page.
+    version = workflows.history_version(settings=settings)
+    bad = client.post("/plan/make", data={"csrf_token": csrf_of(client, "/plan"),
+                                          "start": "next week"})
+    assert bad.status_code == 422
+    assert workflows.history_version(settings=settings) == version
+    assert PLAN_SHOWN not in client.get("/plan").text

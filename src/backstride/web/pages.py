@@ -158,13 +158,31 @@ def cached(request: Request, key: tuple[object, ...], compute: Callable[[], T]) 
     return cache.get(("value", *_scope(request), *key), _version(request), compute)
 
 
-def cached_page(request: Request, build: Callable[[], HTMLResponse]) -> HTMLResponse:
+class Same:
+    """A key part that is equal only to itself for the same object (by identity, for objects
+    that are not hashable); the key holds the object, so its id is not reused while kept."""
+
+    __slots__ = ("held",)
+
+    def __init__(self, held: object) -> None:
+        self.held = held
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Same) and other.held is self.held
+
+    def __hash__(self) -> int:
+        return id(self.held)
+
+
+def cached_page(request: Request, build: Callable[[], HTMLResponse], *,
+                memory: object = None) -> HTMLResponse:
     """The whole page ``build`` renders, kept until the history changes; only a 200 answer is
     kept. The page is rendered with a placeholder for the CSRF token, and every answer gets
-    the token of its own browser, user and runner. For pages made from the history only (not
-    from the server's memory, as the plan page's plan or the import summaries)."""
+    the token of its own browser, user and runner. For pages made from the history and, at
+    most, one object in the server's memory, ``memory`` (the plan page's plan): the page is
+    kept for that very object (another, or none, is another page)."""
     cache: PageCache = request.app.state.cache
-    key = ("page", *_scope(request), request.url.path, request.url.query)
+    key = ("page", *_scope(request), request.url.path, request.url.query, Same(memory))
 
     def compute() -> tuple[int, bytes]:
         request.state.csrf_placeholder = True
