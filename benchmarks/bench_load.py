@@ -13,6 +13,12 @@ measured in the same run share the machine's load at the time:
 
 A tree whose code knows only an older schema gets a copy of the history downgraded to the
 newest revision it knows (Alembic ``downgrade``; the benchmark's own code does it).
+``--writes-per-s R``: while the clients read, this process (another process than the server,
+as a CLI import would be) adds R pain entries a second, so every cached page goes stale that
+often and the figures include the recomputing. ``--history DB`` reuses a history database
+built before (a copy of it; ``--keep-history DB`` saves the one built). ``--postgres URL``
+builds the history on that PostgreSQL server instead and gives each tree a copy of it (its
+databases ``bench_built`` and ``bench_<tree>`` are dropped and made afresh).
 Exits 1 when the last tree's p95 of any page reaches 300 ms.
 """
 
@@ -40,6 +46,7 @@ from sqlalchemy import create_engine
 from backstride import workflows
 from backstride.adapters.storage.store import _alembic_config, sqlite_url
 from backstride.config import Settings
+from backstride.errors import BackstrideError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_pages import build_history  # the same history as bench_pages
@@ -75,6 +82,35 @@ def _history_for(tree: Path, history: Path, folder: Path) -> Path:
     return data
 
 
+def _pg_database(server_url: str, name: str, *, template: str | None = None) -> str:
+    """A fresh database ``name`` on the PostgreSQL server (a copy of ``template``); its URL."""
+    from sqlalchemy.engine import make_url
+
+    from backstride.adapters.storage.opened import close_all
+
+    close_all()  # a template must have no connections
+    engine = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"'
+                             + (f' TEMPLATE "{template}"' if template else ""))
+    engine.dispose()
+    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
+
+
+def _pg_history_for(tree: Path, server_url: str, name: str, folder: Path) -> tuple[Path, str]:
+    url = _pg_database(server_url, f"bench_{name}", template="bench_built")
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        config = _alembic_config()
+        config.attributes["connection"] = conn
+        command.downgrade(config, _known_head(tree))
+    engine.dispose()
+    data = folder / "data"
+    data.mkdir(parents=True)
+    return data, url
+
+
 def _get(url: str) -> tuple[int, float]:
     started = time.perf_counter()
     try:
@@ -86,10 +122,29 @@ def _get(url: str) -> tuple[int, float]:
     return status, time.perf_counter() - started
 
 
-def load(tree: Path, data: Path, pages: list[str], *, clients: int, rounds: int
-         ) -> tuple[dict[str, list[float]], int, float]:
+def _writer(data: Path, db: str | None, per_s: float, stop: threading.Event,
+            count: list[int]) -> None:
+    """Pain entries at ``per_s`` a second into the history the server reads; count[0]: the
+    ones stored, count[1]: the ones refused (the database busy)."""
+    settings = Settings(data_dir=data, db=db)
+    while not stop.wait(1.0 / per_s):
+        try:
+            workflows.add_pain(settings=settings, score=count[0] % 4, kind="other",
+                               location="bench", onset_min=None, onset_km=None, run_id=None,
+                               recorded_on=None, note=None)
+            count[0] += 1
+        except BackstrideError as exc:
+            count[1] += 1
+            print(f"write refused: {exc}", file=sys.stderr)
+
+
+def load(tree: Path, data: Path, pages: list[str], *, clients: int, rounds: int,
+         writes_per_s: float = 0.0, db: str | None = None
+         ) -> tuple[dict[str, list[float]], int, float, list[int]]:
     port = _free_port()
     env = {**os.environ, "PYTHONPATH": str(tree), "BACKSTRIDE_DATA_DIR": str(data)}
+    if db is not None:
+        env["BACKSTRIDE_DB"] = db
     server = subprocess.Popen([sys.executable, "-m", "backstride", "serve", "--port",
                                str(port)], env=env, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
@@ -117,12 +172,19 @@ def load(tree: Path, data: Path, pages: list[str], *, clients: int, rounds: int
                     errors[0] += status != 200
 
         started = time.perf_counter()
+        stop, writes = threading.Event(), [0, 0]
         threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+        writer = threading.Thread(target=_writer, args=(data, db, writes_per_s, stop, writes))
+        if writes_per_s > 0:
+            writer.start()
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
-        return timings, errors[0], time.perf_counter() - started
+        stop.set()
+        if writes_per_s > 0:
+            writer.join()
+        return timings, errors[0], time.perf_counter() - started, writes
     finally:
         server.terminate()
         server.wait(timeout=60)
@@ -139,6 +201,15 @@ def main() -> int:
     parser.add_argument("--minutes", type=int, default=5)
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=5, help="GETs of each page per client")
+    parser.add_argument("--writes-per-s", type=float, default=0.0,
+                        help="pain entries a second written by another process during the load")
+    parser.add_argument("--history", type=Path, default=None,
+                        help="a history database built before (used on a copy)")
+    parser.add_argument("--keep-history", type=Path, default=None,
+                        help="save the history built here for --history")
+    parser.add_argument("--postgres", default=None, metavar="URL",
+                        help="a PostgreSQL server (URL of any database on it): the history is "
+                             "built there, in databases bench_built and bench_<tree>")
     args = parser.parse_args()
     here = Path(__file__).resolve().parents[1] / "src"
     trees = [(name, Path(src).resolve()) for name, src in
@@ -148,18 +219,37 @@ def main() -> int:
     slow: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(data_dir=Path(tmp) / "built")
-        build_history(Path(tmp) / "runs", settings, runs=args.runs, minutes=args.minutes)
-        newest = workflows.list_runs(settings=settings, limit=1)["runs"][0]["id"]
+        if args.postgres is not None:
+            from backstride.adapters.storage.store import Store
+
+            settings = Settings(data_dir=settings.data_dir,
+                                db=_pg_database(args.postgres, "bench_built"))
+            Store.open(str(settings.db), auto_migrate=True).close()
+            build_history(Path(tmp) / "runs", settings, runs=args.runs, minutes=args.minutes)
+        elif args.history is not None:
+            settings.data_dir.mkdir()
+            shutil.copy2(args.history, settings.data_dir / "backstride.db")
+        else:
+            build_history(Path(tmp) / "runs", settings, runs=args.runs, minutes=args.minutes)
+            if args.keep_history is not None:
+                shutil.copy2(settings.data_dir / "backstride.db", args.keep_history)
+        newest = workflows.list_runs(settings=settings, limit=1)[0].id
         pages = ["/", "/runs", f"/runs/{newest}", f"/runs/{newest}/report", "/trends", "/pain",
                  "/shoes", "/plan", "/import"]
         history = Path(tmp) / "built" / "backstride.db"
         for name, tree in trees:
-            data = _history_for(tree, history, Path(tmp) / name)
-            timings, errors, wall = load(tree, data, pages, clients=args.clients,
-                                         rounds=args.rounds)
+            db = None
+            if args.postgres is not None:
+                data, db = _pg_history_for(tree, args.postgres, name, Path(tmp) / name)
+            else:
+                data = _history_for(tree, history, Path(tmp) / name)
+            timings, errors, wall, writes = load(tree, data, pages, clients=args.clients,
+                                                 rounds=args.rounds,
+                                                 writes_per_s=args.writes_per_s, db=db)
             total = sum(len(v) for v in timings.values())
             print(f"\n{name} ({tree}): {args.clients} clients, {total} requests in "
-                  f"{wall:.1f} s ({total / wall:.1f}/s), {errors} errors, load average "
+                  f"{wall:.1f} s ({total / wall:.1f}/s), {errors} errors; another process "
+                  f"wrote {writes[0]} pain entries ({writes[1]} refused); load average "
                   f"{os.getloadavg()[0]:.1f}")
             print(f"{'page':<22}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}")
             for page, found in timings.items():

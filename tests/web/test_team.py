@@ -270,6 +270,37 @@ def test_a_runner_sees_only_their_own_data(team: Team) -> None:
     assert f'href="/runs/{team.alice_run}"' not in bob.get("/").text
 
 
+def test_cached_pages_are_never_another_users(team: Team) -> None:
+    """Pages are cached whole (web/pages.py): each user and runner looked at has its own, and
+    each answer carries its own session's CSRF token."""
+    pages = ("/", "/runs", "/pain", "/shoes", "/trends", f"/runs/{team.alice_run}")
+    alice = logged_in(team, "alice")
+    seen = {page: alice.get(page).text for page in pages}
+    assert "alice-hip" in seen["/pain"] and "· alice (runner)" in seen["/"]
+    coach = logged_in(team, "coach")
+    assert coach.get("/?runner=alice").status_code == 200
+    for page in pages:  # the same runner's pages, as the coach sees them
+        html = coach.get(page).text
+        assert "· coach (coach)" in html and "· alice (runner)" not in html, page
+    assert "alice-hip" in coach.get("/pain").text
+    bob = logged_in(team, "bob")
+    for page in pages[:-1]:
+        html = bob.get(page).text
+        assert "alice-hip" not in html and "Alice-Pegasus" not in html
+        assert f'href="/runs/{team.alice_run}"' not in html and "· bob (runner)" in html
+    assert bob.get(f"/runs/{team.alice_run}").status_code == 404
+    second_alice = logged_in(team, "alice")  # the same user in another browser
+    token = csrf_of(alice, "/pain")
+    assert csrf_of(second_alice, "/pain") != token
+    reply = post(coach, "/pain", {"score": "1", "kind": "other"}, "/pain")
+    assert reply.status_code == 403  # coaches do not write the diary, whatever the token
+    reply = second_alice.post("/pain", data={"csrf_token": token, "score": "1",
+                                             "kind": "other"})
+    assert reply.status_code == 403  # another session's token
+    reply = alice.post("/pain", data={"csrf_token": token, "score": "1", "kind": "other"})
+    assert reply.status_code == 303
+
+
 @pytest.mark.parametrize("path", ["/runs/{bob_run}", "/runs/{bob_run}/report",
                                   "/runs/{bob_run}/analysis.json", "/?runner=bob",
                                   "/runs?runner=bob", "/pain?runner=bob", "/shoes?runner=bob",

@@ -4,7 +4,6 @@ app instance, so tests and the CLI can each build their own."""
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -49,8 +48,10 @@ def create_app(settings: Settings, *, hosts: tuple[str, ...] = (), team: bool = 
                                *(h.lower() for h in hosts))
     app.state.jobs = JobRunner(settings)
     app.state.video_results = VideoResults()  # the last few analysed videos (routes_video)
-    app.state.cache = {}  # pages computed from the whole history, by history version
-    app.state.cache_lock = threading.Lock()
+    app.state.cache = pages.PageCache()  # pages computed from the history, by its version
+    # Run reports by what they are drawn from (any history version): a pain entry or another
+    # run does not make the 0.5 s drawing of every report again.
+    app.state.reports = pages.PageCache(max_entries=32)
     app.middleware("http")(security.security_middleware(auth.early_check))
     app.mount("/static", StaticFiles(packages=[("backstride.web", "static")]), name="static")
 

@@ -59,7 +59,7 @@ from backstride.errors import BackstrideError, ConfigError, InputError
 from backstride.web import security
 from backstride.web.auth import runner_of, team_mode
 from backstride.web.forms import NUMBER, in_words, short
-from backstride.web.pages import render, settings_of
+from backstride.web.pages import cached_page, render, settings_of
 
 if TYPE_CHECKING:
     from backstride.adapters.storage.store import TriageRecord
@@ -587,7 +587,8 @@ def _plan_page(request: Request, *, problem: str | None = None, date_problem: bo
 
 @router.get("/plan", response_class=HTMLResponse)
 def plan_page(request: Request) -> HTMLResponse:
-    return _plan_page(request)
+    # The plan made in this server (kept in memory) is part of the page: kept per plan.
+    return cached_page(request, lambda: _plan_page(request), memory=_planned(request))
 
 
 @router.post("/plan/make", response_model=None)

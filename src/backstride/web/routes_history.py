@@ -27,7 +27,7 @@ from backstride.errors import InputError
 from backstride.web import security
 from backstride.web.auth import owner_key, runner_of
 from backstride.web.forms import Problems, in_words, problems_of
-from backstride.web.pages import cached, render, settings_of
+from backstride.web.pages import cached, cached_page, render, settings_of
 
 router = APIRouter()
 
@@ -63,8 +63,9 @@ async def _form(request: Request) -> dict[str, str]:
 
 @router.get("/pain", response_class=HTMLResponse)
 def pain_page(request: Request) -> HTMLResponse:
-    return _pain_page(request, changed=request.query_params.get("changed") == "1",
-                      saved=request.query_params.get("saved") == "1")
+    return cached_page(request, lambda: _pain_page(
+        request, changed=request.query_params.get("changed") == "1",
+        saved=request.query_params.get("saved") == "1"))
 
 
 @router.post("/pain", response_model=None)
@@ -113,7 +114,7 @@ def _pain_page(request: Request, *, changed: bool = False, saved: bool = False,
 
 @router.get("/shoes", response_class=HTMLResponse)
 def shoes_page(request: Request) -> HTMLResponse:
-    return _shoes_page(request, done=request.query_params.get("done"))
+    return cached_page(request, lambda: _shoes_page(request, done=request.query_params.get("done")))
 
 
 @router.post("/shoes", response_model=None)
@@ -207,6 +208,10 @@ def _round_distance(distance_m: float, settings: Settings) -> str:
 
 @router.get("/trends", response_class=HTMLResponse)
 def trends_page(request: Request) -> HTMLResponse:
+    return cached_page(request, lambda: _trends_page(request))
+
+
+def _trends_page(request: Request) -> HTMLResponse:
     runner = runner_of(request)
     found = cached(request, ("trends",), lambda: trends_json(
         workflows.trends(settings=settings_of(request), runner=runner)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,7 +17,7 @@ from backstride.adapters.render.today_json import today_json
 from backstride.errors import InputError
 from backstride.web import routes_video, security
 from backstride.web.auth import owner_key, runner_of
-from backstride.web.pages import cached, render, settings_of
+from backstride.web.pages import PageCache, cached, cached_page, render, settings_of
 
 router = APIRouter()
 RunId = Annotated[int, FastApiPath(ge=1, le=2**31 - 1)]
@@ -27,6 +28,10 @@ TOO_LARGE = ("The file is larger than 512 MB. A running video may be up to 512 M
 
 @router.get("/", response_class=HTMLResponse)
 def dashboard(request: Request) -> HTMLResponse:
+    return cached_page(request, lambda: _dashboard(request))
+
+
+def _dashboard(request: Request) -> HTMLResponse:
     settings, runner = settings_of(request), runner_of(request)
     recent = workflows.list_runs(settings=settings, limit=30, runner=runner)
     runs = recent[:8]  # newest first: the list, and the trend below, from one query
@@ -119,6 +124,10 @@ def job_page(request: Request, job_id: str) -> HTMLResponse | JSONResponse:
 
 @router.get("/runs", response_class=HTMLResponse)
 def runs_page(request: Request, page: int = 1) -> HTMLResponse:
+    return cached_page(request, lambda: _runs_page(request, page))
+
+
+def _runs_page(request: Request, page: int) -> HTMLResponse:
     settings, runner = settings_of(request), runner_of(request)
     total = workflows.count_runs(settings=settings, runner=runner)
     pages = max(1, -(-total // RUNS_PER_PAGE))
@@ -130,10 +139,12 @@ def runs_page(request: Request, page: int = 1) -> HTMLResponse:
 
 @router.get("/runs/{run_id}", response_class=HTMLResponse)
 def run_page(request: Request, run_id: RunId) -> HTMLResponse:
-    analysis = workflows.run_analysis(run_id, settings=settings_of(request),
-                                      runner=runner_of(request))
-    return render(request, "run.html.j2", run_id=run_id, analysis=analysis,
-                  surfaces=workflows.SURFACES)
+    def build() -> HTMLResponse:
+        analysis = workflows.run_analysis(run_id, settings=settings_of(request),
+                                          runner=runner_of(request))
+        return render(request, "run.html.j2", run_id=run_id, analysis=analysis,
+                      surfaces=workflows.SURFACES)
+    return cached_page(request, build)
 
 
 @router.get("/runs/{run_id}/analysis.json")
@@ -148,9 +159,14 @@ def run_json(request: Request, run_id: RunId) -> JSONResponse:
 @router.get("/runs/{run_id}/report", response_class=HTMLResponse)
 def run_report(request: Request, run_id: RunId) -> HTMLResponse:
     runner = runner_of(request)
+    drawn: PageCache = request.app.state.reports  # by what they are drawn from: see workflow
+
+    def memo(key: str, draw: Callable[[], str]) -> str:
+        return drawn.get((key,), 0, draw)
+
     html = cached(request, ("report", run_id), lambda: workflows.run_report_html(
         run_id, settings=settings_of(request), plotly_src="/static-lib/plotly.min.js",
-        runner=runner))
+        runner=runner, memo=memo))
     return HTMLResponse(html)
 
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, Final
@@ -75,8 +76,9 @@ def count_runs(*, settings: Settings, runner: str = DEFAULT_RUNNER) -> int:
         return store.count_runs(runner=runner)
 
 
-def history_version(*, settings: Settings) -> tuple[int, ...]:
-    """A key that changes with every write to the history (for caching whole-history pages)."""
+def history_version(*, settings: Settings) -> int | None:
+    """A number the database bumps with every write to the history, by any process (for
+    caching whole pages); None when it cannot say (then nothing is cached)."""
     with open_store(settings) as store:
         return store.history_version()
 
@@ -272,21 +274,19 @@ def trends(*, settings: Settings, runner: str = DEFAULT_RUNNER) -> Trends:
     from backstride.core.history import DriftPoint, PainKind, PainPoint, RunPoint, build_trends
 
     with open_store(settings) as store:
-        stored = store.runs_with_analyses(runner=runner)
+        stored = store.runs_with_metrics(runner=runner)
         pains = store.list_pain(runner=runner)
         plan = store.latest_plan(runner=runner)
     runs = [RunPoint(
         run_id=row.id, start_utc=as_utc(row.start_utc), distance_m=row.distance_m,
         moving_time_s=row.moving_time_s,
         # stored in the contract's units (ms, mm, %): the core works in SI
-        metrics=dict(from_contract(key, float(m["value"]))
-                     for key, m in analysis.get("metrics", {}).items()
-                     if m.get("status") == "ok" and m.get("value") is not None),
+        metrics=dict(from_contract(key, value) for key, value in parts.metrics.items()),
         drift={core_name(d["metric"]): DriftPoint(
             onset_s=d["onset_s"], onset_m=d["onset_m"],
             change_frac=(d["change_pct"] or 0.0) / 100.0, significant=d["significant"])
-            for d in analysis.get("drift", [])})
-        for row, analysis in stored]
+            for d in parts.drift})
+        for row, parts in stored]
     points = [PainPoint(run_id=p.run_id, recorded_on=p.recorded_on, kind=PainKind(p.kind),
                         score=p.score,
                         onset_min=p.onset_min, onset_km=p.onset_km) for p in pains]
@@ -303,8 +303,29 @@ def as_utc(value: datetime) -> datetime:
 
 
 def run_report_html(run_id: int, *, settings: Settings, plotly_src: str | None = None,
-                    runner: str = DEFAULT_RUNNER) -> str:
-    """The stored run's HTML report, drawn from its stored analysis and analysed series."""
+                    runner: str = DEFAULT_RUNNER,
+                    memo: Callable[[str, Callable[[], str]], str] | None = None) -> str:
+    """The stored run's HTML report, drawn from its stored analysis and analysed series.
+    ``memo(key, draw)``: a cache of drawn reports by ``key``, the SHA-256 of everything the
+    report is drawn from (analysis, series, units, plotly source), so a report is drawn again
+    only when one of them changed (drawing is ~0.5 s; reading and hashing ~5 ms)."""
+    import hashlib
+    import json
+
+    analysis = run_analysis(run_id, settings=settings, runner=runner)
+    with open_store(settings) as store:
+        blob = store.run_series(run_id, runner=runner)
+    if memo is None:
+        return _draw_run_report(analysis, blob, settings=settings, plotly_src=plotly_src)
+    digest = hashlib.sha256(json.dumps([analysis, settings.units, plotly_src], sort_keys=True,
+                                       default=str).encode())
+    digest.update(blob or b"")
+    return memo(digest.hexdigest(), lambda: _draw_run_report(
+        analysis, blob, settings=settings, plotly_src=plotly_src))
+
+
+def _draw_run_report(analysis: dict[str, Any], blob: bytes | None, *, settings: Settings,
+                     plotly_src: str | None) -> str:
     import numpy as np
 
     from backstride.adapters.render.html import render_analysis_html
@@ -312,9 +333,6 @@ def run_report_html(run_id: int, *, settings: Settings, plotly_src: str | None =
     from backstride.adapters.render.units import METRIC_UNITS
     from backstride.adapters.storage.records import decode_series
 
-    analysis = run_analysis(run_id, settings=settings, runner=runner)
-    with open_store(settings) as store:
-        blob = store.run_series(run_id, runner=runner)
     plot: dict[str, list[float | None]] = {}
     if blob is not None:
         t_s, columns = decode_series(blob)

@@ -110,7 +110,7 @@ def test_database_newer_than_the_code_is_refused(database_url: str) -> None:
 
 def test_unmigrated_database_without_auto_migrate_asks_for_db_migrate(database_url: str) -> None:
     _assert_refused(database_url, "backstride db migrate", auto_migrate=False)
-    assert head_revision() == "0005"
+    assert head_revision() == "0006"
 
 
 @pytest.mark.postgres
@@ -143,7 +143,7 @@ def test_databases_migrate_safely_from_several_threads(tmp_path: Path) -> None:
     for store in stores:
         assert store.latest_triage() is None
         store.close()
-    assert head_revision() == "0005"
+    assert head_revision() == "0006"
 
 
 def test_head_revision_constant_matches_the_migrations_folder() -> None:

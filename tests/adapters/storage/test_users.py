@@ -173,4 +173,4 @@ def test_a_database_with_history_upgrades_to_team_tables(database_url: str) -> N
         assert clearance is not None and clearance.cleared_by == "Dr Rao"
     finally:
         upgraded.close()
-    assert head_revision() == "0005"
+    assert head_revision() == "0006"

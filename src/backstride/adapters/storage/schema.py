@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     CheckConstraint,
     Column,
     Date,
@@ -211,4 +212,11 @@ jobs = Table(
     Column("updated_utc", DateTime(timezone=True), nullable=False),
     CheckConstraint("state IN ('queued', 'running', 'done', 'failed', 'lost')",
                     name="ck_jobs_state"),
+)
+
+history_version = Table(
+    "history_version", metadata,  # one row: bumped by triggers on every history write (0006)
+    Column("id", Integer, primary_key=True),
+    Column("version", BigInteger, nullable=False),
+    CheckConstraint("id = 1", name="ck_history_version_one_row"),
 )

@@ -77,6 +77,7 @@ from backstride.adapters.storage.schema import (
     videos,
     web_sessions,
 )
+from backstride.adapters.storage.schema import history_version as version_row
 from backstride.errors import StorageError
 
 if TYPE_CHECKING:
@@ -86,7 +87,7 @@ if TYPE_CHECKING:
 MIGRATIONS: Final = Path(__file__).with_name("migrations")
 # The newest migration's revision: a database at it opens without loading Alembic. A new
 # migration must update it (tests/adapters/storage checks it against the migrations folder).
-HEAD_REVISION: Final = "0005"
+HEAD_REVISION: Final = "0006"
 JSON = dict[str, Any]
 
 
@@ -270,11 +271,25 @@ class TriageRecord:
     result: JSON
 
 
+_METRIC_PARTS_KEPT: Final = 20_000  # analyses' parts kept by a Store (~3 kB each)
+_DRIFT_KEYS: Final = ("metric", "onset_s", "onset_m", "change_pct", "significant")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MetricParts:
+    """What trends read of a stored analysis: the measured metrics' values (in the contract's
+    units, as stored) and the drifts (their metric, onset, change and significance)."""
+
+    metrics: Mapping[str, float]
+    drift: tuple[JSON, ...]
+
+
 class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         # Shared stores (adapters/storage/opened.py) outlive `with store:`; others close there.
         self.shared = False
+        self._metric_parts: dict[tuple[int, datetime], MetricParts] = {}  # runs_with_metrics
 
     @classmethod
     def open(cls, url: str, *, auto_migrate: bool | None = None) -> Store:
@@ -513,19 +528,15 @@ class Store:
             return int(conn.scalar(select(func.count()).select_from(activities).where(
                 activities.c.runner_id == runner_id)) or 0)
 
-    def history_version(self) -> tuple[int, ...]:
-        """Changes whenever a run, analysis, pain entry, shoe, triage, plan or video is added or
-        changed: a cheap key for caching pages computed from the whole history."""
-        tables = (activities, analyses, pain_entries, shoes, triage_records, plans, clearances,
-                  videos)
+    def history_version(self) -> int | None:
+        """The database's history version: bumped by its own triggers (migration 0006) in the
+        same transaction as every insert, update and delete of a run, analysis, pain entry,
+        shoe, triage, self-test, clearance, plan, video, runner or user, whichever process
+        writes it. A key for caching pages: equal versions, equal history. None when the
+        counter row is missing (then nothing may be cached)."""
         with self.engine.connect() as conn:
-            latest = [int(conn.scalar(select(func.coalesce(func.max(t.c.id), 0))) or 0)
-                      for t in tables]
-            user_surfaces = conn.scalar(select(func.count()).select_from(activities).where(
-                activities.c.surface_source == "user")) or 0
-            retired = conn.scalar(select(func.count()).select_from(shoes).where(
-                shoes.c.retired_on.is_not(None))) or 0
-        return (*latest, int(user_surfaces), int(retired))
+            found = conn.scalar(select(version_row.c.version).where(version_row.c.id == 1))
+        return None if found is None else int(found)
 
     def runs_with_analyses(self, *, runner: str = DEFAULT_RUNNER, recent: timedelta | None = None
                            ) -> list[tuple[Row[Any], JSON]]:
@@ -543,6 +554,44 @@ class Store:
                                 .order_by(activities.c.start_utc, activities.c.id)).all()
             found = _latest_analyses(conn, [row.id for row in rows])
         return [(row, found[row.id]) for row in rows if row.id in found]
+
+    def runs_with_metrics(self, *, runner: str = DEFAULT_RUNNER
+                          ) -> list[tuple[Row[Any], MetricParts]]:
+        """(activity row, its latest analysis's measured metric values and drifts) of every
+        dated run, oldest first: what trends read, without decoding 1,500 whole analyses
+        (~0.3 s) for every new pain entry. An analysis row is never changed in place (a
+        re-analysis adds a row), so its decoded parts are kept by its id and time; only new
+        analyses are read."""
+        runner_id = self.runner_id(runner)
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(activities).where(
+                activities.c.runner_id == runner_id, activities.c.start_utc.is_not(None))
+                .order_by(activities.c.start_utc, activities.c.id)).all()
+            latest: dict[int, tuple[int, datetime]] = {}
+            ids = [row.id for row in rows]
+            for chunk in (ids[i : i + 500] for i in range(0, len(ids), 500)):
+                for found in conn.execute(
+                        select(analyses.c.activity_id, analyses.c.id, analyses.c.created_utc)
+                        .where(analyses.c.activity_id.in_(chunk))
+                        .order_by(analyses.c.activity_id, analyses.c.id)):
+                    latest[int(found.activity_id)] = (int(found.id), found.created_utc)
+            memo = self._metric_parts
+            missing = [key for key in latest.values() if key not in memo]
+            if len(memo) + len(missing) > _METRIC_PARTS_KEPT:  # many runners: start afresh
+                memo.clear()
+                missing = list(latest.values())
+            for chunk in (missing[i : i + 500] for i in range(0, len(missing), 500)):
+                by_id = dict(chunk)
+                for found in conn.execute(select(analyses.c.id, analyses.c.analysis)
+                                          .where(analyses.c.id.in_(list(by_id)))):
+                    analysis = found.analysis
+                    memo[(int(found.id), by_id[int(found.id)])] = MetricParts(
+                        metrics={key: float(m["value"])
+                                 for key, m in analysis.get("metrics", {}).items()
+                                 if m.get("status") == "ok" and m.get("value") is not None},
+                        drift=tuple({key: d.get(key) for key in _DRIFT_KEYS}
+                                    for d in analysis.get("drift", [])))
+        return [(row, memo[latest[row.id]]) for row in rows if row.id in latest]
 
     def newest_entry_utc(self, *, runner: str = DEFAULT_RUNNER) -> datetime | None:
         """When the newest run or pain entry was stored: a plan older than this has not yet
