@@ -94,12 +94,12 @@ def test_an_import_a_pain_entry_and_shoe_edits_show_at_once(client: TestClient,
     shoes = client.get("/shoes").text
     assert 'id="retired-title"' in shoes and "Retire Pegasus-cache today" not in shoes
     # A surface set on the run page (an update of the run itself).
-    assert "<td>treadmill</td>" not in client.get("/runs").text
+    assert '<td data-label="Surface">treadmill</td>' not in client.get("/runs").text
     reply = client.post(f"/runs/{run_id}/surface", data={
         "csrf_token": csrf_of(client, f"/runs/{run_id}"), "surface": "treadmill"},
         follow_redirects=False)
     assert reply.status_code == 303
-    assert "<td>treadmill</td>" in client.get("/runs").text
+    assert '<td data-label="Surface">treadmill</td>' in client.get("/runs").text
     assert "<td>treadmill</td>" in client.get("/").text
 
 
@@ -233,11 +233,11 @@ def test_the_plan_page_follows_the_plan_made_in_this_server(client: TestClient,
     made = client.post("/plan/make", data={"csrf_token": csrf_of(client, "/plan")})
     assert made.status_code == 200 and PLAN_SHOWN in made.text
     assert PLAN_SHOWN in client.get("/plan").text
-    # A refused first day drops the plan from the server's memory and stores nothing:
-    # the same history version, another page.
+    # A refused first day stores nothing and keeps the plan on show (the form says what is
+    # wrong with the date), cached or not.
     version = workflows.history_version(settings=settings)
     bad = client.post("/plan/make", data={"csrf_token": csrf_of(client, "/plan"),
                                           "start": "next week"})
-    assert bad.status_code == 422
+    assert bad.status_code == 422 and PLAN_SHOWN in bad.text
     assert workflows.history_version(settings=settings) == version
-    assert PLAN_SHOWN not in client.get("/plan").text
+    assert PLAN_SHOWN in client.get("/plan").text
