@@ -49,13 +49,14 @@ def triage_command(ctx: click.Context, answers_path: Path | None, json_out: str 
     if answers_path is None:
         problems += _saved(lambda: workflows.write_text_atomic(
             save_path, json.dumps(answers, indent=2) + "\n"), f"your answers to {save_path}")
-    problems += _saved(lambda: workflows.record_triage(outcome, settings=app.settings),
-                       "this triage in your history")
+    states: list[workflows.CareState] = []
+    problems += _saved(lambda: states.append(workflows.record_triage(
+        outcome, settings=app.settings, direct=True)), "this triage in your history")
     if problems:
         fail(problems)
     if answers_path is None and json_out != "-":
         app.note(f"Your answers are saved in {save_path} (re-run with --answers).")
-    state = workflows.care_state(app.settings)
+    state = states[0]
     holding = state.holding
     if holding is not None and holding != state.latest:
         app.note(f"Your plan stays on hold: your {holding.level} triage of "

@@ -47,6 +47,11 @@ class Settings:
     shoe_replace_distance_m: float = field(default=804_672.0, metadata={
         "help": "Shoe replacement distance: 500 mi (a convention; 250-800 mi allowed)"})
 
+    @property
+    def database_url(self) -> str:
+        """The history database: ``db``, else the SQLite file ``backstride.db`` in data_dir."""
+        return self.db or f"sqlite:///{self.data_dir / 'backstride.db'}"
+
     def __post_init__(self) -> None:
         if self.units not in UNITS:
             raise ConfigError(f"units must be one of {', '.join(UNITS)}, not {self.units!r}.")

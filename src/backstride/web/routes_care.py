@@ -62,7 +62,7 @@ from backstride.web.forms import NUMBER, in_words, short
 from backstride.web.pages import cached_page, render, settings_of
 
 if TYPE_CHECKING:
-    from backstride.adapters.storage.store import TriageRecord
+    from backstride.adapters.storage.records import TriageRecord
 
 router = APIRouter()
 

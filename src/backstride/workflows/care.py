@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -31,7 +32,8 @@ from backstride.errors import BackstrideError, InputError, StorageError
 from backstride.workflows._files import read_json_file, write_text_atomic
 
 if TYPE_CHECKING:
-    from backstride.adapters.storage.store import Clearance, Store, TriageRecord
+    from backstride.adapters.storage.records import Clearance, TriageRecord
+    from backstride.adapters.storage.store import Store
 
 
 def _open_store(settings: Settings) -> Store:
@@ -72,18 +74,42 @@ def assess_back(answers: dict[str, Any], *, settings: Settings, save: bool = Tru
     return outcome
 
 
-def record_triage(outcome: Triaged, *, settings: Settings,
-                  runner: str = DEFAULT_RUNNER) -> None:
-    """Store a triage in history; a StorageError when the database cannot be used."""
+def record_triage(outcome: Triaged, *, settings: Settings, runner: str = DEFAULT_RUNNER,
+                  direct: bool = False) -> CareState:
+    """Store a triage in history and return where the runner stands now; a StorageError when
+    the database cannot be used.
+
+    ``direct``: for a SQLite history already at the current schema, record it and read the
+    state with the standard library's sqlite3 in one transaction, without importing
+    SQLAlchemy (``backstride triage``'s start-up, adapters/storage/direct.py); any other
+    history, and any fault, goes through the Store."""
+    answers = outcome.answers_json()
+    if direct:
+        from backstride.adapters.storage.direct import DirectHistory, DirectUnavailable
+
+        try:
+            with DirectHistory(settings.database_url, runner) as history:
+                every = history.triages()
+                latest = every[-1] if every else None
+                if not _repeated(latest, answers, latest is not None
+                                 and history.pain_logged_after(latest.created_utc)):
+                    history.save_triage(answers, outcome.json())
+                    every = history.triages()
+                return state_of(every, history.latest_clearance())
+        except DirectUnavailable:
+            pass  # nothing was stored: the Store does it, and says what is wrong if anything
     with _open_store(settings) as store:
         latest = store.latest_triage(runner=runner)
-        # The same answers again are the same triage (a clearance given for it still
-        # counts), unless pain was logged since: then this is the re-ask, and it counts.
-        answers = outcome.answers_json()
-        repeated = latest is not None and latest.answers == answers and not (
-            store.pain_entries_since(latest.created_utc, runner=runner)[1])
-        if not repeated:
+        if not _repeated(latest, answers, latest is not None and bool(
+                store.pain_entries_since(latest.created_utc, runner=runner)[1])):
             store.save_triage(answers, outcome.json(), runner=runner)
+    return care_state(settings, runner=runner)
+
+
+def _repeated(latest: TriageRecord | None, answers: dict[str, Any], pain_since: bool) -> bool:
+    """The same answers again are the same triage (a clearance given for it still counts),
+    unless pain was logged since: then this is the re-ask, and it counts."""
+    return latest is not None and latest.answers == answers and not pain_since
 
 
 def triage_state(settings: Settings, *, runner: str = DEFAULT_RUNNER
@@ -115,9 +141,14 @@ def care_state(settings: Settings, *, runner: str = DEFAULT_RUNNER) -> CareState
     until a clearance is recorded after it, whatever later, lower triages say; the most
     serious such triage (the newest of equals) is the one that holds."""
     with _open_store(settings) as store:
-        latest = store.latest_triage(runner=runner)
         clearance = store.latest_clearance(runner=runner)
-        every = store.triages_since(None, runner=runner) if latest is not None else []
+        every = store.triages_since(None, runner=runner)
+    return state_of(every, clearance)
+
+
+def state_of(every: Sequence[TriageRecord], clearance: Clearance | None) -> CareState:
+    """:func:`care_state` from the runner's triages (oldest first) and newest clearance."""
+    latest = every[-1] if every else None
     # A clearance lifts the triages recorded before it, and only for a visit on or after
     # their day (a clearance dated before an emergency cannot be about it).
     holding = [r for r in every if r.level in HOLDING_LEVELS and (

@@ -12,7 +12,7 @@ from typing import Final
 
 from backstride.adapters.formats.fit_writer import simulated_run_messages, write_fit_bytes
 from backstride.adapters.output import write_output
-from backstride.adapters.storage.store import sqlite_url
+from backstride.adapters.storage.records import sqlite_url
 from backstride.config import Settings
 from backstride.core.report import build_video_report
 from backstride.core.simulate import RunPlan, demo_answers, demo_selftests, simulate_run

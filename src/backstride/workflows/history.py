@@ -8,8 +8,14 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, Final
 
-from backstride.adapters.storage.records import PainRecord, RunRecord, ShoeRecord
-from backstride.adapters.storage.store import DEFAULT_RUNNER, Clearance, Store, sqlite_url
+from backstride.adapters.storage.records import (
+    DEFAULT_RUNNER,
+    Clearance,
+    PainRecord,
+    RunRecord,
+    ShoeRecord,
+)
+from backstride.adapters.storage.store import Store
 from backstride.config import Settings
 from backstride.core.plan import (
     pain_is_new_or_changed,
@@ -21,7 +27,7 @@ if TYPE_CHECKING:
 
 
 def database_url(settings: Settings) -> str:
-    return settings.db or sqlite_url(settings.data_dir / "backstride.db")
+    return settings.database_url
 
 
 def open_store(settings: Settings, *, auto_migrate: bool | None = None) -> Store:

@@ -22,7 +22,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from backstride.adapters.render.plan_html import WHY_TEXT, _selftests
 from backstride.adapters.render.triage_json import LEVEL_WORDS, explained
-from backstride.adapters.storage.store import Clearance, TriageRecord
+from backstride.adapters.storage.records import Clearance, TriageRecord
 from backstride.core.triage import (
     ANSWER_KEY,
     QUESTION_ORDER,

@@ -6,6 +6,7 @@ import io
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 if TYPE_CHECKING:
@@ -14,6 +15,13 @@ if TYPE_CHECKING:
 
 # Whose data it is when no runner is named (one person on their own computer).
 DEFAULT_RUNNER: Final = "me"
+# The newest migration's revision: a database at it opens without loading Alembic. A new
+# migration must update it (tests/adapters/storage checks it against the migrations folder).
+HEAD_REVISION: Final = "0006"
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
 
 # Series kept at full precision; the rest fit float32 (7 significant digits: 0.1 mm, 0.01 %).
 _FLOAT64 = frozenset({"t_s", "timer_s", "distance_m", "lat_deg", "lon_deg"})
@@ -171,3 +179,23 @@ class VideoRecord:
     @property
     def finding_ids(self) -> tuple[str, ...]:
         return tuple(str(f["id"]) for f in self.analysis.get("findings") or [])
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TriageRecord:
+    """A stored triage: its answers as given (``answers/1``) and its result (``triage/1``)."""
+
+    created_utc: datetime
+    level: str
+    answers: dict[str, Any]
+    result: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Clearance:
+    """A clinician's clearance (or a recorded visit)."""
+
+    cleared_on: date
+    cleared_by: str
+    note: str | None
+    created_utc: datetime

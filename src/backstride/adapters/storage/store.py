@@ -49,7 +49,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from backstride.adapters.storage.records import DEFAULT_RUNNER as DEFAULT_RUNNER  # re-export
+from backstride.adapters.storage.records import HEAD_REVISION as HEAD_REVISION  # re-export
 from backstride.adapters.storage.records import (
+    Clearance,
     ImportOutcome,
     LinkedFile,
     Measured,
@@ -57,8 +59,10 @@ from backstride.adapters.storage.records import (
     PainRecord,
     RunRecord,
     ShoeRecord,
+    TriageRecord,
     VideoRecord,
 )
+from backstride.adapters.storage.records import sqlite_url as sqlite_url  # re-export
 from backstride.adapters.storage.schema import (
     activities,
     analyses,
@@ -85,14 +89,7 @@ if TYPE_CHECKING:
     from sqlalchemy import ColumnElement
 
 MIGRATIONS: Final = Path(__file__).with_name("migrations")
-# The newest migration's revision: a database at it opens without loading Alembic. A new
-# migration must update it (tests/adapters/storage checks it against the migrations folder).
-HEAD_REVISION: Final = "0006"
 JSON = dict[str, Any]
-
-
-def sqlite_url(path: Path) -> str:
-    return f"sqlite:///{path}"
 
 
 def _alembic_config() -> Config:
@@ -238,14 +235,6 @@ def _remove_leftovers(conn: Connection, current: str | None) -> None:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Clearance:
-    cleared_on: date
-    cleared_by: str
-    note: str | None
-    created_utc: datetime
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
 class UserRecord:
     """A web app user (team mode). The password hash is not part of it."""
 
@@ -261,14 +250,6 @@ class UserRecord:
         if self.role == "runner":
             return () if self.runner is None else (self.runner,)
         return self.sees
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class TriageRecord:
-    created_utc: datetime
-    level: str
-    answers: JSON
-    result: JSON
 
 
 _METRIC_PARTS_KEPT: Final = 20_000  # analyses' parts kept by a Store (~3 kB each)
