@@ -16,7 +16,8 @@ from backstride.core.plan import (
 from backstride.errors import InputError, NotFoundError, StorageError
 
 if TYPE_CHECKING:
-    from backstride.core.history import Trends
+    from backstride.core.history import PainPoint, RunPoint, Trends
+    from backstride.core.trend_series import TrendSeries
 
 
 def database_url(settings: Settings) -> str:
@@ -233,8 +234,31 @@ def require_triage_after_changed_pain(settings: Settings, triaged_at: datetime, 
 
 def trends(*, settings: Settings, runner: str = DEFAULT_RUNNER) -> Trends:
     """Metrics over weeks, progress against the plan's cadence steps, and pain against form."""
+    from backstride.core.history import build_trends
+
+    runs, points, steps, start = _trend_inputs(settings, runner)
+    return build_trends(runs, points, steps=[s[:3] for s in steps], plan_start=start)
+
+
+def trends_with_series(*, settings: Settings, runner: str = DEFAULT_RUNNER
+                       ) -> tuple[Trends, TrendSeries]:
+    """``trends`` and the charts' per-run series (core.trend_series), from one read."""
+    from backstride.core.history import build_trends
+    from backstride.core.trend_series import build_series
+
+    runs, points, steps, start = _trend_inputs(settings, runner)
+    return (build_trends(runs, points, steps=[s[:3] for s in steps], plan_start=start),
+            build_series(runs, points, steps=steps, plan_start=start))
+
+
+def _trend_inputs(settings: Settings, runner: str) -> tuple[
+        list[RunPoint], list[PainPoint], list[tuple[int, int, float, float, float]],
+        date | None]:
+    """The stored runs and diary as core's points, and the plan's cadence steps
+    ``(week, weeks, target, alert low, alert high)`` with the day its week 1 starts."""
     from backstride.adapters.render.units import core_name, from_contract
-    from backstride.core.history import DriftPoint, PainKind, PainPoint, RunPoint, build_trends
+    from backstride.core.history import DriftPoint, PainKind, PainPoint, RunPoint
+    from backstride.core.trend_series import ALERT_HALF_RANGE_SPM
 
     with open_store(settings) as store:
         stored = store.runs_with_analyses(runner=runner)
@@ -250,17 +274,45 @@ def trends(*, settings: Settings, runner: str = DEFAULT_RUNNER) -> Trends:
         drift={core_name(d["metric"]): DriftPoint(
             onset_s=d["onset_s"], onset_m=d["onset_m"],
             change_frac=(d["change_pct"] or 0.0) / 100.0, significant=d["significant"])
-            for d in analysis.get("drift", [])})
+            for d in analysis.get("drift", [])},
+        ci95=_ci95s(analysis))
         for row, analysis in stored]
     points = [PainPoint(run_id=p.run_id, recorded_on=p.recorded_on, kind=PainKind(p.kind),
                         score=p.score,
                         onset_min=p.onset_min, onset_km=p.onset_km) for p in pains]
-    steps: list[tuple[int, int, float]] = []
+    steps: list[tuple[int, int, float, float, float]] = []
     start = None
     if plan is not None and not plan[0].get("held"):
-        steps = [(s["week"], s["weeks"], s["target_spm"]) for s in plan[0]["cadence_steps"]]
-        start = plan[1].date()
-    return build_trends(runs, points, steps=steps, plan_start=start)
+        for s in plan[0]["cadence_steps"]:
+            target = float(s["target_spm"])
+            low, high = (s.get("range_spm") or
+                         (target - ALERT_HALF_RANGE_SPM, target + ALERT_HALF_RANGE_SPM))
+            steps.append((int(s["week"]), int(s["weeks"]), target, float(low), float(high)))
+        # A dated plan's week 1 starts on its start_date; an older plan on the day it was made.
+        start = _stored_day(plan[0].get("start_date")) or plan[1].date()
+    return runs, points, steps, start
+
+
+def _ci95s(analysis: dict[str, Any]) -> dict[str, tuple[float, float]]:
+    """Each ok metric's 95 % interval, turned into core's name and SI units."""
+    from backstride.adapters.render.units import from_contract
+
+    out = {}
+    for key, m in analysis.get("metrics", {}).items():
+        ci = m.get("ci95")
+        if m.get("status") != "ok" or not isinstance(ci, list | tuple) or len(ci) != 2 \
+                or not all(isinstance(v, int | float) for v in ci):
+            continue
+        name, low = from_contract(key, float(ci[0]))
+        out[name] = (low, from_contract(key, float(ci[1]))[1])
+    return out
+
+
+def _stored_day(text: Any) -> date | None:
+    try:
+        return date.fromisoformat(str(text)) if text else None
+    except ValueError:
+        return None
 
 
 def as_utc(value: datetime) -> datetime:
