@@ -126,8 +126,11 @@ def runs_page(request: Request, page: int = 1) -> HTMLResponse:
 def run_page(request: Request, run_id: RunId) -> HTMLResponse:
     analysis = workflows.run_analysis(run_id, settings=settings_of(request),
                                       runner=runner_of(request))
+    from backstride.web.routes_care import finding_plan_of
+
     return render(request, "run.html.j2", run_id=run_id, analysis=analysis,
-                  surfaces=workflows.SURFACES)
+                  surfaces=workflows.SURFACES,
+                  finding_plan=finding_plan_of(request, analysis.get("findings") or []))
 
 
 @router.get("/runs/{run_id}/analysis.json")
@@ -141,10 +144,15 @@ def run_json(request: Request, run_id: RunId) -> JSONResponse:
 
 @router.get("/runs/{run_id}/report", response_class=HTMLResponse)
 def run_report(request: Request, run_id: RunId) -> HTMLResponse:
+    from backstride.web.routes_care import plan_json_of
+
     runner = runner_of(request)
-    html = cached(request, ("report", run_id), lambda: workflows.run_report_html(
+    plan = plan_json_of(request)
+    # Its findings name the plan's parts; the links are on the run page, under the report's
+    # frame (the frame's sandbox lets no link navigate the page).
+    html = cached(request, ("report", run_id, _plan_key(plan)), lambda: workflows.run_report_html(
         run_id, settings=settings_of(request), plotly_src="/static-lib/plotly.min.js",
-        runner=runner))
+        runner=runner, plan=plan))
     return HTMLResponse(html)
 
 
@@ -154,3 +162,12 @@ async def run_surface(request: Request, run_id: RunId) -> RedirectResponse:
     workflows.set_surface(run_id, str(form.get("surface", "")), settings=settings_of(request),
                           runner=runner_of(request))
     return RedirectResponse(f"/runs/{run_id}", status_code=303)
+
+
+def _plan_key(plan: dict[str, Any] | None) -> tuple[object, ...] | None:
+    """What of the plan a report's links depend on (part of the report's cache key)."""
+    if plan is None:
+        return None
+    return (bool(plan.get("held")), tuple(float(s["target_spm"]) for s in
+                                          plan.get("cadence_steps") or []),
+            tuple(str(e.get("id")) for e in plan.get("exercises") or []))

@@ -59,7 +59,6 @@ def run_demo(out_dir: Path, *, settings: Settings, seed: int = 7) -> DemoResult:
     json_path = out_dir / "demo-run.analysis.json"
     write_text_atomic(json_path, json.dumps(outcome.json(), indent=2) + "\n")
     report_path = out_dir / "demo-run.html"
-    write_text_atomic(report_path, render_html(outcome, settings=settings))
     answers_path, tests_path = out_dir / "demo-answers.json", out_dir / "demo-selftests.json"
     write_text_atomic(answers_path, json.dumps(demo_answers(), indent=2) + "\n")
     write_text_atomic(tests_path, json.dumps(demo_selftests(), indent=2) + "\n")
@@ -68,6 +67,9 @@ def run_demo(out_dir: Path, *, settings: Settings, seed: int = 7) -> DemoResult:
                         analysis=json_path)
     plan_path = out_dir / "demo-plan.html"
     write_text_atomic(plan_path, render_plan(planned, settings=settings))
+    # The run's findings link to the parts of the plan beside it that answer them.
+    write_text_atomic(report_path, render_html(outcome, settings=settings, plan=planned.json,
+                                               plan_href=plan_path.name))
     write_text_atomic(out_dir / "demo-plan.json", json.dumps(planned.json, indent=2) + "\n")
     first = planned.plan.cadence_steps[0].target_spm if planned.plan.cadence_steps else 170.0
     others = (

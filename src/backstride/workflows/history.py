@@ -320,8 +320,10 @@ def as_utc(value: datetime) -> datetime:
 
 
 def run_report_html(run_id: int, *, settings: Settings, plotly_src: str | None = None,
-                    runner: str = DEFAULT_RUNNER) -> str:
-    """The stored run's HTML report, drawn from its stored analysis and analysed series."""
+                    runner: str = DEFAULT_RUNNER, plan: dict[str, Any] | None = None,
+                    plan_href: str | None = None, link_target: str | None = None) -> str:
+    """The stored run's HTML report, drawn from its stored analysis and analysed series; its
+    findings link to the parts of ``plan`` on the ``plan_href`` page."""
     import numpy as np
 
     from backstride.adapters.render.html import render_analysis_html
@@ -340,7 +342,8 @@ def run_report_html(run_id: int, *, settings: Settings, plotly_src: str | None =
         measured = [name for name, unit in METRIC_UNITS.items()
                     if (analysis["metrics"].get(unit.key) or {}).get("status") == "ok"]
         plot = plot_columns(running, timer_s, columns, measured)
-    return render_analysis_html(analysis, plot, units=settings.units, plotly_src=plotly_src)
+    return render_analysis_html(analysis, plot, units=settings.units, plotly_src=plotly_src,
+                                plan=plan, plan_href=plan_href, link_target=link_target)
 
 
 def run_id_for_sha256(sha256: str, *, settings: Settings, runner: str = DEFAULT_RUNNER
