@@ -294,17 +294,20 @@ def _trend_inputs(settings: Settings, runner: str) -> tuple[
 
 
 def _ci95s(analysis: dict[str, Any]) -> dict[str, tuple[float, float]]:
-    """Each ok metric's 95 % interval, turned into core's name and SI units."""
+    """Each ok metric's 95 % interval, turned into core's name and SI units (read for 1,500
+    runs on a trends page's first view: plain checks, no generator per value)."""
     from backstride.adapters.render.units import from_contract
 
     out = {}
     for key, m in analysis.get("metrics", {}).items():
         ci = m.get("ci95")
-        if m.get("status") != "ok" or not isinstance(ci, list | tuple) or len(ci) != 2 \
-                or not all(isinstance(v, int | float) for v in ci):
+        if m.get("status") != "ok" or type(ci) is not list or len(ci) != 2:
             continue
-        name, low = from_contract(key, float(ci[0]))
-        out[name] = (low, from_contract(key, float(ci[1]))[1])
+        low, high = ci
+        if low is None or high is None:
+            continue
+        name, low_si = from_contract(key, float(low))
+        out[name] = (low_si, from_contract(key, float(high))[1])
     return out
 
 
