@@ -3,7 +3,8 @@
 Safety first: the triage banner is the first thing on the page. A held plan shows its hold
 reason right under the banner and no week table and no exercise; only notes, surfaces and
 shoes. One self-contained file: no script, nothing fetched from the network, every text
-escaped by Jinja2's autoescape; sources are shown as text, never as links.
+escaped by Jinja2's autoescape; sources are shown as text, never as links (the only links
+are to the page's own anchors, from each finding to the part of the plan that answers it).
 """
 
 from __future__ import annotations
