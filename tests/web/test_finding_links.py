@@ -15,6 +15,7 @@ from backstride import workflows
 from backstride.adapters.formats.fit_writer import simulated_run_messages, write_fit_bytes
 from backstride.config import Settings
 from backstride.core.simulate import RunPlan, demo_answers, simulate_run
+from tests.web.conftest import screenshot
 from tests.web.test_care_pages import make_plan, triage
 from tests.web.test_runs_pages import Watcher
 
@@ -100,11 +101,13 @@ def test_a_finding_link_opens_its_step_on_a_phone(live_server: str, browser: Any
         link.click()
         page.wait_for_url(f"{live_server}/plan#plan-step-1")
         expect(page.locator("#plan-step-1")).to_be_in_viewport()
+        screenshot(page, "plan-answers-phone")
         # the run page last: the printable plan's frame runs no script to ask for CSP reports
         for path in ("/plan", f"/runs/{run_id}"):
             page.goto(f"{live_server}{path}")
             widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
             assert widths[0] <= widths[1], (path, widths)
+        screenshot(page, "run-findings-phone")
         assert watcher.problems() == []
     finally:
         context.close()
