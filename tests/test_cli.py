@@ -117,6 +117,9 @@ def test_demo_writes_fit_json_and_report(tmp_path: Path) -> None:
     anchors = re.findall(r'href="demo-plan\.html#([^"]+)"', html)
     assert "plan-step-1" in anchors and "plan-runs" in anchors  # low cadence, cadence drift
     assert set(anchors) <= page_ids
+    side = (tmp_path / "demo" / "demo-video-side.html").read_text()
+    assert 'href="demo-plan.html#exercise-glute_bridge"' in side  # forward lean
+    assert set(re.findall(r'href="demo-plan\.html#([^"]+)"', side)) <= page_ids
 
 
 def test_version() -> None:
