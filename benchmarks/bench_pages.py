@@ -160,6 +160,18 @@ def main() -> int:
                 assert client.get("/").status_code == 200
                 after.append(time.perf_counter() - began)
             timings["/ after a pain entry"] = after
+            # The first trends page after a new diary entry computes the trends and the
+            # charts' series again (the cache is keyed by the history's version).
+            newest_run = workflows.list_runs(settings=settings, limit=1)[0]
+            first = []
+            for _ in range(args.requests):
+                workflows.add_pain(settings=settings, score=0, kind="during",
+                                   location="low back", onset_min=None, onset_km=None,
+                                   run_id=newest_run.id, recorded_on=None, note=None)
+                began = time.perf_counter()
+                assert client.get("/trends").status_code == 200
+                first.append(time.perf_counter() - began)
+            timings["/trends after an entry"] = first
             for page in args.profile:
                 profile_page(client, page)
     print(f"\n{'page':<22}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}")

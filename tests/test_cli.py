@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -109,6 +110,16 @@ def test_demo_writes_fit_json_and_report(tmp_path: Path) -> None:
         assert "Form metrics" in (tmp_path / "demo" / f"demo-video-{view}.html").read_text()
     plan = json.loads((tmp_path / "demo" / "demo-plan.json").read_text())
     assert "trunk_lean_forward" in json.dumps(plan)
+    # From finding to action: the report's findings link into the printable plan beside it.
+    html = (tmp_path / "demo" / "demo-run.html").read_text()
+    page_ids = set(re.findall(r'\bid="([^"]+)"', (tmp_path / "demo" / "demo-plan.html")
+                              .read_text()))
+    anchors = re.findall(r'href="demo-plan\.html#([^"]+)"', html)
+    assert "plan-step-1" in anchors and "plan-runs" in anchors  # low cadence, cadence drift
+    assert set(anchors) <= page_ids
+    side = (tmp_path / "demo" / "demo-video-side.html").read_text()
+    assert 'href="demo-plan.html#exercise-glute_bridge"' in side  # forward lean
+    assert set(re.findall(r'href="demo-plan\.html#([^"]+)"', side)) <= page_ids
 
 
 def test_version() -> None:

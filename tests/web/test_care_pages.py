@@ -463,6 +463,7 @@ def test_self_care_plan_and_metronome_in_the_browser(live_server: str, page: Any
     page.get_by_role("button", name="Make my plan").click()
     page.wait_for_url(f"{live_server}/plan")
     assert page.locator("table.weeks tbody tr").count() == 6
+    page.locator("iframe.plan-report").scroll_into_view_if_needed()  # it loads lazily
     page.frame_locator("iframe.plan-report").locator("h1").wait_for()
     full_height(page)
     screenshot(page, "plan")

@@ -105,6 +105,7 @@ class RunPoint:
     moving_time_s: float
     metrics: Mapping[str, float]  # core names (SI), status ok only
     drift: Mapping[str, DriftPoint] = field(default_factory=dict)  # by core name
+    ci95: Mapping[str, tuple[float, float]] = field(default_factory=dict)  # run's own, SI
 
     def __post_init__(self) -> None:
         if self.start_utc.tzinfo is None:

@@ -158,6 +158,7 @@ class Plan:
     weeks: tuple[PlanWeek, ...] = ()
     run_basis: str = ""  # where the run lengths come from, in words
     decisions: tuple[Decision, ...] = ()  # the plan's history, oldest first
+    findings: tuple[str, ...] = ()  # the analysis and video finding ids it was made from
 
 
 WAITING_REASON: Final = (
@@ -247,7 +248,7 @@ def build_plan(*, triage_level: Urgency, triage_action: str, cleared: bool,
         surfaces=SURFACES, remeasure=_remeasure(steps), notes=notes,
         waiting_for_clinician=waiting, clearance=clearance if cleared else None,
         start_date=start, weeks=weeks, run_basis=shaped.basis if weeks else "",
-        decisions=decisions)
+        decisions=decisions, findings=tuple(dict.fromkeys(findings)))
 
 
 _PAUSES: Final = (Action.HELD_BY_TRIAGE, Action.WAITING_FOR_CLINICIAN)

@@ -34,7 +34,7 @@ from starlette.background import BackgroundTask
 from starlette.datastructures import FormData
 
 from backstride import workflows
-from backstride.adapters.render import plan_html
+from backstride.adapters.render import plan_html, plan_links
 from backstride.adapters.render.selftest_json import cutoff_text
 from backstride.adapters.render.triage_json import explained
 from backstride.config import save_setting
@@ -545,6 +545,25 @@ def _planned(request: Request) -> workflows.Planned | None:
     return _plans(request).get(runner_of(request))
 
 
+def planned_of(request: Request) -> workflows.Planned | None:
+    """The plan the plan page shows (made in this server's lifetime); None when there is none
+    yet: links to the plan then open the page to make one."""
+    return _planned(request)
+
+
+def plan_json_of(request: Request) -> dict[str, Any] | None:
+    """:func:`planned_of` as its JSON."""
+    planned = _planned(request)
+    return None if planned is None else planned.json()
+
+
+def finding_plan_of(request: Request, findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A report's findings with what the plan does about each, linked to the plan page."""
+    from backstride.adapters.render.plan_links import findings_with_plan
+
+    return findings_with_plan(findings, plan_json_of(request), "/plan")
+
+
 def _require_plan(request: Request) -> workflows.Planned:
     planned = _planned(request)
     if planned is None:
@@ -566,6 +585,7 @@ def _plan_view(planned: workflows.Planned) -> dict[str, Any]:
                                           plan_html.exercise_counts(exercises),
                                           plan.get("weeks") or []),
             "groups": plan_html.exercise_groups(exercises),
+            "answers": plan_links.plan_answers(plan),
             "metronome_spm": round(float(first)),
             "targets": sorted({round(float(step["target_spm"])) for step in steps})}
 

@@ -213,8 +213,8 @@ def trends_page(request: Request) -> HTMLResponse:
 
 def _trends_page(request: Request) -> HTMLResponse:
     runner = runner_of(request)
-    found = cached(request, ("trends",), lambda: trends_json(
-        workflows.trends(settings=settings_of(request), runner=runner)))
+    found, charts = cached(request, ("trends",), lambda: _trends_and_charts(
+        settings_of(request), runner))
     weekly = list(reversed(found["weekly"]))
     shown = [k for k in TREND_METRICS if any(k in w["metrics"] for w in weekly)]
     comparisons = found["pain_vs_form"]
@@ -222,7 +222,24 @@ def _trends_page(request: Request) -> HTMLResponse:
                   metrics=[(k, TREND_METRICS[k], METRIC_BY_KEY[k]) for k in shown],
                   metric_by_key=METRIC_BY_KEY,
                   compared=[c for c in comparisons if c["status"] == "ok"],
-                  not_compared=[c for c in comparisons if c["status"] != "ok"])
+                  not_compared=[c for c in comparisons if c["status"] != "ok"],
+                  charts=charts["charts"], charts_json=charts["json"])
+
+
+def _trends_and_charts(settings: Settings, runner: str) -> tuple[dict[str, Any],
+                                                                 dict[str, Any]]:
+    """The trends JSON and the charts (their figures serialised once, so a cached page only
+    inserts the text)."""
+    import json
+
+    from backstride.adapters.render.trend_charts import chart_config, trend_charts
+
+    found, series = workflows.trends_with_series(settings=settings, runner=runner)
+    charts = trend_charts(series)
+    drawn = [{"id": c["id"], "figure": c["figure"]} for c in charts if c["figure"] is not None]
+    text = json.dumps({"config": chart_config(), "charts": drawn}, separators=(",", ":"))
+    # Inside <script type="application/json">: "</" must not end the element early.
+    return trends_json(found), {"charts": charts, "json": text.replace("</", "<\\/")}
 
 
 # ---------------------------------------------------------------- import

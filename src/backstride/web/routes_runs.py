@@ -139,12 +139,16 @@ def _runs_page(request: Request, page: int) -> HTMLResponse:
 
 @router.get("/runs/{run_id}", response_class=HTMLResponse)
 def run_page(request: Request, run_id: RunId) -> HTMLResponse:
+    from backstride.web.routes_care import finding_plan_of, planned_of
+
     def build() -> HTMLResponse:
         analysis = workflows.run_analysis(run_id, settings=settings_of(request),
                                           runner=runner_of(request))
         return render(request, "run.html.j2", run_id=run_id, analysis=analysis,
-                      surfaces=workflows.SURFACES)
-    return cached_page(request, build)
+                      surfaces=workflows.SURFACES,
+                      finding_plan=finding_plan_of(request, analysis.get("findings") or []))
+    # The findings link to the plan on show: the page is kept for that very plan.
+    return cached_page(request, build, memory=planned_of(request))
 
 
 @router.get("/runs/{run_id}/analysis.json")
@@ -158,15 +162,20 @@ def run_json(request: Request, run_id: RunId) -> JSONResponse:
 
 @router.get("/runs/{run_id}/report", response_class=HTMLResponse)
 def run_report(request: Request, run_id: RunId) -> HTMLResponse:
+    from backstride.web.routes_care import plan_json_of
+
     runner = runner_of(request)
     drawn: PageCache = request.app.state.reports  # by what they are drawn from: see workflow
 
     def memo(key: str, draw: Callable[[], str]) -> str:
         return drawn.get((key,), 0, draw)
 
-    html = cached(request, ("report", run_id), lambda: workflows.run_report_html(
+    plan = plan_json_of(request)
+    # Its findings name the plan's parts; the links are on the run page, under the report's
+    # frame (the frame's sandbox lets no link navigate the page).
+    html = cached(request, ("report", run_id, _plan_key(plan)), lambda: workflows.run_report_html(
         run_id, settings=settings_of(request), plotly_src="/static-lib/plotly.min.js",
-        runner=runner, memo=memo))
+        runner=runner, memo=memo, plan=plan))
     return HTMLResponse(html)
 
 
@@ -176,3 +185,12 @@ async def run_surface(request: Request, run_id: RunId) -> RedirectResponse:
     workflows.set_surface(run_id, str(form.get("surface", "")), settings=settings_of(request),
                           runner=runner_of(request))
     return RedirectResponse(f"/runs/{run_id}", status_code=303)
+
+
+def _plan_key(plan: dict[str, Any] | None) -> tuple[object, ...] | None:
+    """What of the plan a report's links depend on (part of the report's cache key)."""
+    if plan is None:
+        return None
+    return (bool(plan.get("held")), tuple(float(s["target_spm"]) for s in
+                                          plan.get("cadence_steps") or []),
+            tuple(str(e.get("id")) for e in plan.get("exercises") or []))

@@ -218,9 +218,12 @@ def _result(request: Request, token: str) -> VideoResult:
 def video_page(request: Request, token: Token) -> HTMLResponse:
     result = _result(request, token)
     stem = Path(result.name).stem
+    from backstride.web.routes_care import finding_plan_of
+
     return render(request, "video.html.j2", token=token, name=result.name,
                   analysis=result.analysis, keep=KEEP_VIDEOS, video_id=result.video_id,
                   newly_stored=result.newly_stored,
+                  finding_plan=finding_plan_of(request, result.analysis.get("findings") or []),
                   annotated_name=f"{stem}-annotated.mp4", json_name=f"{stem}.analysis.json")
 
 
@@ -266,8 +269,11 @@ def stored_video_page(request: Request, video_id: VideoId) -> HTMLResponse:
     analysis = workflows.stored_video(video_id, settings=settings_of(request),
                                       runner=runner_of(request))
     name = str((analysis.get("source") or {}).get("path") or f"video {video_id}")
+    from backstride.web.routes_care import finding_plan_of
+
     return render(request, "video_stored.html.j2", video_id=video_id, analysis=analysis,
-                  name=name.replace("\\", "/").rsplit("/", 1)[-1])
+                  name=name.replace("\\", "/").rsplit("/", 1)[-1],
+                  finding_plan=finding_plan_of(request, analysis.get("findings") or []))
 
 
 @router.get("/videos/stored/{video_id}/analysis.json")

@@ -77,6 +77,7 @@ if TYPE_CHECKING:  # mypy reads these; at run time each name loads its module on
         set_default_shoe,
         set_surface,
         trends,
+        trends_with_series,
     )
     from backstride.workflows.imports import (
         ImportSummary,
@@ -196,6 +197,7 @@ __all__ = [
     "stored_video_report",
     "today_card",
     "trends",
+    "trends_with_series",
     "triage_state",
     "write_annotated",
     "write_calendar",
@@ -233,6 +235,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
         "history_version", "list_pain", "list_runs", "list_shoes", "migrate_database",
         "open_store", "record_clearance", "retire_shoe", "run_analysis", "run_id_for_sha256",
         "run_report_html", "set_default_shoe", "set_surface", "trends",
+        "trends_with_series",
     ),
     "backstride.workflows.imports": (
         "ImportSummary", "NotRun", "content_sha256", "decode_and_measure", "import_paths",

@@ -85,7 +85,10 @@ def analyze_paths(paths: Sequence[Path], *, progress: Progress | None = None,
     return outcomes
 
 
-def render_html(outcome: Analysed, *, settings: Settings) -> str:
+def render_html(outcome: Analysed, *, settings: Settings, plan: dict[str, Any] | None = None,
+                plan_href: str | None = None) -> str:
+    """The outcome's HTML report; a watch report's findings link to the parts of ``plan`` on
+    the ``plan_href`` page when one is given (the demo's printable plan)."""
     from backstride.adapters.render.html import render_analysis_html
     from backstride.adapters.render.plot_data import plot_series
 
@@ -96,7 +99,7 @@ def render_html(outcome: Analysed, *, settings: Settings) -> str:
         return render_video_html(outcome.json(), outcome.report,
                                  key_frames=key_frames(outcome.report, outcome.path))
     return render_analysis_html(outcome.json(), plot_series(outcome.report),
-                                units=settings.units)
+                                units=settings.units, plan=plan, plan_href=plan_href)
 
 
 def report_paths(outcomes: Sequence[Outcome], target: Path) -> dict[Path, Path]:

@@ -8,13 +8,13 @@ import json
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from backstride.adapters.formats.fit_writer import simulated_run_messages, write_fit_bytes
 from backstride.adapters.output import write_output
 from backstride.adapters.storage.records import sqlite_url
 from backstride.config import Settings
-from backstride.core.report import build_video_report
+from backstride.core.report import VideoReport, build_video_report
 from backstride.core.simulate import RunPlan, demo_answers, demo_selftests, simulate_run
 from backstride.core.simulate_pose import RunnerSpec, simulate_pose
 from backstride.workflows._files import write_text_atomic
@@ -59,15 +59,23 @@ def run_demo(out_dir: Path, *, settings: Settings, seed: int = 7) -> DemoResult:
     json_path = out_dir / "demo-run.analysis.json"
     write_text_atomic(json_path, json.dumps(outcome.json(), indent=2) + "\n")
     report_path = out_dir / "demo-run.html"
-    write_text_atomic(report_path, render_html(outcome, settings=settings))
     answers_path, tests_path = out_dir / "demo-answers.json", out_dir / "demo-selftests.json"
     write_text_atomic(answers_path, json.dumps(demo_answers(), indent=2) + "\n")
     write_text_atomic(tests_path, json.dumps(demo_selftests(), indent=2) + "\n")
-    video_paths = _demo_videos(out_dir, settings)
+    video_reports = _demo_videos(out_dir, settings)
+    video_paths = tuple(path for path, _analysis, _report in video_reports)
     planned = make_plan(settings=settings, answers=answers_path, results=tests_path,
                         analysis=json_path)
     plan_path = out_dir / "demo-plan.html"
     write_text_atomic(plan_path, render_plan(planned, settings=settings))
+    # The run's findings link to the parts of the plan beside it that answer them.
+    write_text_atomic(report_path, render_html(outcome, settings=settings, plan=planned.json(),
+                                               plan_href=plan_path.name))
+    from backstride.adapters.render.video_html import render_video_html
+
+    for path, analysis, report in video_reports:  # the clips' findings link into it too
+        write_text_atomic(path, render_video_html(analysis, report, plan=planned.json(),
+                                                  plan_href=plan_path.name))
     write_text_atomic(out_dir / "demo-plan.json", json.dumps(planned.json(), indent=2) + "\n")
     first = planned.plan.cadence_steps[0].target_spm if planned.plan.cadence_steps else 170.0
     others = (
@@ -91,14 +99,15 @@ DEMO_REAR: Final = RunnerSpec(view="rear", cadence_spm=158.0, pelvic_drop_deg=8.
                               noise_px=1.0, seed=12)
 
 
-def _demo_videos(out_dir: Path, settings: Settings) -> tuple[Path, ...]:
+def _demo_videos(out_dir: Path, settings: Settings
+                 ) -> list[tuple[Path, dict[str, Any], VideoReport]]:
     """A side and a rear "clip" of a simulated runner, as keypoints (the demo has no camera
     and does not run the pose model), analysed and stored in the demo history so the plan
-    takes their findings; one HTML report per view."""
+    takes their findings; where each view's HTML report goes, with its analysis and report
+    (written once the plan they link to is made)."""
     from backstride.adapters.pose.recorded import poses_to_bytes
-    from backstride.adapters.render.video_html import render_video_html
 
-    paths: list[Path] = []
+    out: list[tuple[Path, dict[str, Any], VideoReport]] = []
     with open_store(settings) as store:
         for label, spec in (("side", DEMO_SIDE), ("rear", DEMO_REAR)):
             poses = simulate_pose(spec)
@@ -107,7 +116,5 @@ def _demo_videos(out_dir: Path, settings: Settings) -> tuple[Path, ...]:
             report = build_video_report(poses, source_name=name, sha256=sha256)
             item = measured_from_report(report, name=name)
             store.save_video(item)
-            path = out_dir / f"demo-video-{label}.html"
-            write_text_atomic(path, render_video_html(item.analysis, report))
-            paths.append(path)
-    return tuple(paths)
+            out.append((out_dir / f"demo-video-{label}.html", item.analysis, report))
+    return out

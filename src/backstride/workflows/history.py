@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, Final
@@ -23,7 +23,8 @@ from backstride.core.plan import (
 from backstride.errors import InputError, NotFoundError, StorageError
 
 if TYPE_CHECKING:
-    from backstride.core.history import Trends
+    from backstride.core.history import PainPoint, RunPoint, Trends
+    from backstride.core.trend_series import TrendSeries
 
 
 def database_url(settings: Settings) -> str:
@@ -276,8 +277,31 @@ def require_triage_after_changed_pain(settings: Settings, triaged_at: datetime, 
 
 def trends(*, settings: Settings, runner: str = DEFAULT_RUNNER) -> Trends:
     """Metrics over weeks, progress against the plan's cadence steps, and pain against form."""
+    from backstride.core.history import build_trends
+
+    runs, points, steps, start = _trend_inputs(settings, runner)
+    return build_trends(runs, points, steps=[s[:3] for s in steps], plan_start=start)
+
+
+def trends_with_series(*, settings: Settings, runner: str = DEFAULT_RUNNER
+                       ) -> tuple[Trends, TrendSeries]:
+    """``trends`` and the charts' per-run series (core.trend_series), from one read."""
+    from backstride.core.history import build_trends
+    from backstride.core.trend_series import build_series
+
+    runs, points, steps, start = _trend_inputs(settings, runner)
+    return (build_trends(runs, points, steps=[s[:3] for s in steps], plan_start=start),
+            build_series(runs, points, steps=steps, plan_start=start))
+
+
+def _trend_inputs(settings: Settings, runner: str) -> tuple[
+        list[RunPoint], list[PainPoint], list[tuple[int, int, float, float, float]],
+        date | None]:
+    """The stored runs and diary as core's points, and the plan's cadence steps
+    ``(week, weeks, target, alert low, alert high)`` with the day its week 1 starts."""
     from backstride.adapters.render.units import core_name, from_contract
-    from backstride.core.history import DriftPoint, PainKind, PainPoint, RunPoint, build_trends
+    from backstride.core.history import DriftPoint, PainKind, PainPoint, RunPoint
+    from backstride.core.trend_series import ALERT_HALF_RANGE_SPM
 
     with open_store(settings) as store:
         stored = store.runs_with_metrics(runner=runner)
@@ -291,17 +315,41 @@ def trends(*, settings: Settings, runner: str = DEFAULT_RUNNER) -> Trends:
         drift={core_name(d["metric"]): DriftPoint(
             onset_s=d["onset_s"], onset_m=d["onset_m"],
             change_frac=(d["change_pct"] or 0.0) / 100.0, significant=d["significant"])
-            for d in parts.drift})
+            for d in parts.drift},
+        ci95=_ci95s(parts.ci95))
         for row, parts in stored]
     points = [PainPoint(run_id=p.run_id, recorded_on=p.recorded_on, kind=PainKind(p.kind),
                         score=p.score,
                         onset_min=p.onset_min, onset_km=p.onset_km) for p in pains]
-    steps: list[tuple[int, int, float]] = []
+    steps: list[tuple[int, int, float, float, float]] = []
     start = None
     if plan is not None and not plan[0].get("held"):
-        steps = [(s["week"], s["weeks"], s["target_spm"]) for s in plan[0]["cadence_steps"]]
-        start = plan[1].date()
-    return build_trends(runs, points, steps=steps, plan_start=start)
+        for s in plan[0]["cadence_steps"]:
+            target = float(s["target_spm"])
+            low, high = (s.get("range_spm") or
+                         (target - ALERT_HALF_RANGE_SPM, target + ALERT_HALF_RANGE_SPM))
+            steps.append((int(s["week"]), int(s["weeks"]), target, float(low), float(high)))
+        # A dated plan's week 1 starts on its start_date; an older plan on the day it was made.
+        start = _stored_day(plan[0].get("start_date")) or plan[1].date()
+    return runs, points, steps, start
+
+
+def _ci95s(stored: Mapping[str, tuple[float, float]]) -> dict[str, tuple[float, float]]:
+    """Each measured metric's 95 % interval, turned into core's name and SI units."""
+    from backstride.adapters.render.units import from_contract
+
+    out = {}
+    for key, (low, high) in stored.items():
+        name, low_si = from_contract(key, low)
+        out[name] = (low_si, from_contract(key, high)[1])
+    return out
+
+
+def _stored_day(text: Any) -> date | None:
+    try:
+        return date.fromisoformat(str(text)) if text else None
+    except ValueError:
+        return None
 
 
 def as_utc(value: datetime) -> datetime:
@@ -310,28 +358,38 @@ def as_utc(value: datetime) -> datetime:
 
 def run_report_html(run_id: int, *, settings: Settings, plotly_src: str | None = None,
                     runner: str = DEFAULT_RUNNER,
-                    memo: Callable[[str, Callable[[], str]], str] | None = None) -> str:
-    """The stored run's HTML report, drawn from its stored analysis and analysed series.
+                    memo: Callable[[str, Callable[[], str]], str] | None = None,
+                    plan: dict[str, Any] | None = None, plan_href: str | None = None,
+                    link_target: str | None = None) -> str:
+    """The stored run's HTML report, drawn from its stored analysis and analysed series; its
+    findings name (and with ``plan_href``, link to) the parts of ``plan`` that answer them.
     ``memo(key, draw)``: a cache of drawn reports by ``key``, the SHA-256 of everything the
-    report is drawn from (analysis, series, units, plotly source), so a report is drawn again
-    only when one of them changed (drawing is ~0.5 s; reading and hashing ~5 ms)."""
+    report is drawn from (analysis, series, units, plotly source, plan and links), so a report
+    is drawn again only when one of them changed (drawing is ~0.5 s; reading and hashing
+    ~5 ms)."""
     import hashlib
     import json
 
     analysis = run_analysis(run_id, settings=settings, runner=runner)
     with open_store(settings) as store:
         blob = store.run_series(run_id, runner=runner)
+
+    def draw() -> str:
+        return _draw_run_report(analysis, blob, settings=settings, plotly_src=plotly_src,
+                                plan=plan, plan_href=plan_href, link_target=link_target)
+
     if memo is None:
-        return _draw_run_report(analysis, blob, settings=settings, plotly_src=plotly_src)
-    digest = hashlib.sha256(json.dumps([analysis, settings.units, plotly_src], sort_keys=True,
-                                       default=str).encode())
+        return draw()
+    digest = hashlib.sha256(json.dumps(
+        [analysis, settings.units, plotly_src, plan, plan_href, link_target], sort_keys=True,
+        default=str).encode())
     digest.update(blob or b"")
-    return memo(digest.hexdigest(), lambda: _draw_run_report(
-        analysis, blob, settings=settings, plotly_src=plotly_src))
+    return memo(digest.hexdigest(), draw)
 
 
 def _draw_run_report(analysis: dict[str, Any], blob: bytes | None, *, settings: Settings,
-                     plotly_src: str | None) -> str:
+                     plotly_src: str | None, plan: dict[str, Any] | None,
+                     plan_href: str | None, link_target: str | None) -> str:
     import numpy as np
 
     from backstride.adapters.render.html import render_analysis_html
@@ -347,7 +405,8 @@ def _draw_run_report(analysis: dict[str, Any], blob: bytes | None, *, settings: 
         measured = [name for name, unit in METRIC_UNITS.items()
                     if (analysis["metrics"].get(unit.key) or {}).get("status") == "ok"]
         plot = plot_columns(running, timer_s, columns, measured)
-    return render_analysis_html(analysis, plot, units=settings.units, plotly_src=plotly_src)
+    return render_analysis_html(analysis, plot, units=settings.units, plotly_src=plotly_src,
+                                plan=plan, plan_href=plan_href, link_target=link_target)
 
 
 def run_id_for_sha256(sha256: str, *, settings: Settings, runner: str = DEFAULT_RUNNER

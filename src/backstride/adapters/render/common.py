@@ -87,7 +87,13 @@ def file_title(path: str | None) -> str:
     return path.replace("\\", "/").rsplit("/", 1)[-1]
 
 
-def findings_view(findings: list[JSON]) -> list[JSON]:
+def findings_view(findings: list[JSON], *, plan: JSON | None = None,
+                  plan_href: str | None = None) -> list[JSON]:
+    """Findings, most serious first, each with its heuristic note and what the plan does
+    about it (``plan``: the plan JSON, None when there is none; ``plan_href``: the plan page
+    the links go to, None for a report that has none: then the words name the command)."""
+    from backstride.adapters.render.plan_links import finding_plan
+
     out = []
     for f in sorted(findings, key=lambda f: SEVERITY_ORDER.get(f.get("severity") or "", 3)):
         severity = f.get("severity") or "info"
@@ -99,5 +105,6 @@ def findings_view(findings: list[JSON]) -> list[JSON]:
         out.append({"severity": severity if severity in SEVERITY_TEXT else "info",
                     "message": f.get("message") or "", "heuristic": heuristic,
                     "heuristic_note": note, "source": f.get("source") or "",
-                    "metric": metric_label(f.get("metric") or "") if f.get("metric") else ""})
+                    "metric": metric_label(f.get("metric") or "") if f.get("metric") else "",
+                    "plan": finding_plan(str(f.get("id") or ""), plan, plan_href)})
     return out

@@ -47,9 +47,13 @@ _MIN_SPEED_FOR_PACE_MPS: Final = 0.5
 
 
 def render_analysis_html(analysis: dict[str, Any], series: Mapping[str, Sequence[float | None]],
-                         *, units: str = "metric", plotly_src: str | None = None) -> str:
+                         *, units: str = "metric", plotly_src: str | None = None,
+                         plan: JSON | None = None, plan_href: str | None = None,
+                         link_target: str | None = None) -> str:
     """The analysis as one HTML document that works offline (plotly.js inline, or loaded from
-    ``plotly_src`` on the same server, as the web app does)."""
+    ``plotly_src`` on the same server, as the web app does). Each finding says what the plan
+    does about it and links to that part of ``plan`` on the ``plan_href`` page (opened in
+    ``link_target``, e.g. ``_top`` from a framed report); without ``plan_href`` it names it."""
     imperial = units == "imperial"
     metrics: dict[str, JSON] = analysis.get("metrics") or {}
     source: JSON = analysis.get("source") or {}
@@ -63,7 +67,9 @@ def render_analysis_html(analysis: dict[str, Any], series: Mapping[str, Sequence
         "cards": ok,
         "not_measured": missing,
         "gauges": [_gauge(g) for g in analysis.get("gauges") or []],
-        "findings": findings_view(analysis.get("findings") or []),
+        "findings": findings_view(analysis.get("findings") or [], plan=plan,
+                                  plan_href=plan_href),
+        "link_target": link_target,
         "charts": _charts(series, drift, imperial),
         "device_legs": [_device_leg(leg, metrics, imperial)
                         for leg in analysis.get("device_summary") or []],

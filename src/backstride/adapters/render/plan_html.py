@@ -3,7 +3,8 @@
 Safety first: the triage banner is the first thing on the page. A held plan shows its hold
 reason right under the banner and no week table and no exercise; only notes, surfaces and
 shoes. One self-contained file: no script, nothing fetched from the network, every text
-escaped by Jinja2's autoescape; sources are shown as text, never as links.
+escaped by Jinja2's autoescape; sources are shown as text, never as links (the only links
+are to the page's own anchors, from each finding to the part of the plan that answers it).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from backstride.adapters.render.common import html_environment
+from backstride.adapters.render.plan_links import plan_answers
 from backstride.adapters.render.units import M_PER_KM, M_PER_MILE
 from backstride.core.plan import WAITING_REASON
 from backstride.core.schedule import METRONOME_OFF, METRONOME_WEEK
@@ -79,6 +81,7 @@ def render_plan_html(plan: Mapping[str, Any], *, triage: Mapping[str, Any] | Non
         "runs_basis": plan.get("runs_basis"),
         "decisions": [_decision(d) for d in plan.get("decisions") or []],
         "groups": exercise_groups(exercises),
+        "answers": None if held else plan_answers(plan),
         "shoes": [] if held else [_shoe(s, units == "imperial") for s in plan.get("shoes") or []],
         "surfaces": "" if held else plan.get("surfaces") or "",
         "notes": [] if held else [n for n in plan.get("notes") or [] if n != WAITING_REASON],

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from backstride.core.plan import Plan
+from backstride.core.finding_plan import PlanPart, answered_by, cadence_answers
+from backstride.core.plan import OFFER_BELOW_SPM, Plan
 from backstride.core.schedule import Decision, PlannedRun, PlanWeek, RunWalk, run_words
 
 SCHEMA = "backstride.plan/1"
 
 
 def plan_json(plan: Plan) -> dict[str, Any]:
+    baseline_spm = None if plan.baseline is None else plan.baseline.cadence_spm
     return {
         "schema": SCHEMA,
         "triage": {"level": plan.triage_level.value, "action": plan.triage_action},
@@ -44,6 +46,13 @@ def plan_json(plan: Plan) -> dict[str, Any]:
         "runs_basis": plan.run_basis or None,
         "weeks": [week_json(w) for w in plan.weeks],
         "decisions": [decision_json(d) for d in plan.decisions],
+        # From finding to action (issue 14): the findings the plan was made from, and which
+        # of them its cadence steps and its run lengths answer (an exercise's is its "why").
+        "findings": [] if plan.held else list(plan.findings),
+        "cadence_answers": [] if plan.held or not plan.cadence_steps else
+                           list(cadence_answers(plan.findings, baseline_spm, OFFER_BELOW_SPM)),
+        "runs_answer": [] if plan.held or not plan.weeks else
+                       list(answered_by(plan.findings, PlanPart.RUNS)),
     }
 
 

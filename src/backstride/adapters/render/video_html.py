@@ -61,11 +61,13 @@ _MIN_SPAN: Final = {"°": 4.0, "leg lengths": 0.04, "ms": 20.0, "spm": 4.0, "m":
 
 
 def render_video_html(analysis: dict[str, Any], report: VideoReport, *,
-                      key_frames: Sequence[tuple[float, str, bytes]] = ()) -> str:
+                      key_frames: Sequence[tuple[float, str, bytes]] = (),
+                      plan: JSON | None = None, plan_href: str | None = None) -> str:
     """The video analysis as one HTML document that works offline.
 
     ``key_frames`` are ``(time_s, side, JPEG bytes)`` of frames at initial contacts; they are
-    embedded as base64 ``data:`` URIs."""
+    embedded as base64 ``data:`` URIs. Each finding says what the plan does about it and
+    links to that part of ``plan`` on the ``plan_href`` page, when one is given."""
     metrics: dict[str, JSON] = analysis.get("metrics") or {}
     video: JSON = analysis.get("video") or {}
     source: JSON = analysis.get("source") or {}
@@ -85,7 +87,8 @@ def render_video_html(analysis: dict[str, Any], report: VideoReport, *,
         "noise_note": next((m["noise"].get("note") for m in metrics.values()
                             if isinstance(m.get("noise"), dict) and m["noise"].get("note")), ""),
         "per_side": _per_side(metrics),
-        "findings": findings_view(analysis.get("findings") or []),
+        "findings": findings_view(analysis.get("findings") or [], plan=plan,
+                                  plan_href=plan_href),
         "frames": [_frame(t, side, jpeg) for t, side, jpeg in key_frames],
         "charts": charts,
         "near_leg": video.get("near_leg") if view == "side" else None,

@@ -263,6 +263,7 @@ class MetricParts:
 
     metrics: Mapping[str, float]
     drift: tuple[JSON, ...]
+    ci95: Mapping[str, tuple[float, float]]  # each measured metric's 95 % interval, as stored
 
 
 class Store:
@@ -571,7 +572,8 @@ class Store:
                                  for key, m in analysis.get("metrics", {}).items()
                                  if m.get("status") == "ok" and m.get("value") is not None},
                         drift=tuple({key: d.get(key) for key in _DRIFT_KEYS}
-                                    for d in analysis.get("drift", [])))
+                                    for d in analysis.get("drift", [])),
+                        ci95=_ci95s(analysis))
         return [(row, memo[latest[row.id]]) for row in rows if row.id in latest]
 
     def newest_entry_utc(self, *, runner: str = DEFAULT_RUNNER) -> datetime | None:
@@ -931,6 +933,21 @@ def _user_record(conn: Connection, row: Row[Any]) -> UserRecord:
         user_runners.c.user_id == row.id).order_by(runners.c.name)))
     return UserRecord(username=row.username, role=row.role, runner=row.runner_name,
                       sees=tuple(sees), created_utc=_aware(row.created_utc))
+
+
+def _ci95s(analysis: JSON) -> dict[str, tuple[float, float]]:
+    """Each measured metric's 95 % interval (contract units), where the analysis gives one
+    (read for 1,500 runs on a trends page's first view: plain checks, no generator per
+    value)."""
+    out = {}
+    for key, m in analysis.get("metrics", {}).items():
+        ci = m.get("ci95")
+        if m.get("status") != "ok" or type(ci) is not list or len(ci) != 2:
+            continue
+        low, high = ci
+        if low is not None and high is not None:
+            out[key] = (float(low), float(high))
+    return out
 
 
 def _video_record(row: Any) -> VideoRecord:
