@@ -55,7 +55,7 @@ def test_trends_page_charts_match_the_stored_runs(client: TestClient, settings: 
     stored = [(r.start_utc.date().isoformat(), round(r.metrics["cadence_spm"]["value"], 1))
               for r in oldest_first]
     assert drawn == stored
-    plan = workflows.make_plan(settings=settings).json
+    plan = workflows.make_plan(settings=settings).json()
     step = plan["cadence_steps"][0]  # the simulated runs step at ~160 spm: a plan with steps
     names = {t["name"] for t in charts["trend-cadence"]["data"]}
     assert {"step target", "watch alert range"} <= names
