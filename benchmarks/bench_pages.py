@@ -7,8 +7,10 @@ FastAPI's TestClient: a warm-up, then 30 timed requests, and prints p50/p95 per 
 
     .venv/bin/python benchmarks/bench_pages.py [--runs 1500] [--requests 30] [--profile PATH]
 
-Exits 1 when any page's p95 reaches 200 ms. ``--profile /trends`` prints where one page's time
-goes (cProfile, top functions by cumulative time).
+Runs with the GC thresholds ``backstride serve`` sets (web/app.py ``SERVING_GC_THRESHOLDS``);
+``--default-gc`` keeps CPython's. Exits 1 when any page's p95 reaches 200 ms.
+``--profile /trends`` prints where one page's time goes (cProfile, top functions by
+cumulative time).
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from backstride.adapters.formats.fit_writer import simulated_run_messages, write
 from backstride.config import Settings
 from backstride.core.simulate import RunPlan, demo_answers, demo_selftests, simulate_run
 from backstride.errors import BackstrideError
-from backstride.web.app import create_app
+from backstride.web.app import SERVING_GC_THRESHOLDS, create_app, tune_gc_for_serving
 
 TARGET_P95_S = 0.200
 FIRST_RUN = datetime(2021, 1, 1, 6, tzinfo=UTC)
@@ -138,9 +140,14 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument("--profile", metavar="PATH", action="append", default=[],
                         help="also profile this page (repeatable)")
+    parser.add_argument("--default-gc", action="store_true",
+                        help="keep CPython's GC thresholds (backstride serve sets its own)")
     args = parser.parse_args()
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"Python {platform.python_version()}")
+    if not args.default_gc:  # as `backstride serve` runs
+        tune_gc_for_serving()
+    print(f"GC thresholds {SERVING_GC_THRESHOLDS if not args.default_gc else 'default'}")
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(data_dir=Path(tmp) / "data")
         build_history(Path(tmp) / "runs", settings, runs=args.runs, minutes=args.minutes)

@@ -212,13 +212,14 @@ def serve_command(ctx: click.Context, host: str, port: int, team: bool,
     try:
         import uvicorn
 
-        from backstride.web.app import create_app
+        from backstride.web.app import create_app, tune_gc_for_serving
     except ImportError as exc:
         raise MissingDependencyError("The web app", "web") from exc
     users = workflows.check_team_ready(settings=app.settings) if team else 0
     tls = ssl_certfile is not None
     for line in serve_notes(host, port, team=team, tls=tls, users=users):
         click.echo(line, err=True)
+    tune_gc_for_serving()
     uvicorn.run(create_app(app.settings, hosts=_host_names(host), team=team), host=host,
                 port=port, log_level="warning",
                 ssl_certfile=None if ssl_certfile is None else str(ssl_certfile),

@@ -97,3 +97,20 @@ def test_tls_files_are_checked_before_starting(tmp_path: Path, args: list[str],
     result = CliRunner().invoke(cli, ["serve", *args],
                                 env={"BACKSTRIDE_DATA_DIR": str(tmp_path / "data")})
     assert result.exit_code == 1 and message in result.stderr
+
+
+def test_a_serving_process_collects_cycles_less_often() -> None:
+    """`backstride serve` raises the cyclic collector's thresholds (web/app.py says why);
+    cycles are still collected."""
+    import gc
+
+    from backstride.web.app import SERVING_GC_THRESHOLDS, tune_gc_for_serving
+
+    before = gc.get_threshold()
+    try:
+        tune_gc_for_serving()
+        assert gc.get_threshold() == SERVING_GC_THRESHOLDS
+        assert all(a >= b for a, b in zip(SERVING_GC_THRESHOLDS, (700, 10, 10), strict=True))
+        assert gc.isenabled()
+    finally:
+        gc.set_threshold(*before)
