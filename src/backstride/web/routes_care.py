@@ -575,19 +575,16 @@ def _require_plan(request: Request) -> workflows.Planned:
 def _plan_view(planned: workflows.Planned) -> dict[str, Any]:
     """The printable page's own week rows and exercise cards (adapters.render.plan_html), so
     the page and its printout never disagree."""
-    plan = planned.json()
-    exercises = plan["exercises"]
-    steps = plan["cadence_steps"]
-    first = (steps[0]["target_spm"] if steps else
-             (plan["baseline"] or {}).get("cadence_spm") or DEFAULT_METRONOME_SPM)
-    return {"plan": plan,
-            "weeks": plan_html.plan_weeks(steps, plan["remeasure"],
-                                          plan_html.exercise_counts(exercises),
-                                          plan.get("weeks") or []),
-            "groups": plan_html.exercise_groups(exercises),
-            "answers": plan_links.plan_answers(plan),
-            "metronome_spm": round(float(first)),
-            "targets": sorted({round(float(step["target_spm"])) for step in steps})}
+    plan, shown = planned.plan, planned.json()
+    weeks, groups = plan_html.page_parts(shown)
+    steps = plan.cadence_steps
+    # the JSON's baseline is kept to 0.1 spm: the page rounds what the JSON says
+    first = (steps[0].target_spm if steps else
+             round(plan.baseline.cadence_spm, 1) if plan.baseline is not None else
+             DEFAULT_METRONOME_SPM)
+    return {"plan": shown, "weeks": weeks, "groups": groups,
+            "answers": plan_links.plan_answers(shown), "metronome_spm": round(first),
+            "targets": sorted({round(step.target_spm) for step in steps})}
 
 
 def _plan_page(request: Request, *, problem: str | None = None, date_problem: bool = False,

@@ -154,6 +154,15 @@ def exercise_counts(exercises: Sequence[Mapping[str, Any]]) -> list[str]:
     return [f"{counts[w]} {WHEN_SHORT.get(w, w)}" for w in _when_order(counts)]
 
 
+def page_parts(plan: dict[str, Any]) -> tuple[list[Any], list[Any]]:
+    """A ``backstride.plan/1``'s week rows and exercise groups, as the printable page draws
+    them: the web's plan page shows the same, so the page and its printout never disagree."""
+    exercises = plan["exercises"]
+    return (plan_weeks(plan["cadence_steps"], plan["remeasure"], exercise_counts(exercises),
+                       plan.get("weeks") or []),
+            exercise_groups(exercises))
+
+
 def plan_weeks(steps: Sequence[Mapping[str, Any]], remeasure: Sequence[Mapping[str, Any]],
                exercises: list[str], dated: Sequence[Mapping[str, Any]] = ()) -> list[JSON]:
     """Week 1 to the end of the last step (and on to the last re-measure or the last dated
