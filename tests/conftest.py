@@ -28,6 +28,21 @@ def fixture_file(*parts: str) -> Path:
         pytest.skip(f"shared fixture {'/'.join(parts)} not found beside the repo ({FIXTURES})")
     return path
 
+def fit_run(folder: Path, day: int) -> Path:
+    """A simulated 10-minute FIT run on 2024-03-DAY at 07:00 UTC (seeded by the day), written
+    into ``folder``."""
+    from datetime import UTC, datetime
+
+    from backstride.adapters.formats.fit_writer import simulated_run_messages, write_fit_bytes
+    from backstride.core.simulate import RunPlan, simulate_run
+
+    plan = RunPlan(duration_s=600, pauses=(), walks=(),
+                   start_utc=datetime(2024, 3, day, 7, tzinfo=UTC))
+    path = folder / f"run-{day}.fit"
+    path.write_bytes(write_fit_bytes(simulated_run_messages(simulate_run(plan, seed=day))))
+    return path
+
+
 
 def screenshot_dir() -> Path:
     """Where browser tests put their screenshots: a temp folder, so that a test run leaves the

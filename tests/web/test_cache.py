@@ -11,34 +11,25 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from backstride import workflows
-from backstride.adapters.formats.fit_writer import simulated_run_messages, write_fit_bytes
 from backstride.config import Settings
-from backstride.core.simulate import RunPlan, simulate_run
 from backstride.web.app import create_app
 from backstride.web.pages import CSRF_PLACEHOLDER, PageCache
+from tests.conftest import fit_run
 from tests.web.conftest import csrf_of
 
 CACHED_PAGES = ("/", "/runs", "/pain", "/shoes", "/trends")
 PLAN_SHOWN = 'class="report plan-report" src="/plan/report"'  # the plan page shows a made plan
 
 
-def _fit(folder: Path, day: int) -> Path:
-    plan = RunPlan(duration_s=600, pauses=(), walks=(),
-                   start_utc=datetime(2024, 3, day, 7, tzinfo=UTC))
-    path = folder / f"run-{day}.fit"
-    path.write_bytes(write_fit_bytes(simulated_run_messages(simulate_run(plan, seed=day))))
-    return path
-
-
 def _import(settings: Settings, folder: Path, day: int) -> int:
-    workflows.import_paths([_fit(folder, day)], settings=settings, workers=1)
+    workflows.import_paths([fit_run(folder, day)], settings=settings, workers=1)
     return workflows.list_runs(settings=settings, limit=1)[0].id
 
 

@@ -21,13 +21,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 
 from backstride import workflows
-from backstride.adapters.formats.fit_writer import simulated_run_messages, write_fit_bytes
 from backstride.adapters.storage.schema import web_sessions
 from backstride.adapters.storage.store import Store
 from backstride.config import Settings
-from backstride.core.simulate import RunPlan, demo_answers, simulate_run
+from backstride.core.simulate import demo_answers
 from backstride.web.app import create_app
 from backstride.web.auth import MAX_FAILURES, LoginThrottle
+from tests.conftest import fit_run
 from tests.web.conftest import csrf_of, screenshot, serving
 
 PASSWORD = "correct horse battery"
@@ -44,14 +44,6 @@ class Team:
     bob_shoe: int
 
 
-def _fit(folder: Path, day: int) -> Path:
-    plan = RunPlan(duration_s=600, pauses=(), walks=(),
-                   start_utc=datetime(2024, 3, day, 7, tzinfo=UTC))
-    path = folder / f"run-{day}.fit"
-    path.write_bytes(write_fit_bytes(simulated_run_messages(simulate_run(plan, seed=day))))
-    return path
-
-
 def build_team(tmp_path: Path) -> tuple[Settings, int, int, int]:
     """Runners alice and bob, each with a run, pain, a shoe and a triage; coach sees alice;
     dr (a clinician) sees both."""
@@ -64,7 +56,7 @@ def build_team(tmp_path: Path) -> tuple[Settings, int, int, int]:
                        sees=["alice", "bob"])
     runs = {}
     for day, name in ((1, "alice"), (12, "bob")):  # weeks from 2024-02-26 and 2024-03-11
-        workflows.import_paths([_fit(tmp_path, day)], settings=settings, workers=1, runner=name)
+        workflows.import_paths([fit_run(tmp_path, day)], settings=settings, workers=1, runner=name)
         runs[name] = workflows.list_runs(settings=settings, runner=name)[0].id
         workflows.add_pain(settings=settings, runner=name, score=3 if name == "alice" else 7,
                            kind="during", location=f"{name}-hip", onset_min=None,
@@ -353,7 +345,7 @@ def test_plans_are_kept_per_runner(team: Team) -> None:
 
 def test_jobs_and_import_summaries_are_their_owners(team: Team, tmp_path: Path) -> None:
     alice = logged_in(team, "alice")
-    upload = _fit(tmp_path, 9).read_bytes()
+    upload = fit_run(tmp_path, 9).read_bytes()
     reply = alice.post("/import", data={"csrf_token": csrf_of(alice, "/import")},
                        files={"file": ("run.fit", upload, "application/octet-stream")})
     job_url = reply.headers["location"]

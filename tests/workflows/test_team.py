@@ -14,12 +14,11 @@ import pytest
 from sqlalchemy import update
 
 from backstride import workflows
-from backstride.adapters.formats.fit_writer import simulated_run_messages, write_fit_bytes
 from backstride.adapters.storage.schema import web_sessions
 from backstride.adapters.storage.store import Store
 from backstride.config import Settings
-from backstride.core.simulate import RunPlan, simulate_run
 from backstride.errors import InputError, NotFoundError
+from tests.conftest import fit_run
 
 PASSWORD = "correct horse battery"
 
@@ -34,14 +33,6 @@ def team(database_url: str, tmp_path: Path) -> Iterator[Settings]:
     workflows.add_user(settings=settings, username="coach", password=PASSWORD, role="coach",
                        sees=["alice"])
     yield settings
-
-
-def fit_run(folder: Path, day: int) -> Path:
-    plan = RunPlan(duration_s=600, pauses=(), walks=(),
-                   start_utc=datetime(2024, 3, day, 7, tzinfo=UTC))
-    path = folder / f"run-{day}.fit"
-    path.write_bytes(write_fit_bytes(simulated_run_messages(simulate_run(plan, seed=day))))
-    return path
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [
