@@ -387,7 +387,7 @@ def run_shape(settings: Settings, runner: str, *, today: date,
     durations = [duration for _day, duration, _a in sorted(runs.values(), key=lambda r: r[0])]
     from backstride.adapters.render.analysis_json import cadence_profile_from_json
 
-    done = [RunDone(id=run_id, day=day, cadence_spm=_cadence(analysis),
+    done = [RunDone(id=run_id, day=day, cadence_spm=_metric(analysis, "cadence_spm"),
                     speed_mps=_metric(analysis, "speed_mps"),
                     cadence_profile=cadence_profile_from_json(analysis))
             for run_id, (day, _duration, analysis) in runs.items()]
@@ -402,10 +402,6 @@ def run_shape(settings: Settings, runner: str, *, today: date,
                       runs=sorted(done, key=lambda r: (r.day, r.id)), pains=pains)
 
 
-def _cadence(analysis: dict[str, Any]) -> float | None:
-    return _metric(analysis, "cadence_spm")
-
-
 def _metric(analysis: dict[str, Any], key: str) -> float | None:
     """A stored analysis' metric when it was measured, else None."""
     metric = (analysis.get("metrics") or {}).get(key) or {}
@@ -418,10 +414,9 @@ def _entry_onset_s(onset_min: float | None, onset_km: float | None,
     speed, else the earliest significant drift onset of that run (§4.3 rule 1)."""
     if onset_min is not None:
         return 60.0 * onset_min, "diary"
-    speed = ((analysis.get("metrics") or {}).get("speed_mps") or {})
-    if onset_km is not None and speed.get("status") == "ok" and float(speed["value"]) > 0:
-        value = float(speed["value"])
-        return 1000.0 * onset_km / value, f"diary km {onset_km:g} at {value:.1f} m/s"
+    speed_mps = _metric(analysis, "speed_mps")
+    if onset_km is not None and speed_mps is not None and speed_mps > 0:
+        return 1000.0 * onset_km / speed_mps, f"diary km {onset_km:g} at {speed_mps:.1f} m/s"
     drifts = [float(d["onset_s"]) for d in analysis.get("drift") or []
               if d.get("significant") and d.get("onset_s") is not None]
     if drifts:
@@ -457,12 +452,10 @@ def _history_baseline(settings: Settings, runner: str,
             stored = store.runs_with_analyses(runner=runner)
     summaries = []
     for row, analysis in stored:
-        metrics = analysis.get("metrics", {})
-        cadence, speed = metrics.get("cadence_spm", {}), metrics.get("speed_mps", {})
-        if cadence.get("status") == "ok" and speed.get("status") == "ok":
+        cadence_spm, speed_mps = _metric(analysis, "cadence_spm"), _metric(analysis, "speed_mps")
+        if cadence_spm is not None and speed_mps is not None:
             summaries.append(RunSummary(start_utc=as_utc(row.start_utc),
-                                        cadence_spm=float(cadence["value"]),
-                                        speed_mps=float(speed["value"])))
+                                        cadence_spm=cadence_spm, speed_mps=speed_mps))
     findings = tuple(str(f["id"]) for f in stored[-1][1].get("findings", [])) if stored else ()
     return history_baseline(summaries), findings
 
