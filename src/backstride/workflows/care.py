@@ -99,11 +99,13 @@ def record_triage(outcome: Triaged, *, settings: Settings, runner: str = DEFAULT
         except DirectUnavailable:
             pass  # nothing was stored: the Store does it, and says what is wrong if anything
     with _open_store(settings) as store:
-        latest = store.latest_triage(runner=runner)
+        every = store.triages_since(None, runner=runner)
+        latest = every[-1] if every else None
         if not _repeated(latest, answers, latest is not None and bool(
                 store.pain_entries_since(latest.created_utc, runner=runner)[1])):
             store.save_triage(answers, outcome.json(), runner=runner)
-    return care_state(settings, runner=runner)
+            every = store.triages_since(None, runner=runner)
+        return state_of(every, store.latest_clearance(runner=runner))
 
 
 def _repeated(latest: TriageRecord | None, answers: dict[str, Any], pain_since: bool) -> bool:
