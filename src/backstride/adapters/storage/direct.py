@@ -68,9 +68,8 @@ class DirectHistory:
                 raise DirectUnavailable(f"no runner {self._runner!r} yet")
             self._runner_id = int(found[0])
         except (sqlite3.Error, DirectUnavailable) as exc:
-            self._end(commit=False)
-            raise exc if isinstance(exc, DirectUnavailable) else DirectUnavailable(
-                str(exc)) from exc
+            self.__exit__(type(exc), exc, exc.__traceback__)  # rolls back; SQLite's -> ours
+            raise
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
