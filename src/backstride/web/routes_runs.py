@@ -162,7 +162,7 @@ def run_json(request: Request, run_id: RunId) -> JSONResponse:
 
 @router.get("/runs/{run_id}/report", response_class=HTMLResponse)
 def run_report(request: Request, run_id: RunId) -> HTMLResponse:
-    from backstride.web.routes_care import plan_json_of
+    from backstride.web.routes_care import planned_of
 
     runner = runner_of(request)
     drawn: PageCache = request.app.state.reports  # by what they are drawn from: see workflow
@@ -170,12 +170,16 @@ def run_report(request: Request, run_id: RunId) -> HTMLResponse:
     def memo(key: str, draw: Callable[[], str]) -> str:
         return drawn.get((key,), 0, draw)
 
-    plan = plan_json_of(request)
+    planned = planned_of(request)
     # Its findings name the plan's parts; the links are on the run page, under the report's
-    # frame (the frame's sandbox lets no link navigate the page).
-    html = cached(request, ("report", run_id, _plan_key(plan)), lambda: workflows.run_report_html(
-        run_id, settings=settings_of(request), plotly_src="/static-lib/plotly.min.js",
-        runner=runner, memo=memo, plan=plan))
+    # frame (the frame's sandbox lets no link navigate the page). The plan's JSON is made
+    # only when the report is: a kept report needs only the key.
+    def report() -> str:
+        return workflows.run_report_html(
+            run_id, settings=settings_of(request), plotly_src="/static-lib/plotly.min.js",
+            runner=runner, memo=memo, plan=None if planned is None else planned.json())
+
+    html = cached(request, ("report", run_id, _plan_key(planned)), report)
     return HTMLResponse(html)
 
 
@@ -187,10 +191,10 @@ async def run_surface(request: Request, run_id: RunId) -> RedirectResponse:
     return RedirectResponse(f"/runs/{run_id}", status_code=303)
 
 
-def _plan_key(plan: dict[str, Any] | None) -> tuple[object, ...] | None:
+def _plan_key(planned: workflows.Planned | None) -> tuple[object, ...] | None:
     """What of the plan a report's links depend on (part of the report's cache key)."""
-    if plan is None:
+    if planned is None:
         return None
-    return (bool(plan.get("held")), tuple(float(s["target_spm"]) for s in
-                                          plan.get("cadence_steps") or []),
-            tuple(str(e.get("id")) for e in plan.get("exercises") or []))
+    plan = planned.plan
+    return (plan.held, tuple(step.target_spm for step in plan.cadence_steps),
+            tuple(chosen.exercise.id for chosen in plan.exercises))
