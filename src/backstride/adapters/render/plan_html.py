@@ -65,9 +65,7 @@ def render_plan_html(plan: Mapping[str, Any], *, triage: Mapping[str, Any] | Non
                      units: str = "metric") -> str:
     """The plan as one printable HTML document; the triage action comes first."""
     held = bool(plan.get("held"))
-    exercises: list[JSON] = [] if held else list(plan.get("exercises") or [])
-    steps: list[JSON] = [] if held else list(plan.get("cadence_steps") or [])
-    remeasure: list[JSON] = [] if held else list(plan.get("remeasure") or [])
+    weeks, groups = page_parts(plan)
     context = {
         "banner": _banner(plan.get("triage") or {}, triage),
         "held": held,
@@ -75,12 +73,11 @@ def render_plan_html(plan: Mapping[str, Any], *, triage: Mapping[str, Any] | Non
         "hold_rule": HOLD_RULE,
         "disclaimer": DISCLAIMER,
         "baseline": _baseline_text(plan.get("baseline")),
-        "weeks": plan_weeks(steps, remeasure, exercise_counts(exercises),
-                            [] if held else list(plan.get("weeks") or [])),
+        "weeks": weeks,
         "start_date": plan.get("start_date"),
         "runs_basis": plan.get("runs_basis"),
         "decisions": [_decision(d) for d in plan.get("decisions") or []],
-        "groups": exercise_groups(exercises),
+        "groups": groups,
         "answers": None if held else plan_answers(plan),
         "shoes": [] if held else [_shoe(s, units == "imperial") for s in plan.get("shoes") or []],
         "surfaces": "" if held else plan.get("surfaces") or "",
@@ -154,12 +151,16 @@ def exercise_counts(exercises: Sequence[Mapping[str, Any]]) -> list[str]:
     return [f"{counts[w]} {WHEN_SHORT.get(w, w)}" for w in _when_order(counts)]
 
 
-def page_parts(plan: dict[str, Any]) -> tuple[list[Any], list[Any]]:
+def page_parts(plan: Mapping[str, Any]) -> tuple[list[Any], list[Any]]:
     """A ``backstride.plan/1``'s week rows and exercise groups, as the printable page draws
-    them: the web's plan page shows the same, so the page and its printout never disagree."""
-    exercises = plan["exercises"]
-    return (plan_weeks(plan["cadence_steps"], plan["remeasure"], exercise_counts(exercises),
-                       plan.get("weeks") or []),
+    them (none while held): the web's plan page shows the same, so the page and its printout
+    never disagree."""
+    held = bool(plan.get("held"))
+    exercises: list[JSON] = [] if held else list(plan.get("exercises") or [])
+    steps: list[JSON] = [] if held else list(plan.get("cadence_steps") or [])
+    remeasure: list[JSON] = [] if held else list(plan.get("remeasure") or [])
+    return (plan_weeks(steps, remeasure, exercise_counts(exercises),
+                       [] if held else list(plan.get("weeks") or [])),
             exercise_groups(exercises))
 
 
